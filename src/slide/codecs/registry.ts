@@ -35,6 +35,12 @@ export type Codec = (input: TileDecodeInput) => Promise<DecodedTile>;
 export interface CodecEntry {
   name: string;
   decode: Codec;
+  /**
+   * Why this codec cannot run here (e.g. WebP needs a browser), or undefined
+   * when it can. Formats ask before opening a file so that the user gets one
+   * clear message instead of a failure per tile.
+   */
+  unavailableReason?: () => string | undefined;
 }
 
 const registry = new Map<number | string, CodecEntry>();

@@ -1,0 +1,255 @@
+#!/usr/bin/env node
+// Slide-decoding benchmark: `npm run bench` (options: --runs N, --no-write).
+//
+// Measures, in headless Chromium (the system one, driven by Playwright):
+//  1. time to first tile in the production app (dist/): from the file input's
+//     change event to the viewer's first drawn tile, demo SVS, fresh page each run;
+//  2. level-0 tiles per second through the decoder worker pool (bench.html), and
+//     single-threaded readRegion in the page, on the same SVS;
+// and, in the same run on the same machine, the same tiles decoded by references:
+// Pillow (native libjpeg-turbo) in 1 and N threads, and `vips avg` (OpenSlide).
+// Reports medians after a warm-up and appends a dated section to bench/RESULTS.md.
+import { spawnSync } from 'node:child_process';
+import { existsSync, appendFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from '@playwright/test';
+import { startServer } from '../e2e/serve-dist.mjs';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const DEMO = path.join(root, 'public/demo/CMU-1-Small-Region.svs');
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const PYTHON = '/usr/bin/python3';
+const RESULTS = path.join(root, 'bench/RESULTS.md');
+const BENCH_DIST = path.join(root, '.cache/bench-dist');
+
+function parseArgs(argv) {
+  const options = { runs: 7, write: true };
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--runs') options.runs = Math.max(1, Number(argv[++i]));
+    else if (argv[i] === '--no-write') options.write = false;
+    else throw new Error(`unknown argument ${argv[i]} (use --runs N, --no-write)`);
+  }
+  return options;
+}
+
+const median = (values) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+};
+const summary = (values) => ({ median: median(values), min: Math.min(...values), max: Math.max(...values), n: values.length });
+
+/** Newest modification time (ms) among files under `paths`. */
+function newestMtime(paths) {
+  let newest = 0;
+  const visit = (p) => {
+    if (!existsSync(p)) return;
+    const stat = statSync(p);
+    if (stat.isDirectory()) for (const entry of readdirSync(p)) visit(path.join(p, entry));
+    else newest = Math.max(newest, stat.mtimeMs);
+  };
+  paths.forEach((p) => visit(path.join(root, p)));
+  return newest;
+}
+
+function run(command, args, options = {}) {
+  const result = spawnSync(command, args, { cwd: root, stdio: 'inherit', ...options });
+  if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} failed (${result.status ?? result.signal})`);
+  return result;
+}
+
+/** Rebuilds `output` when any input is newer (or it is missing). */
+function buildIfStale(output, inputs, command, args) {
+  const outputPath = path.join(root, output);
+  if (existsSync(outputPath) && statSync(outputPath).mtimeMs >= newestMtime(inputs)) return;
+  console.log(`[bench] building ${output}`);
+  run(command, args);
+}
+
+/** Time from choosing the file to the first drawn tile, in the production app. */
+async function timeToFirstTile(browser, appUrl, runs) {
+  const context = await browser.newContext({ serviceWorkers: 'block', viewport: { width: 1280, height: 800 } });
+  const times = [];
+  for (let i = 0; i <= runs; i++) {
+    const page = await context.newPage();
+    await page.goto(`${appUrl}?demo=0`);
+    const input = page.locator('[data-testid="open-slide"]');
+    await input.waitFor({ state: 'attached' });
+    await page.evaluate(() => {
+      window.__firstTile = new Promise((resolve) => {
+        let chosenAt;
+        document.addEventListener(
+          'change',
+          (event) => {
+            if (event.target instanceof Element && event.target.matches('[data-testid="open-slide"]')) chosenAt = performance.now();
+          },
+          true,
+        );
+        new MutationObserver((records) => {
+          if (chosenAt === undefined) return;
+          const drawn = records.some((r) => Number(r.target.getAttribute('data-tiles-drawn')) > 0);
+          if (drawn) resolve(performance.now() - chosenAt);
+        }).observe(document.body, { subtree: true, attributes: true, attributeFilter: ['data-tiles-drawn'] });
+      });
+    });
+    await input.setInputFiles(DEMO);
+    const ms = await page.evaluate(() => window.__firstTile);
+    await page.close();
+    if (i > 0) times.push(ms); // run 0 is the warm-up (HTTP cache, JIT)
+  }
+  await context.close();
+  return summary(times);
+}
+
+/** Level-0 tiles per second through the decoder pool, and single-threaded in the page. */
+async function decodeThroughput(browser, benchUrl, runs) {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  page.on('pageerror', (error) => console.error('[bench page]', error.message));
+  await page.goto(`${benchUrl}bench.html`);
+  await page.waitForFunction(() => 'slideBench' in window, null, { timeout: 30_000 });
+  const result = await page.evaluate((r) => window.slideBench.run({ runs: r, slideUrl: 'demo/CMU-1-Small-Region.svs' }), runs);
+  await context.close();
+  return result;
+}
+
+function pillowReference(threads, runs) {
+  const result = spawnSync(PYTHON, ['bench/reference_decode.py', DEMO, '--runs', String(runs), '--threads', String(threads)], {
+    cwd: root,
+    encoding: 'utf8',
+  });
+  if (result.status !== 0) {
+    console.warn(`[bench] Pillow reference unavailable: ${result.stderr || result.error}`);
+    return undefined;
+  }
+  const parsed = JSON.parse(result.stdout);
+  return { tiles: parsed.tiles, threads: parsed.threads, ms: summary(parsed.runsMs) };
+}
+
+/** `vips avg` decodes all of level 0 (OpenSlide); a 1×1 image's `vips avg` gives the process overhead. */
+function vipsReference(runs) {
+  const tiny = path.join(os.tmpdir(), `tilescope-bench-tiny-${process.pid}.v`);
+  if (spawnSync('vips', ['black', tiny, '1', '1']).status !== 0) {
+    console.warn('[bench] vips not found; skipping the vips reference');
+    return undefined;
+  }
+  const timeOf = (file) => {
+    const times = [];
+    for (let i = 0; i <= runs; i++) {
+      const start = process.hrtime.bigint();
+      const result = spawnSync('vips', ['avg', file]);
+      const ms = Number(process.hrtime.bigint() - start) / 1e6;
+      if (result.status !== 0) throw new Error(`vips avg ${file} failed: ${result.stderr}`);
+      if (i > 0) times.push(ms);
+    }
+    return summary(times);
+  };
+  const slide = timeOf(DEMO);
+  const overhead = timeOf(tiny);
+  spawnSync('rm', ['-f', tiny]);
+  return { slide, overhead, decodeMs: Math.max(0.001, slide.median - overhead.median) };
+}
+
+const fmt = (x, digits = 1) => (x === undefined || Number.isNaN(x) ? 'n/a' : x.toFixed(digits));
+
+async function main() {
+  const options = parseArgs(process.argv.slice(2));
+  const appInputs = ['src', 'public', 'index.html', 'vite.config.ts', 'package-lock.json'];
+  buildIfStale('dist/index.html', appInputs, 'npm', ['run', 'build']);
+  buildIfStale('.cache/bench-dist/bench.html', [...appInputs, 'bench.html', 'bench/vite.config.ts'], 'npx', [
+    'vite',
+    'build',
+    '--config',
+    'bench/vite.config.ts',
+  ]);
+
+  const appServer = await startServer({ root: path.join(root, 'dist'), base: '/tilescope/', port: 0, host: '127.0.0.1', isolate: false });
+  const benchServer = await startServer({ root: BENCH_DIST, base: '/', port: 0, host: '127.0.0.1', isolate: false });
+  const appUrl = `http://127.0.0.1:${appServer.address().port}/tilescope/`;
+  const benchUrl = `http://127.0.0.1:${benchServer.address().port}/`;
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+  let firstTile;
+  let throughput;
+  try {
+    console.log(`[bench] time to first tile (${options.runs} runs + warm-up)…`);
+    firstTile = await timeToFirstTile(browser, appUrl, options.runs);
+    console.log(`[bench] level-0 decode throughput (${options.runs} runs + warm-up)…`);
+    throughput = await decodeThroughput(browser, benchUrl, options.runs);
+  } finally {
+    await browser.close();
+    appServer.closeAllConnections();
+    benchServer.closeAllConnections();
+    appServer.close();
+    benchServer.close();
+  }
+  const chromiumVersion = spawnSync(CHROMIUM, ['--version'], { encoding: 'utf8' }).stdout.trim();
+
+  console.log('[bench] references (Pillow, vips)…');
+  const poolThreads = throughput.poolSize;
+  const pillow1 = pillowReference(1, options.runs);
+  const pillowN = poolThreads > 1 ? pillowReference(poolThreads, options.runs) : pillow1;
+  const vips = vipsReference(options.runs);
+
+  const tiles = throughput.tiles;
+  const tilesPerSecond = (ms) => (tiles / ms) * 1000;
+  const poolRate = tilesPerSecond(throughput.poolMs.median);
+  const singleRate = tilesPerSecond(throughput.singleThreadMs.median);
+  const pillow1Rate = pillow1 && tilesPerSecond(pillow1.ms.median);
+  const pillowNRate = pillowN && tilesPerSecond(pillowN.ms.median);
+  const vipsRate = vips && tilesPerSecond(vips.decodeMs);
+  const range = (s) => `${fmt(s.min)}–${fmt(s.max)} ms`;
+
+  const cpu = os.cpus();
+  const now = new Date();
+  const lines = [
+    `## ${now.toISOString().slice(0, 16).replace('T', ' ')} UTC`,
+    '',
+    `Command: \`npm run bench${options.runs !== 7 ? ` -- --runs ${options.runs}` : ''}\`. Machine: ${cpu[0]?.model ?? 'unknown CPU'}, ${cpu.length} cores, ` +
+      `${Math.round(os.totalmem() / 2 ** 30)} GiB; ${chromiumVersion} headless; Node ${process.version}.`,
+    `Slide: public/demo/CMU-1-Small-Region.svs, level 0 = ${throughput.width} × ${throughput.height} px in ${tiles} JPEG tiles of ` +
+      `${throughput.tileWidth} × ${throughput.tileHeight}. Median of ${options.runs} runs after one warm-up.`,
+    '',
+    '| measure | median | tiles/s | runs |',
+    '|---|---|---|---|',
+    `| time to first tile: file chosen → first tile drawn (production app, fresh page) | ${fmt(firstTile.median)} ms | | ${range(firstTile)} |`,
+    `| decoder pool, ${poolThreads} workers: all level-0 tiles (decode + RGBA + ImageBitmap) | ${fmt(throughput.poolMs.median)} ms | ${fmt(poolRate, 0)} | ${range(throughput.poolMs)} |`,
+    `| one thread in the page: readRegion of every level-0 tile (decode only) | ${fmt(throughput.singleThreadMs.median)} ms | ${fmt(singleRate, 0)} | ${range(throughput.singleThreadMs)} |`,
+    pillow1 ? `| reference: Pillow (libjpeg-turbo), 1 thread, same tiles | ${fmt(pillow1.ms.median)} ms | ${fmt(pillow1Rate, 0)} | ${range(pillow1.ms)} |` : '| reference: Pillow | n/a | | |',
+    pillowN && poolThreads > 1
+      ? `| reference: Pillow (libjpeg-turbo), ${poolThreads} threads, same tiles | ${fmt(pillowN.ms.median)} ms | ${fmt(pillowNRate, 0)} | ${range(pillowN.ms)} |`
+      : '',
+    vips
+      ? `| reference: \`vips avg\` (OpenSlide, whole level 0) minus process start-up (${fmt(vips.overhead.median)} ms) | ${fmt(vips.decodeMs)} ms | ${fmt(vipsRate, 0)} | ${range(vips.slide)} with start-up |`
+      : '| reference: vips | n/a | | |',
+    '',
+    'Ratios (Tilescope throughput / reference throughput; 1 = as fast):',
+    `- decoder pool (${poolThreads} workers) / Pillow ${poolThreads} thread${poolThreads > 1 ? 's' : ''}: ${pillowNRate ? fmt(poolRate / pillowNRate, 2) : 'n/a'}`,
+    `- one thread / Pillow 1 thread: ${pillow1Rate ? fmt(singleRate / pillow1Rate, 2) : 'n/a'}`,
+    `- decoder pool / vips: ${vipsRate ? fmt(poolRate / vipsRate, 2) : 'n/a'}`,
+    '',
+  ].filter((line, i, all) => line !== '' || all[i - 1] !== '');
+
+  const section = lines.join('\n');
+  console.log(`\n${section}`);
+  if (options.write) {
+    if (!existsSync(RESULTS)) {
+      writeFileSync(
+        RESULTS,
+        '# Benchmark results\n\nAppended by `npm run bench` (bench/run.mjs); newest last. Absolute times drift on shared machines: compare the ratios, which come from one run on one machine.\n\n',
+      );
+    }
+    appendFileSync(RESULTS, `${section}\n`);
+    console.log(`[bench] appended to ${path.relative(root, RESULTS)}`);
+  }
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});

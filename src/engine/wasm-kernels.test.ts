@@ -1,0 +1,250 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs-core';
+import { initNodeBackend } from './wasm-node';
+import { isTilescopeWasmKernel, WASM_TRAINING_KERNELS } from './wasm-kernels';
+
+/**
+ * Each wasm kernel is compared with the cpu backend's kernel of the same name
+ * (the trusted reference) on random NHWC data. The error measure is the
+ * largest absolute difference divided by the largest reference magnitude.
+ */
+
+type Attrs = Record<string, unknown>;
+
+function seededRandom(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
+}
+
+function randomData(shape: number[], seed: number, quantum = 0): Float32Array {
+  const rand = seededRandom(seed);
+  const n = shape.reduce((a, b) => a * b, 1);
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    const v = rand() * 2 - 1;
+    out[i] = quantum > 0 ? Math.round(v / quantum) * quantum : v;
+  }
+  return out;
+}
+
+interface Input {
+  name: string;
+  shape: number[];
+  data: Float32Array;
+}
+
+async function runOn(backend: string, kernel: string, inputs: Input[], attrs: Attrs) {
+  await tf.setBackend(backend);
+  const tensors: Record<string, tf.Tensor> = {};
+  for (const inp of inputs) tensors[inp.name] = tf.tensor(inp.data, inp.shape);
+  const out = tf.engine().runKernel(kernel, tensors, attrs as never) as tf.Tensor;
+  const values = out.dataSync().slice() as Float32Array;
+  const shape = out.shape;
+  out.dispose();
+  for (const t of Object.values(tensors)) t.dispose();
+  return { values, shape };
+}
+
+function relativeError(actual: Float32Array, expected: Float32Array): number {
+  let maxRef = 0;
+  let maxDiff = 0;
+  for (let i = 0; i < expected.length; i++) {
+    maxRef = Math.max(maxRef, Math.abs(expected[i]));
+    maxDiff = Math.max(maxDiff, Math.abs(actual[i] - expected[i]));
+  }
+  return maxDiff / Math.max(maxRef, 1e-12);
+}
+
+async function compare(
+  kernel: string,
+  inputs: Input[],
+  attrs: Attrs,
+  reference?: { inputs: Input[]; attrs: Attrs; pick?: (v: Float32Array) => Float32Array },
+) {
+  const ref = reference
+    ? await runOn('cpu', kernel, reference.inputs, reference.attrs)
+    : await runOn('cpu', kernel, inputs, attrs);
+  const expected = reference?.pick ? reference.pick(ref.values) : ref.values;
+  const before = tf.memory().numTensors;
+  const got = await runOn('wasm', kernel, inputs, attrs);
+  expect(tf.memory().numTensors).toBe(before);
+  expect(got.values.length).toBe(expected.length);
+  const err = relativeError(got.values, expected);
+  expect(err).toBeLessThan(1e-4);
+  return got;
+}
+
+/** Spreads a [kh, kw, C, M] filter to its dilated footprint, zeros between taps. */
+function dilateFilter(data: Float32Array, shape: number[], d: number): { data: Float32Array; shape: number[] } {
+  const [kh, kw, c, m] = shape;
+  const eh = (kh - 1) * d + 1;
+  const ew = (kw - 1) * d + 1;
+  const out = new Float32Array(eh * ew * c * m);
+  for (let i = 0; i < kh; i++)
+    for (let j = 0; j < kw; j++)
+      for (let k = 0; k < c * m; k++) out[((i * d) * ew + j * d) * c * m + k] = data[(i * kw + j) * c * m + k];
+  return { data: out, shape: [eh, ew, c, m] };
+}
+
+/** Takes every d-th tap of a dilated-footprint filter gradient. */
+function undilateFilter(data: Float32Array, shape: number[], d: number): Float32Array {
+  const [kh, kw, c, m] = shape;
+  const ew = (kw - 1) * d + 1;
+  const out = new Float32Array(kh * kw * c * m);
+  for (let i = 0; i < kh; i++)
+    for (let j = 0; j < kw; j++)
+      for (let k = 0; k < c * m; k++) out[(i * kw + j) * c * m + k] = data[((i * d) * ew + j * d) * c * m + k];
+  return out;
+}
+
+function outSize(inSize: number, k: number, s: number, pad: 'same' | 'valid', d = 1): number {
+  const eff = (k - 1) * d + 1;
+  return pad === 'same' ? Math.ceil(inSize / s) : Math.ceil((inSize - eff + 1) / s);
+}
+
+beforeAll(async () => {
+  expect(await initNodeBackend('wasm')).toBe('wasm');
+});
+
+describe('wasm training kernels', () => {
+  it('are installed on the wasm backend', () => {
+    for (const k of WASM_TRAINING_KERNELS) expect(isTilescopeWasmKernel(k)).toBe(true);
+  });
+
+  const convCases: Array<{ x: number[]; k: [number, number]; co: number; s: number; pad: 'same' | 'valid' }> = [
+    { x: [2, 9, 11, 3], k: [3, 3], co: 5, s: 1, pad: 'same' },
+    { x: [2, 9, 11, 3], k: [3, 3], co: 5, s: 1, pad: 'valid' },
+    { x: [3, 10, 9, 2], k: [3, 3], co: 4, s: 2, pad: 'same' },
+    { x: [3, 10, 9, 2], k: [3, 3], co: 4, s: 2, pad: 'valid' },
+    { x: [2, 8, 7, 4], k: [2, 3], co: 3, s: 2, pad: 'same' },
+    { x: [2, 11, 11, 1], k: [5, 5], co: 2, s: 3, pad: 'valid' },
+    { x: [4, 12, 12, 1], k: [3, 3], co: 4, s: 1, pad: 'same' },
+  ];
+
+  it.each(convCases)('Conv2DBackpropFilter matches cpu: %o', async ({ x, k, co, s, pad }) => {
+    const filterShape = [k[0], k[1], x[3], co];
+    const oh = outSize(x[1], k[0], s, pad);
+    const ow = outSize(x[2], k[1], s, pad);
+    const dyShape = [x[0], oh, ow, co];
+    const got = await compare(
+      'Conv2DBackpropFilter',
+      [
+        { name: 'x', shape: x, data: randomData(x, 1) },
+        { name: 'dy', shape: dyShape, data: randomData(dyShape, 2) },
+      ],
+      { strides: [s, s], pad, dataFormat: 'NHWC', dimRoundingMode: undefined, filterShape },
+    );
+    expect(got.shape).toEqual(filterShape);
+  });
+
+  const inputCases: Array<{ x: number[]; k: [number, number]; co: number; s: [number, number]; pad: 'same' | 'valid' }> = [
+    // stride 1: rotated-filter convolution route
+    { x: [2, 9, 11, 3], k: [3, 3], co: 5, s: [1, 1], pad: 'same' },
+    { x: [2, 9, 11, 3], k: [3, 3], co: 5, s: [1, 1], pad: 'valid' },
+    { x: [2, 8, 8, 2], k: [2, 2], co: 3, s: [1, 1], pad: 'same' },
+    // kernel = stride: matrix product + depth-to-space route (the CISH decoder)
+    { x: [2, 10, 10, 3], k: [5, 5], co: 4, s: [5, 5], pad: 'valid' },
+    { x: [2, 6, 9, 2], k: [2, 3], co: 3, s: [2, 3], pad: 'valid' },
+    { x: [2, 12, 12, 1], k: [2, 2], co: 4, s: [2, 2], pad: 'same' },
+    // other strides fall back to the stock kernel
+    { x: [2, 9, 10, 3], k: [3, 3], co: 4, s: [2, 2], pad: 'same' },
+  ];
+
+  it.each(inputCases)('Conv2DBackpropInput matches cpu: %o', async ({ x, k, co, s, pad }) => {
+    const filterShape = [k[0], k[1], x[3], co];
+    const dyShape = [x[0], outSize(x[1], k[0], s[0], pad), outSize(x[2], k[1], s[1], pad), co];
+    const got = await compare(
+      'Conv2DBackpropInput',
+      [
+        { name: 'dy', shape: dyShape, data: randomData(dyShape, 3) },
+        { name: 'filter', shape: filterShape, data: randomData(filterShape, 4) },
+      ],
+      { strides: s, pad, dataFormat: 'NHWC', dimRoundingMode: undefined, inputShape: x },
+    );
+    expect(got.shape).toEqual(x);
+  });
+
+  const poolCases: Array<{ x: number[]; f: number; s: number; pad: 'same' | 'valid'; quantum: number }> = [
+    { x: [2, 12, 12, 3], f: 2, s: 2, pad: 'valid', quantum: 0 },
+    { x: [2, 12, 12, 3], f: 2, s: 2, pad: 'valid', quantum: 0.5 }, // many ties: first maximum wins
+    { x: [1, 15, 15, 2], f: 3, s: 3, pad: 'valid', quantum: 0.25 },
+    { x: [2, 10, 10, 4], f: 5, s: 5, pad: 'valid', quantum: 0 },
+    { x: [2, 9, 9, 2], f: 3, s: 2, pad: 'same', quantum: 0 }, // overlapping: stock kernel
+  ];
+
+  it.each(poolCases)('MaxPoolGrad matches cpu: %o', async ({ x, f, s, pad, quantum }) => {
+    const xData = randomData(x, 5, quantum);
+    // The pooled output is part of the kernel's inputs; compute it on cpu.
+    await tf.setBackend('cpu');
+    const y = tf.tidy(() => tf.maxPool(tf.tensor4d(xData, x as [number, number, number, number]), f, s, pad));
+    const yShape = y.shape;
+    const yData = y.dataSync().slice() as Float32Array;
+    y.dispose();
+    await compare(
+      'MaxPoolGrad',
+      [
+        { name: 'dy', shape: yShape, data: randomData(yShape, 6) },
+        { name: 'input', shape: x, data: xData },
+        { name: 'output', shape: yShape, data: yData },
+      ],
+      { filterSize: [f, f], strides: [s, s], pad, dimRoundingMode: undefined },
+    );
+  });
+
+  const depthwiseCases: Array<{ x: number[]; k: number; m: number; s: number; d: number; pad: 'same' | 'valid' }> = [
+    { x: [2, 9, 10, 3], k: 3, m: 1, s: 1, d: 1, pad: 'same' },
+    { x: [2, 9, 10, 3], k: 3, m: 2, s: 1, d: 1, pad: 'valid' },
+    { x: [2, 11, 10, 4], k: 3, m: 1, s: 2, d: 1, pad: 'same' },
+    { x: [2, 11, 10, 2], k: 3, m: 3, s: 2, d: 1, pad: 'valid' },
+    { x: [3, 8, 8, 5], k: 5, m: 1, s: 2, d: 1, pad: 'same' },
+    { x: [2, 12, 11, 3], k: 3, m: 2, s: 1, d: 2, pad: 'same' },
+    { x: [2, 12, 11, 3], k: 3, m: 1, s: 1, d: 2, pad: 'valid' },
+  ];
+
+  // The cpu kernels ignore dilation, so dilated cases are referenced by the
+  // equivalent undilated kernel with zeros between the taps.
+  it.each(depthwiseCases)('DepthwiseConv2dNativeBackpropFilter matches cpu: %o', async ({ x, k, m, s, d, pad }) => {
+    const filterShape = [k, k, x[3], m];
+    const dyShape = [x[0], outSize(x[1], k, s, pad, d), outSize(x[2], k, s, pad, d), x[3] * m];
+    const inputs = [
+      { name: 'x', shape: x, data: randomData(x, 7) },
+      { name: 'dy', shape: dyShape, data: randomData(dyShape, 8) },
+    ];
+    const attrs = { strides: [s, s], dilations: [d, d], pad, dimRoundingMode: undefined, filterShape };
+    const eff = (k - 1) * d + 1;
+    const reference =
+      d === 1
+        ? undefined
+        : {
+            inputs,
+            attrs: { ...attrs, dilations: [1, 1], filterShape: [eff, eff, x[3], m] },
+            pick: (v: Float32Array) => undilateFilter(v, filterShape, d),
+          };
+    const got = await compare('DepthwiseConv2dNativeBackpropFilter', inputs, attrs, reference);
+    expect(got.shape).toEqual(filterShape);
+  });
+
+  it.each(depthwiseCases)('DepthwiseConv2dNativeBackpropInput matches cpu: %o', async ({ x, k, m, s, d, pad }) => {
+    const filterShape = [k, k, x[3], m];
+    const dyShape = [x[0], outSize(x[1], k, s, pad, d), outSize(x[2], k, s, pad, d), x[3] * m];
+    const filterData = randomData(filterShape, 10);
+    const inputs = [
+      { name: 'dy', shape: dyShape, data: randomData(dyShape, 9) },
+      { name: 'filter', shape: filterShape, data: filterData },
+    ];
+    const attrs = { strides: [s, s], dilations: [d, d], pad, dimRoundingMode: undefined, inputShape: x };
+    let reference;
+    if (d > 1) {
+      const wide = dilateFilter(filterData, filterShape, d);
+      reference = {
+        inputs: [inputs[0], { name: 'filter', shape: wide.shape, data: wide.data }],
+        attrs: { ...attrs, dilations: [1, 1] },
+      };
+    }
+    const got = await compare('DepthwiseConv2dNativeBackpropInput', inputs, attrs, reference);
+    expect(got.shape).toEqual(x);
+  });
+});

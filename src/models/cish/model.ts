@@ -1,0 +1,220 @@
+import * as tfl from '@tensorflow/tfjs-layers';
+import type { io } from '@tensorflow/tfjs-core';
+import { CISH_DEFAULTS } from './defaults';
+
+/**
+ * The CISH autoencoder of seed 000 (SPEC §1), built from standard tfjs-layers
+ * so that models save, load and export in the ordinary TF.js layers format.
+ *
+ * Layout is NHWC. Two choices the seed leaves open are fixed here:
+ * - LeakyReLU slope 0.01 (PyTorch's default, used by the seed) rather than
+ *   tfjs-layers' default of 0.3.
+ * - The decoder's transposed convs use kernel = stride with 'valid' padding
+ *   (5, 3, 2, 2). The seed's Table 1 lists 3×3 kernels, but a 3×3 kernel with
+ *   stride 5 or 2 cannot map 5→25→75→150→300 exactly without output padding;
+ *   kernel = stride tiles the output with non-overlapping patches, so each
+ *   layer is one matrix product plus a depth-to-space, which is also the
+ *   fastest form on every backend.
+ */
+
+export const CISH_POOL_SIZES = [2, 2, 3, 5] as const;
+export const CISH_CONV_FILTERS = [4, 8, 16, 32] as const;
+export const CISH_DENSE_UNITS = [100, 25] as const;
+
+/** Layer names; stable so that exported weights can be mapped to other frameworks. */
+export const CISH_LAYER_NAMES = {
+  input: 'tile',
+  encConv: ['enc_conv1', 'enc_conv2', 'enc_conv3', 'enc_conv4'],
+  encPool: ['enc_pool1', 'enc_pool2', 'enc_pool3', 'enc_pool4'],
+  flatten: 'enc_flatten',
+  encDense: ['enc_dense1', 'enc_dense2', 'enc_latent'],
+  encAct: ['enc_act1', 'enc_act2', 'latent'],
+  latentInput: 'code',
+  decDense: ['dec_dense1', 'dec_dense2', 'dec_dense3'],
+  decAct: ['dec_act1', 'dec_act2', 'dec_act3'],
+  reshape: 'dec_unflatten',
+  decDeconv: ['dec_deconv1', 'dec_deconv2', 'dec_deconv3', 'dec_deconv4'],
+} as const;
+
+export interface CishModelOptions {
+  latentDim?: number;
+  /** Network input side in pixels; must be a multiple of 60 (the product of the pool sizes). */
+  inputSize?: number;
+  /** LeakyReLU negative slope. */
+  leakyAlpha?: number;
+  /** Seed for the weight initialisers, for reproducible runs. */
+  seed?: number;
+}
+
+export interface CishModels {
+  /** Tile [B, S, S, 1] → reconstruction [B, S, S, 1]; owns all weights. */
+  autoencoder: tfl.LayersModel;
+  /** Tile → latent code [B, latentDim]; shares layers with `autoencoder`. */
+  encoder: tfl.LayersModel;
+  /** Latent code → reconstruction; shares layers with `autoencoder`. */
+  decoder: tfl.LayersModel;
+}
+
+export interface CishGeometry {
+  inputSize: number;
+  latentDim: number;
+  /** Side of the feature map after the fourth pooling block. */
+  bottleneckSize: number;
+  bottleneckChannels: number;
+  /** bottleneckSize² × bottleneckChannels: the flattened length (800 for 300 px). */
+  flatLength: number;
+}
+
+export function cishGeometry(inputSize: number, latentDim: number): CishGeometry {
+  const reduction = CISH_POOL_SIZES.reduce((a, b) => a * b, 1);
+  if (!Number.isInteger(inputSize) || inputSize <= 0 || inputSize % reduction !== 0) {
+    throw new Error(`CISH input size must be a positive multiple of ${reduction}, got ${inputSize}`);
+  }
+  if (!Number.isInteger(latentDim) || latentDim < 1) {
+    throw new Error(`latentDim must be a positive integer, got ${latentDim}`);
+  }
+  const bottleneckSize = inputSize / reduction;
+  const bottleneckChannels = CISH_CONV_FILTERS[CISH_CONV_FILTERS.length - 1];
+  return {
+    inputSize,
+    latentDim,
+    bottleneckSize,
+    bottleneckChannels,
+    flatLength: bottleneckSize * bottleneckSize * bottleneckChannels,
+  };
+}
+
+interface CishLayers {
+  geometry: CishGeometry;
+  encoderStack: tfl.layers.Layer[];
+  decoderStack: tfl.layers.Layer[];
+}
+
+function createLayers(opts: Required<Omit<CishModelOptions, 'seed'>> & { seed?: number }): CishLayers {
+  const geometry = cishGeometry(opts.inputSize, opts.latentDim);
+  const n = CISH_LAYER_NAMES;
+  let seedCounter = opts.seed;
+  // Distinct seeds per layer; undefined keeps tfjs' own random initialisation.
+  const init = () =>
+    seedCounter === undefined ? undefined : tfl.initializers.glorotUniform({ seed: seedCounter++ });
+  const encoderStack: tfl.layers.Layer[] = [];
+  CISH_CONV_FILTERS.forEach((filters, i) => {
+    encoderStack.push(
+      tfl.layers.conv2d({
+        name: n.encConv[i],
+        filters,
+        kernelSize: 3,
+        padding: 'same',
+        activation: 'relu',
+        kernelInitializer: init(),
+      }),
+      tfl.layers.maxPooling2d({
+        name: n.encPool[i],
+        poolSize: CISH_POOL_SIZES[i],
+        strides: CISH_POOL_SIZES[i],
+        padding: 'valid',
+      }),
+    );
+  });
+  encoderStack.push(tfl.layers.flatten({ name: n.flatten }));
+  const encUnits = [...CISH_DENSE_UNITS, opts.latentDim];
+  encUnits.forEach((units, i) => {
+    encoderStack.push(
+      tfl.layers.dense({ name: n.encDense[i], units, kernelInitializer: init() }),
+      tfl.layers.leakyReLU({ name: n.encAct[i], alpha: opts.leakyAlpha }),
+    );
+  });
+
+  const decoderStack: tfl.layers.Layer[] = [];
+  const decUnits = [CISH_DENSE_UNITS[1], CISH_DENSE_UNITS[0], geometry.flatLength];
+  decUnits.forEach((units, i) => {
+    decoderStack.push(
+      tfl.layers.dense({ name: n.decDense[i], units, kernelInitializer: init() }),
+      tfl.layers.leakyReLU({ name: n.decAct[i], alpha: opts.leakyAlpha }),
+    );
+  });
+  decoderStack.push(
+    tfl.layers.reshape({
+      name: n.reshape,
+      targetShape: [geometry.bottleneckSize, geometry.bottleneckSize, geometry.bottleneckChannels],
+    }),
+  );
+  // Mirror of the encoder: strides undo the pools in reverse order; channels 32→16→8→4→1.
+  const deconvStrides = [...CISH_POOL_SIZES].reverse();
+  const deconvFilters = [16, 8, 4, 1];
+  deconvStrides.forEach((stride, i) => {
+    decoderStack.push(
+      tfl.layers.conv2dTranspose({
+        name: n.decDeconv[i],
+        filters: deconvFilters[i],
+        kernelSize: stride,
+        strides: stride,
+        padding: 'valid',
+        activation: i === deconvStrides.length - 1 ? 'sigmoid' : 'relu',
+        kernelInitializer: init(),
+      }),
+    );
+  });
+  return { geometry, encoderStack, decoderStack };
+}
+
+function applyStack(stack: tfl.layers.Layer[], x: tfl.SymbolicTensor): tfl.SymbolicTensor {
+  let y = x;
+  for (const layer of stack) y = layer.apply(y) as tfl.SymbolicTensor;
+  return y;
+}
+
+/**
+ * Builds the autoencoder and its two halves. All three models share the same
+ * layer objects, so training `autoencoder` trains `encoder` and `decoder`.
+ */
+export function buildCishAutoencoder(options: CishModelOptions = {}): CishModels {
+  const layers = createLayers({
+    latentDim: options.latentDim ?? CISH_DEFAULTS.latentDim,
+    inputSize: options.inputSize ?? CISH_DEFAULTS.inputSize,
+    leakyAlpha: options.leakyAlpha ?? CISH_DEFAULTS.leakyAlpha,
+    seed: options.seed,
+  });
+  const { geometry } = layers;
+  const tile = tfl.input({
+    name: CISH_LAYER_NAMES.input,
+    shape: [geometry.inputSize, geometry.inputSize, 1],
+  });
+  const latent = applyStack(layers.encoderStack, tile);
+  const reconstruction = applyStack(layers.decoderStack, latent);
+  const code = tfl.input({ name: CISH_LAYER_NAMES.latentInput, shape: [geometry.latentDim] });
+  const decoded = applyStack(layers.decoderStack, code);
+  return {
+    autoencoder: tfl.model({ name: 'cish_autoencoder', inputs: tile, outputs: reconstruction }),
+    encoder: tfl.model({ name: 'cish_encoder', inputs: tile, outputs: latent }),
+    decoder: tfl.model({ name: 'cish_decoder', inputs: code, outputs: decoded }),
+  };
+}
+
+/**
+ * Recovers encoder and decoder from an autoencoder loaded from storage, again
+ * sharing its layers (a saved model only holds the autoencoder graph).
+ */
+export function splitCishAutoencoder(autoencoder: tfl.LayersModel): CishModels {
+  const n = CISH_LAYER_NAMES;
+  const latentLayer = autoencoder.getLayer(n.encAct[2]);
+  const encoder = tfl.model({
+    name: 'cish_encoder',
+    inputs: autoencoder.inputs,
+    outputs: latentLayer.output as tfl.SymbolicTensor,
+  });
+  const latentDim = (latentLayer.outputShape as number[])[1];
+  const code = tfl.input({ name: n.latentInput, shape: [latentDim] });
+  const decoderStack: tfl.layers.Layer[] = [];
+  for (let i = 0; i < 3; i++) decoderStack.push(autoencoder.getLayer(n.decDense[i]), autoencoder.getLayer(n.decAct[i]));
+  decoderStack.push(autoencoder.getLayer(n.reshape));
+  for (const name of n.decDeconv) decoderStack.push(autoencoder.getLayer(name));
+  const decoder = tfl.model({ name: 'cish_decoder', inputs: code, outputs: applyStack(decoderStack, code) });
+  return { autoencoder, encoder, decoder };
+}
+
+/** Loads a saved autoencoder (any TF.js IO handler or URL) and splits it. */
+export async function loadCishAutoencoder(source: string | io.IOHandler): Promise<CishModels> {
+  const autoencoder = await tfl.loadLayersModel(source);
+  return splitCishAutoencoder(autoencoder);
+}

@@ -1,0 +1,109 @@
+/// <reference lib="webworker" />
+// Tilescope service worker: precaches the whole static build (HTML, JS chunks,
+// worker chunks, .wasm codecs, the demo slide) so the app opens and reads slides
+// with no network. Built by vite-plugin-pwa (injectManifest), which replaces
+// self.__WB_MANIFEST with the list of built files at build time.
+//
+// Every precache URL is relative to this script, and the script sits next to
+// index.html, so the worker and its scope follow whatever folder dist/ is served from.
+import { cleanupOutdatedCaches, getCacheKeyForURL, matchPrecache, precache } from 'workbox-precaching';
+import type { PrecacheEntry } from 'workbox-precaching';
+
+declare const self: ServiceWorkerGlobalScope & {
+  __WB_MANIFEST: Array<PrecacheEntry | string>;
+};
+
+// ---------------------------------------------------------------------------
+// CROSS-ORIGIN ISOLATION (not enabled yet).
+// Threaded wasm needs SharedArrayBuffer, which needs the page to be cross-origin
+// isolated: COOP `same-origin` + COEP `require-corp` (or `credentialless`) on the
+// document, and CORP on subresources. Static hosts often cannot send headers, so
+// this worker will add them. To enable: set CROSS_ORIGIN_ISOLATION to true. The
+// fetch handler already routes every navigation through respondWith() when it is
+// on, and every response it produces passes through withIsolationHeaders().
+// The page must then reload once after the worker first takes control, since
+// isolation is decided when the document is created.
+const CROSS_ORIGIN_ISOLATION = false;
+
+function withIsolationHeaders(response: Response): Response {
+  if (!CROSS_ORIGIN_ISOLATION || response.type === 'opaque' || response.status === 0) return response;
+  const headers = new Headers(response.headers);
+  headers.set('Cross-Origin-Opener-Policy', 'same-origin');
+  headers.set('Cross-Origin-Embedder-Policy', 'require-corp');
+  headers.set('Cross-Origin-Resource-Policy', 'same-origin');
+  return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
+}
+// ---------------------------------------------------------------------------
+
+precache(self.__WB_MANIFEST);
+cleanupOutdatedCaches();
+
+// Take control of the page that registered us on its first load, so it works
+// offline without a second visit. Updates wait (no skipWaiting on install) until
+// the page asks, so a running session never loses the chunks it was built with.
+self.addEventListener('activate', (event) => {
+  event.waitUntil(self.clients.claim());
+});
+self.addEventListener('message', (event) => {
+  if ((event.data as { type?: string } | null)?.type === 'SKIP_WAITING') void self.skipWaiting();
+});
+
+/** The precached URL that should answer a request for `url`, if any. */
+function precachedUrlFor(url: URL, isNavigation: boolean): string | undefined {
+  const isPrecached = (candidate: URL) => getCacheKeyForURL(candidate.href) !== undefined;
+  if (isPrecached(url)) return url.href;
+  // Query strings (e.g. ?demo=0) and fragments do not select a different file.
+  const bare = new URL(url.pathname, url.origin);
+  if (isPrecached(bare)) return bare.href;
+  // A folder URL means its index.html (the app is served from a folder).
+  const index = new URL('index.html', bare);
+  if (isNavigation && bare.pathname.endsWith('/') && isPrecached(index)) return index.href;
+  return undefined;
+}
+
+/** Answers a `Range: bytes=a-b` request from a full cached response (single range only). */
+async function partialResponse(full: Response, rangeHeader: string): Promise<Response> {
+  const body = await full.blob();
+  const match = /^bytes=(\d*)-(\d*)$/.exec(rangeHeader.trim());
+  let start = match?.[1] ? Number(match[1]) : NaN;
+  let end = match?.[2] ? Number(match[2]) : NaN;
+  if (match && !match[1] && match[2]) {
+    // Suffix range: the last N bytes.
+    start = Math.max(0, body.size - Number(match[2]));
+    end = body.size - 1;
+  } else if (Number.isFinite(start) && !Number.isFinite(end)) {
+    end = body.size - 1;
+  }
+  end = Math.min(end, body.size - 1);
+  if (!Number.isFinite(start) || !Number.isFinite(end) || start > end || start >= body.size) {
+    return new Response(null, { status: 416, headers: { 'Content-Range': `bytes */${body.size}` } });
+  }
+  const headers = new Headers(full.headers);
+  headers.set('Content-Range', `bytes ${start}-${end}/${body.size}`);
+  headers.set('Content-Length', String(end - start + 1));
+  return new Response(body.slice(start, end + 1), { status: 206, statusText: 'Partial Content', headers });
+}
+
+async function respond(request: Request, precachedUrl: string | undefined): Promise<Response> {
+  // matchPrecache takes the original URL and finds its revisioned cache entry.
+  const cached = precachedUrl ? await matchPrecache(precachedUrl) : undefined;
+  // A missing cache entry (storage evicted) falls back to the network.
+  if (!cached) return withIsolationHeaders(await fetch(request));
+  const range = request.headers.get('range');
+  return withIsolationHeaders(range ? await partialResponse(cached, range) : cached);
+}
+
+self.addEventListener('fetch', (event) => {
+  const { request } = event;
+  if (request.method !== 'GET') return;
+  const url = new URL(request.url);
+  // Cross-origin requests are left to the browser. (With isolation on they would
+  // need CORP or `credentialless`; the app makes none today.)
+  if (url.origin !== self.location.origin) return;
+  const isNavigation = request.mode === 'navigate';
+  const precachedUrl = precachedUrlFor(url, isNavigation);
+  // Anything not precached goes to the network untouched, unless a navigation
+  // must pass through here to receive isolation headers.
+  if (!precachedUrl && !(CROSS_ORIGIN_ISOLATION && isNavigation)) return;
+  event.respondWith(respond(request, precachedUrl));
+});
