@@ -12,4 +12,3 @@ export interface ServeOptions {
   isolate: boolean;
 }
 export function startServer(options: ServeOptions): Promise<Server>;
-export function parseRange(header: string | undefined, size: number): null | 'invalid' | { start: number; end: number };

@@ -11,6 +11,7 @@
 import { createServer } from 'node:http';
 import { createReadStream, promises as fs } from 'node:fs';
 import path from 'node:path';
+import { parseByteRange } from '../src/http-range.mjs';
 
 const MIME_TYPES = {
   '.html': 'text/html; charset=utf-8',
@@ -47,24 +48,6 @@ function parseArgs(argv) {
   return options;
 }
 
-/** Parses a single `bytes=` range against a file size; null = whole file, 'invalid' = 416. */
-export function parseRange(header, size) {
-  if (!header) return null;
-  const match = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
-  if (!match || (!match[1] && !match[2])) return 'invalid';
-  let start;
-  let end;
-  if (!match[1]) {
-    start = Math.max(0, size - Number(match[2]));
-    end = size - 1;
-  } else {
-    start = Number(match[1]);
-    end = match[2] ? Math.min(Number(match[2]), size - 1) : size - 1;
-  }
-  if (start > end || start >= size) return 'invalid';
-  return { start, end };
-}
-
 export function startServer({ root, base, port, host, isolate }) {
   const server = createServer(async (request, response) => {
     const headers = { 'Cache-Control': 'no-cache', 'Accept-Ranges': 'bytes' };
@@ -98,8 +81,8 @@ export function startServer({ root, base, port, host, isolate }) {
       if (!stat.isFile()) return finish(404, 'not found');
       headers['Content-Type'] = MIME_TYPES[path.extname(filePath).toLowerCase()] ?? 'application/octet-stream';
       headers['Last-Modified'] = stat.mtime.toUTCString();
-      const range = parseRange(request.headers.range, stat.size);
-      if (range === 'invalid') {
+      const range = parseByteRange(request.headers.range, stat.size);
+      if (range === 'unsatisfiable') {
         response.writeHead(416, { ...headers, 'Content-Range': `bytes */${stat.size}` });
         return response.end();
       }

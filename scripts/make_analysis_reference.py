@@ -67,6 +67,24 @@ def fcm_reference(X, U0, m, tol, max_iter, norm):
     }
 
 
+def xoshiro128starstar(state, count):
+    """The xoshiro128** generator (Blackman & Vigna), for the PRNG test vector."""
+    s = list(state)
+    mask = 0xFFFFFFFF
+    rotl = lambda x, k: ((x << k) | (x >> (32 - k))) & mask
+    out = []
+    for _ in range(count):
+        out.append((rotl((s[1] * 5) & mask, 7) * 9) & mask)
+        t = (s[1] << 9) & mask
+        s[2] ^= s[0]
+        s[3] ^= s[1]
+        s[1] ^= s[2]
+        s[0] ^= s[3]
+        s[2] ^= t
+        s[3] = rotl(s[3], 11)
+    return out
+
+
 def blobs(rng, centres, sds, sizes):
     parts, labels = [], []
     for label, (centre, sd, size) in enumerate(zip(centres, sds, sizes)):
@@ -88,6 +106,13 @@ def main():
     }
     arrays = ref['arrays']
 
+    # --- PRNG test vectors ---------------------------------------------------
+    ref['xoshiro128'] = [
+        {'state': state, 'outputs': xoshiro128starstar(state, 1010)[-10:] if skip else xoshiro128starstar(state, 10),
+         'skip': 1000 if skip else 0}
+        for state, skip in [([1, 2, 3, 4], False), ([0x9e3779b9, 0x243f6a88, 0xb7e15162, 0x01234567], True)]
+    ]
+
     # --- data -------------------------------------------------------------
     X2, y2 = blobs(rng, [(0.0, 0.0), (6.0, 1.0), (2.0, 7.0)], [1.0, 0.8, 1.2], [700, 700, 600])
     X5, y5 = blobs(rng, [(0, 0, 0, 0, 0), (4, 0, 1, 0, 2), (0, 5, 0, 2, 0), (3, 3, 3, 3, 3)],
@@ -105,7 +130,7 @@ def main():
         ('fcm2d_k7', X2, 'blobs2d', 7, 1.5, 0.005, 1000, 'frobenius', False),
         ('fcm2d_k7_capped', X2, 'blobs2d', 7, 1.5, 0.005, 40, 'frobenius', False),
         ('fcm5d_k4', X5, 'blobs5d', 4, 1.25, 1e-6, 500, 'frobenius', True),
-        ('fcm2d_k3_max', X2, 'blobs2d', 3, 2.0, 1e-5, 500, 'max', False),
+        ('fcm2d_k3_max', X2, 'blobs2d', 3, 1.7, 1e-5, 500, 'max', False),  # m with no short power form
     ]
     ref['fcm'] = []
     initial = {}
@@ -253,6 +278,39 @@ def main():
         'maskWidth': mw, 'maskHeight': mh, 'maskDownsample': mask_ds,
         'tileSize': tile, 'stride': stride, 'columns': cols, 'rows': rows, 'tissueFraction': fractions,
     }
+
+    # Grid geometry for the two real slides (sizes and mpp as OpenSlide reports them, via vipsheader).
+    # Rounding is half-up, as JavaScript's Math.round for positive values.
+    half_up = lambda value: int(np.floor(value + 0.5))
+    ndpi_levels = [(3968 // 2 ** q, 4864 // 2 ** q, 2 ** q) for q in range(7)]
+    slides = {
+        'CMU-1-Small-Region.svs': {'width': 2220, 'height': 2967, 'mpp': 0.499, 'levels': [(2220, 2967, 1)]},
+        'test3-DAPI-2-387.ndpi': {'width': 3968, 'height': 4864, 'mpp': 0.2281750559028887, 'levels': ndpi_levels},
+    }
+    ref['gridCases'] = []
+    for slide, level, tile_um, overlap_um, mpp_override in [
+        ('CMU-1-Small-Region.svs', 0, 150, 75, None),
+        ('CMU-1-Small-Region.svs', 0, 64, 32, 0.25),
+        ('test3-DAPI-2-387.ndpi', 0, 150, 75, None),
+        ('test3-DAPI-2-387.ndpi', 2, 150, 75, None),
+        ('test3-DAPI-2-387.ndpi', 1, 100, 0, None),
+        ('test3-DAPI-2-387.ndpi', 4, 150, 75, None),
+    ]:
+        info = slides[slide]
+        level_w, level_h, ds = info['levels'][level]
+        level_mpp = (mpp_override or info['mpp']) * ds
+        tile = half_up(tile_um / level_mpp)
+        stride = half_up((tile_um - overlap_um) / level_mpp)
+        cols = (level_w - tile) // stride + 1 if level_w >= tile else 0
+        rows = (level_h - tile) // stride + 1 if level_h >= tile else 0
+        rects = [[c * stride * ds, r * stride * ds, tile * ds, tile * ds] for r in range(rows) for c in range(cols)]
+        ref['gridCases'].append({
+            'slide': slide, 'width': info['width'], 'height': info['height'], 'mpp': info['mpp'],
+            'levels': [{'width': w, 'height': h, 'downsample': d} for w, h, d in info['levels']],
+            'level': level, 'tileUm': tile_um, 'overlapUm': overlap_um, 'mppOverride': mpp_override,
+            'tileSize': tile, 'stride': stride, 'columns': cols, 'rows': rows,
+            'first': rects[0] if rects else None, 'last': rects[-1] if rects else None,
+        })
 
     with open(os.path.join(OUT, 'reference.json'), 'w') as f:
         json.dump(ref, f, separators=(',', ':'))

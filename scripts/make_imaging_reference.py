@@ -138,6 +138,11 @@ def tissue_mask_reference(gray, sigma, radius, polarity):
     return blurred, float(t), thresholded, filled, seed, rec
 
 
+def as_stored(arr):
+    """Float inputs are committed as float32: compute references from exactly those values."""
+    return np.asarray(arr, dtype=np.float32).astype(np.float64)
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument('--data', default='/work/shared/data')
@@ -172,7 +177,7 @@ def main():
     }
 
     # ---------------- downscaling ----------------
-    syn = rng.random((23, 37)) * 255.0
+    syn = as_stored(rng.random((23, 37)) * 255.0)
     save_raw('syn_23x37', syn)
     save_raw('syn_23x37_dlm_4', transform.downscale_local_mean(syn, (4, 4)))
     save_raw('syn_23x37_dlm_2x3', transform.downscale_local_mean(syn, (2, 3)))
@@ -180,7 +185,7 @@ def main():
     save_raw('syn_23x37_area_10x7', resize_area(syn, 10, 7))
 
     # ---------------- gaussian ----------------
-    cmu_div20 = block_mean_partial(cmu_div5.astype(np.float64), 4)
+    cmu_div20 = as_stored(block_mean_partial(cmu_div5.astype(np.float64), 4))
     save_raw('cmu_div20', cmu_div20)
     ref['gaussian'] = []
     for name, img, sigma in [('cmu_div20', cmu_div20, 10.0),
@@ -314,8 +319,8 @@ def main():
         {'name': 'cmu', 'input': 'cmu_div5', 'levelDownsample': 5, 'downscale': 4,
          'small': cmu_div20, 'polarity': 'dark'},
     ]
-    dapi_small = resize_area(dapi.astype(np.float64), round(dapi.shape[1] / 2.5),
-                             round(dapi.shape[0] / 2.5))
+    dapi_small = as_stored(resize_area(dapi.astype(np.float64), round(dapi.shape[1] / 2.5),
+                                       round(dapi.shape[0] / 2.5)))
     save_raw('dapi_div20', dapi_small)
     cases.append({'name': 'dapi', 'input': 'dapi_l3', 'levelDownsample': 8, 'downscale': 2.5,
                   'small': dapi_small, 'polarity': 'bright'})

@@ -600,7 +600,7 @@ def make_bad() -> None:
     (OUT / 'bomb.tif').write_bytes(minimal_tiff(4_000_000, 4_000_000))
     bad['bomb.tif'] = 'declares 4000000 × 4000000 px, beyond the 1000000 px limit'
     (OUT / 'tile-bomb.tif').write_bytes(minimal_tiff(999_984, 999_984, tile=16))
-    bad['tile-bomb.tif'] = 'declares 3905875201 tiles, beyond the 50000000 tile limit'
+    bad['tile-bomb.tif'] = 'declares 3906125001 tiles, beyond the 50000000 tile limit'
     (OUT / 'bomb.png').write_bytes(png_header_only(30000, 30000))
     bad['bomb.png'] = 'declares 30000 × 30000 px, beyond the 268435456 px limit for an image decoded whole'
     reference['bad'] = bad

@@ -11,6 +11,8 @@
   skimage.transform.downscale_local_mean; fractional ones from a direct numpy
   implementation of "mean of the source pixels with index in
   [floor(i*s), floor((i+1)*s))".
+- cmu-edge-tile.json: one downsampled edge tile of CMU-1-Small-Region as the
+  viewer requests it (see cmu_edge_tile).
 - affine.json: a rotated, flipped, scaled transform, its inverse
   (numpy.linalg.inv) and the level-0 bounding box of an 800x600 view.
 
@@ -121,11 +123,29 @@ def affine_case():
     }
 
 
+def cmu_edge_tile():
+    """OSD level 10 (4x), bottom-right tile (2, 3) of CMU-1-Small-Region: level-0 region
+    x=1920 y=2880 300x87 (clipped at the slide edge), box-filtered to 75x22.
+    Pixels decoded by vips/OpenSlide; the box filter is numpy (box_reference)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        raw = os.path.join(tmp, 'crop.v')
+        subprocess.run(['vips', 'crop', os.path.join(DATA, 'CMU-1-Small-Region.svs'), raw, '1920', '2880', '300', '87'], check=True)
+        png = os.path.join(tmp, 'crop.png')
+        subprocess.run(['vips', 'copy', raw, png], check=True)
+        from PIL import Image
+        a = np.asarray(Image.open(png).convert('RGB')).astype(np.float64)
+    assert a.shape == (87, 300, 3), a.shape
+    out = np.floor(box_reference(a, 22, 75) + 0.5).astype(np.uint8)
+    return {'request': {'level': 0, 'x': 1920, 'y': 2880, 'width': 300, 'height': 87, 'outWidth': 75, 'outHeight': 22},
+            'osd': {'level': 10, 'x': 2, 'y': 3}, 'rgb': out.reshape(-1).tolist()}
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
-    for name, value in [('level-plans.json', level_plans()), ('resample.json', resample_cases()), ('affine.json', affine_case())]:
+    for name, value in [('level-plans.json', level_plans()), ('resample.json', resample_cases()), ('affine.json', affine_case()),
+                        ('cmu-edge-tile.json', cmu_edge_tile())]:
         with open(os.path.join(OUT, name), 'w') as f:
-            json.dump(value, f, indent=1)
+            json.dump(value, f, indent=None if name == 'cmu-edge-tile.json' else 1)
             f.write('\n')
         print('wrote', name)
 

@@ -8,6 +8,7 @@
 // index.html, so the worker and its scope follow whatever folder dist/ is served from.
 import { cleanupOutdatedCaches, getCacheKeyForURL, matchPrecache, precache } from 'workbox-precaching';
 import type { PrecacheEntry } from 'workbox-precaching';
+import { parseByteRange } from './http-range.mjs';
 
 declare const self: ServiceWorkerGlobalScope & {
   __WB_MANIFEST: Array<PrecacheEntry | string>;
@@ -61,27 +62,18 @@ function precachedUrlFor(url: URL, isNavigation: boolean): string | undefined {
   return undefined;
 }
 
-/** Answers a `Range: bytes=a-b` request from a full cached response (single range only). */
+/** Answers a `Range` request from a full cached response (one range; others get the whole body). */
 async function partialResponse(full: Response, rangeHeader: string): Promise<Response> {
   const body = await full.blob();
-  const match = /^bytes=(\d*)-(\d*)$/.exec(rangeHeader.trim());
-  let start = match?.[1] ? Number(match[1]) : NaN;
-  let end = match?.[2] ? Number(match[2]) : NaN;
-  if (match && !match[1] && match[2]) {
-    // Suffix range: the last N bytes.
-    start = Math.max(0, body.size - Number(match[2]));
-    end = body.size - 1;
-  } else if (Number.isFinite(start) && !Number.isFinite(end)) {
-    end = body.size - 1;
-  }
-  end = Math.min(end, body.size - 1);
-  if (!Number.isFinite(start) || !Number.isFinite(end) || start > end || start >= body.size) {
+  const range = parseByteRange(rangeHeader, body.size);
+  if (range === null) return new Response(body, { status: full.status, statusText: full.statusText, headers: full.headers });
+  if (range === 'unsatisfiable') {
     return new Response(null, { status: 416, headers: { 'Content-Range': `bytes */${body.size}` } });
   }
   const headers = new Headers(full.headers);
-  headers.set('Content-Range', `bytes ${start}-${end}/${body.size}`);
-  headers.set('Content-Length', String(end - start + 1));
-  return new Response(body.slice(start, end + 1), { status: 206, statusText: 'Partial Content', headers });
+  headers.set('Content-Range', `bytes ${range.start}-${range.end}/${body.size}`);
+  headers.set('Content-Length', String(range.end - range.start + 1));
+  return new Response(body.slice(range.start, range.end + 1), { status: 206, statusText: 'Partial Content', headers });
 }
 
 async function respond(request: Request, precachedUrl: string | undefined): Promise<Response> {

@@ -3,6 +3,7 @@ import {
   getKernel,
   registerKernel,
   unregisterKernel,
+  util,
   type KernelBackend,
   type KernelConfig,
   type KernelFunc,
@@ -11,6 +12,7 @@ import {
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { simdKernelsFor } from './simd';
 
 /**
  * Gradient kernels for the wasm backend.
@@ -23,6 +25,11 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
  * called directly on TensorInfos so that no tensors reach the engine's
  * bookkeeping; every intermediate is released before the kernel returns.
  * Cases a rewrite does not cover fall back to the stock wasm kernel.
+ *
+ * Where no composition of wasm kernels is fast (pool gradients, bias sums,
+ * bias adds, small-channel filter gradients), the project's own SIMD kernels
+ * (./simd, attached with `attachSimdKernels`) work on the tensor buffers in
+ * place; without them, portable JS loops or the compositions are used.
  */
 
 const BACKEND = 'wasm';
@@ -71,6 +78,10 @@ class KernelScope {
     for (const t of this.temps) this.backend.disposeData(t.dataId);
     this.temps.length = 0;
   }
+}
+
+function offsetOf(backend: KernelBackend, t: TensorInfo): number {
+  return (backend as unknown as BackendWasm).getMemoryOffset(t.dataId);
 }
 
 function assertChannelsLast(dataFormat: unknown, kernel: string): void {
@@ -157,7 +168,40 @@ function conv2DBackpropFilter(args: {
     false,
     'channelsLast',
   );
+  const simd = simdKernelsFor(backend);
+  if (simd !== null && useSimdFilterGradient(info) && x.dtype === 'float32' && dy.dtype === 'float32') {
+    const out = (backend as unknown as BackendWasm).makeOutput(filterShape, 'float32');
+    simd.conv2d_filter_grad(
+      offsetOf(backend, x),
+      offsetOf(backend, dy),
+      offsetOf(backend, out),
+      info.batchSize,
+      info.inHeight,
+      info.inWidth,
+      info.inChannels,
+      info.outHeight,
+      info.outWidth,
+      info.outChannels,
+      info.filterHeight,
+      info.filterWidth,
+      info.strideHeight,
+      info.strideWidth,
+      info.padInfo.top,
+      info.padInfo.left,
+    );
+    return out;
+  }
   return filterGradientByConv(backend, x, dy, info, false);
+}
+
+/**
+ * The SIMD kernel keeps a block of dW in registers and streams x and dy once
+ * per block, so it wins when dW is small (few channels); XNNPACK's
+ * convolution wins on wide layers.
+ */
+export let SIMD_FILTER_GRADIENT_MAX_CHANNEL_PRODUCT = 256;
+function useSimdFilterGradient(info: backend_util.Conv2DInfo): boolean {
+  return info.outChannels % 4 === 0 && info.inChannels * info.outChannels <= SIMD_FILTER_GRADIENT_MAX_CHANNEL_PRODUCT;
 }
 
 /**
@@ -211,6 +255,39 @@ function filterGradientByConv(
 // ---------------------------------------------------------------------------
 // Conv2DBackpropInput (also the forward pass of conv2dTranspose)
 
+/**
+ * [B, OH, OW, kh, kw, C] → [B, OH·kh, OW·kw, C]: every row of kw·C values is
+ * contiguous on both sides (a depth-to-space generalised to kh ≠ kw). The
+ * stock DepthToSpace and rank-6 Transpose are several times slower.
+ */
+function spreadPatches(
+  backend: BackendWasm,
+  src: TensorInfo,
+  dst: TensorInfo,
+  B: number,
+  OH: number,
+  OW: number,
+  kh: number,
+  kw: number,
+  C: number,
+): void {
+  const from = backend.typedArrayFromHeap(src) as Float32Array;
+  const to = backend.typedArrayFromHeap(dst) as Float32Array;
+  const run = kw * C;
+  let o = 0;
+  for (let b = 0; b < B; b++) {
+    for (let oh = 0; oh < OH; oh++) {
+      const rowBase = (b * OH + oh) * OW * kh * run;
+      for (let p = 0; p < kh; p++) {
+        for (let ow = 0; ow < OW; ow++) {
+          let i = rowBase + (ow * kh + p) * run;
+          for (let k = 0; k < run; k++) to[o++] = from[i++];
+        }
+      }
+    }
+  }
+}
+
 function conv2DBackpropInputFast(args: {
   inputs: NamedTensorInfoMap;
   backend: KernelBackend;
@@ -258,15 +335,18 @@ function conv2DBackpropInputFast(args: {
     W === OW * sw
   ) {
     const dy2 = scope.reshape(dy, [B * OH * OW, Co]);
-    const w2 = scope.reshape(filter, [kh * kw * Ci, Co]);
-    const patches = scope.run('BatchMatMul', { a: dy2, b: w2 }, { transposeA: false, transposeB: true });
-    if (kh === kw) {
-      const nhwc = scope.reshape(patches, [B, OH, OW, kh * kw * Ci]);
-      return scope.finish(scope.run('DepthToSpace', { x: nhwc }, { blockSize: kh, dataFormat: 'NHWC' }));
+    // [kh, kw, Ci, Co] → [Co, kh·kw·Ci]: a tiny copy that saves the slow transposed-B product.
+    const w2 = scope.reshape(scope.transpose(filter, [3, 0, 1, 2]), [Co, kh * kw * Ci]);
+    const patches = scope.run('BatchMatMul', { a: dy2, b: w2 }, { transposeA: false, transposeB: false });
+    const out = (backend as unknown as BackendWasm).makeOutput([B, H, W, Ci], 'float32');
+    const simd = simdKernelsFor(backend);
+    if (simd !== null) {
+      simd.spread_patches(offsetOf(backend, patches), offsetOf(backend, out), B, OH, OW, kh, kw, Ci);
+    } else {
+      spreadPatches(backend as unknown as BackendWasm, patches, out, B, OH, OW, kh, kw, Ci);
     }
-    const six = scope.reshape(patches, [B, OH, OW, kh, kw, Ci]);
-    const moved = scope.transpose(six, [0, 1, 3, 2, 4, 5]);
-    return scope.finish(scope.run('Identity', { x: scope.reshape(moved, [B, H, W, Ci]) }));
+    scope.abandon();
+    return out;
   }
 
   // Stride 1: correlation of dy with the filter rotated by 180° and its
@@ -302,69 +382,15 @@ function conv2DBackpropInputFast(args: {
 // MaxPoolGrad
 
 /**
- * For pools whose windows tile the input exactly (window = stride, no
- * padding), the gradient goes to the first maximum of each window, like the
- * reference kernels: gather each window into the last axis, ArgMax, one-hot,
- * scale by dy and scatter back with a transpose.
+ * The stock wasm MaxPoolGrad of TF.js 4.22 is wrong for negative inputs: a
+ * window whose values are all negative loses its gradient (its running
+ * maximum seems to start at 0). This kernel follows the reference kernels:
+ * the first strict maximum of each window (row-major) receives dy, and
+ * overlapping windows add up. It is a plain loop over the wasm heap: for the
+ * pooling layers of the models here that is several times faster than any
+ * composition of wasm kernels (which needs large transposes).
  */
-function maxPoolGradFast(args: {
-  inputs: NamedTensorInfoMap;
-  backend: KernelBackend;
-  attrs: NamedAttrMap;
-}): TensorInfo | null {
-  const { inputs, backend, attrs } = args;
-  const dy = inputs.dy as TensorInfo;
-  const input = inputs.input as TensorInfo;
-  const { filterSize, strides, pad, dimRoundingMode } = attrs as unknown as {
-    filterSize: [number, number] | number;
-    strides: [number, number] | number;
-    pad: 'valid' | 'same' | number | Explicit;
-    dimRoundingMode?: 'floor' | 'round' | 'ceil';
-  };
-  const info = backend_util.computePool2DInfo(input.shape as Shape4, filterSize, strides, 1, pad, dimRoundingMode);
-  const { batchSize: B, inHeight: H, inWidth: W, inChannels: C, outHeight: OH, outWidth: OW } = info;
-  const fh = info.filterHeight;
-  const fw = info.filterWidth;
-  const { top, bottom, left, right } = info.padInfo;
-  if (
-    fh !== info.strideHeight ||
-    fw !== info.strideWidth ||
-    top !== 0 ||
-    bottom !== 0 ||
-    left !== 0 ||
-    right !== 0 ||
-    H !== OH * fh ||
-    W !== OW * fw ||
-    input.dtype !== 'float32'
-  ) {
-    return null;
-  }
-  const scope = new KernelScope(backend);
-  const windowSize = fh * fw;
-  const rows = B * OH * OW * C;
-  const split = scope.reshape(input, [B, OH, fh, OW, fw, C]);
-  const windows = scope.reshape(scope.transpose(split, [0, 1, 3, 5, 2, 4]), [rows, windowSize]);
-  const first = scope.run('ArgMax', { x: windows }, { axis: [1] });
-  // The wasm OneHot always writes int32, whatever dtype is asked for.
-  const hotInt = scope.run('OneHot', { indices: first }, { depth: windowSize, onValue: 1, offValue: 0, dtype: 'int32' });
-  const hot = scope.run('Cast', { x: hotInt }, { dtype: 'float32' });
-  const scaled = scope.run('Multiply', { a: hot, b: scope.reshape(dy, [rows, 1]) });
-  const back = scope.transpose(scope.reshape(scaled, [B, OH, OW, C, fh, fw]), [0, 1, 4, 2, 5, 3]);
-  return scope.finish(scope.run('Identity', { x: scope.reshape(back, [B, H, W, C]) }));
-}
-
-/**
- * Any other pool geometry (overlapping windows, padding). The stock wasm
- * MaxPoolGrad of TF.js 4.22 is not usable here: it treats padding and
- * negative inputs as if the window maximum started at 0, so windows whose
- * values are all negative lose their gradient. This plain loop follows the
- * reference kernels: the first strict maximum of each window receives dy.
- */
-function maxPoolGradGeneral(args: {
-  inputs: NamedTensorInfoMap;
-  backend: KernelBackend;
-  attrs: NamedAttrMap;
-}): TensorInfo {
+function maxPoolGrad(args: { inputs: NamedTensorInfoMap; backend: KernelBackend; attrs: NamedAttrMap }): TensorInfo {
   const { inputs, attrs } = args;
   const backend = args.backend as unknown as BackendWasm;
   const dy = inputs.dy as TensorInfo;
@@ -375,14 +401,37 @@ function maxPoolGradGeneral(args: {
     pad: 'valid' | 'same' | number | Explicit;
     dimRoundingMode?: 'floor' | 'round' | 'ceil';
   };
+  if (input.dtype !== 'float32' || dy.dtype !== 'float32') {
+    throw new Error('MaxPoolGrad on wasm supports float32 only');
+  }
   const info = backend_util.computePool2DInfo(input.shape as Shape4, filterSize, strides, 1, pad, dimRoundingMode);
   const { batchSize: B, inHeight: H, inWidth: W, inChannels: C, outHeight: OH, outWidth: OW } = info;
   const { filterHeight: fh, filterWidth: fw, strideHeight: sh, strideWidth: sw } = info;
   const top = info.padInfo.top;
   const left = info.padInfo.left;
-  const x = backend.readSync(input.dataId) as Float32Array;
-  const g = backend.readSync(dy.dataId) as Float32Array;
-  const dx = new Float32Array(B * H * W * C);
+  const out = backend.makeOutput(input.shape, 'float32');
+  const tiles = fh === sh && fw === sw && top === 0 && left === 0 && H === OH * fh && W === OW * fw;
+  const simd = simdKernelsFor(backend);
+  if (tiles && simd !== null) {
+    simd.max_pool_grad_tiled(
+      backend.getMemoryOffset(input.dataId),
+      backend.getMemoryOffset(dy.dataId),
+      backend.getMemoryOffset(out.dataId),
+      B,
+      OH,
+      OW,
+      fh,
+      fw,
+      C,
+    );
+    return out;
+  }
+  // Views are taken after the allocation: growing the heap detaches older ones.
+  const x = backend.typedArrayFromHeap(input) as Float32Array;
+  const g = backend.typedArrayFromHeap(dy) as Float32Array;
+  const dx = backend.typedArrayFromHeap(out) as Float32Array;
+  if (!tiles) dx.fill(0);
+  const rowStride = W * C;
   for (let b = 0; b < B; b++) {
     for (let oh = 0; oh < OH; oh++) {
       const h0 = oh * sh - top;
@@ -393,16 +442,20 @@ function maxPoolGradGeneral(args: {
         const wFrom = Math.max(0, w0);
         const wTo = Math.min(W, w0 + fw);
         const gBase = ((b * OH + oh) * OW + ow) * C;
+        const xBase = (b * H + hFrom) * rowStride + wFrom * C;
         for (let c = 0; c < C; c++) {
           let best = Number.NEGATIVE_INFINITY;
           let at = -1;
-          for (let h = hFrom; h < hTo; h++) {
-            for (let w = wFrom; w < wTo; w++) {
-              const idx = ((b * H + h) * W + w) * C + c;
-              if (x[idx] > best) {
-                best = x[idx];
+          for (let h = hFrom, rowAt = xBase + c; h < hTo; h++, rowAt += rowStride) {
+            for (let w = wFrom, idx = rowAt; w < wTo; w++, idx += C) {
+              const v = x[idx];
+              if (v > best) {
+                best = v;
                 at = idx;
               }
+              // Windows that tile the input are written in full here, so no
+              // separate zero fill is needed.
+              if (tiles) dx[idx] = 0;
             }
           }
           if (at >= 0) dx[at] += g[gBase + c];
@@ -410,8 +463,48 @@ function maxPoolGradGeneral(args: {
       }
     }
   }
-  const out = backend.makeOutput(input.shape, 'float32');
-  backend.typedArrayFromHeap(out).set(dx);
+  return out;
+}
+
+// ---------------------------------------------------------------------------
+// Sum over every axis but the last (bias gradients)
+
+/**
+ * The stock wasm Sum first transposes the reduced axes innermost, a full
+ * copy of the input; bias gradients reduce [B, H, W, C] to [C], where one
+ * pass with C accumulators suffices. Accumulates in double precision like the
+ * cpu backend.
+ */
+function sumLeadingAxes(args: { inputs: NamedTensorInfoMap; backend: KernelBackend; attrs: NamedAttrMap }): TensorInfo | null {
+  const { inputs, attrs } = args;
+  const x = inputs.x as TensorInfo;
+  const rank = x.shape.length;
+  if (x.dtype !== 'float32' || rank < 2) return null;
+  const axes = util.parseAxisParam(attrs.axis as number | number[], x.shape);
+  if (axes.length !== rank - 1) return null;
+  const sorted = [...axes].sort((a, b) => a - b);
+  for (let i = 0; i < rank - 1; i++) if (sorted[i] !== i) return null;
+  const C = x.shape[rank - 1];
+  const n = util.sizeFromShape(x.shape);
+  if (n < 4096 || C > 256) return null;
+  const backend = args.backend as unknown as BackendWasm;
+  const outShape = attrs.keepDims ? [...new Array(rank - 1).fill(1), C] : [C];
+  const out = backend.makeOutput(outShape, 'float32');
+  const simd = simdKernelsFor(backend);
+  if (simd !== null) {
+    simd.sum_rows(backend.getMemoryOffset(x.dataId), backend.getMemoryOffset(out.dataId), n / C, C);
+    return out;
+  }
+  const src = backend.typedArrayFromHeap(x) as Float32Array;
+  const acc = new Float64Array(C);
+  if (C === 1) {
+    let s0 = 0;
+    for (let i = 0; i < n; i++) s0 += src[i];
+    acc[0] = s0;
+  } else {
+    for (let i = 0; i < n; i += C) for (let c = 0; c < C; c++) acc[c] += src[i + c];
+  }
+  (backend.typedArrayFromHeap(out) as Float32Array).set(acc);
   return out;
 }
 
@@ -528,6 +621,65 @@ function depthwiseBackpropInput(args: {
 }
 
 // ---------------------------------------------------------------------------
+// Bias add, Identity, Cast
+
+/**
+ * [..., C] + [C] (or [1, ..., 1, C]), either order: the bias add of every
+ * unfused conv and dense layer. The stock wasm Add takes a slow general
+ * broadcasting path for it. SIMD only; otherwise the stock kernel runs.
+ */
+function biasAdd(args: { inputs: NamedTensorInfoMap; backend: KernelBackend; attrs: NamedAttrMap }): TensorInfo | null {
+  const { inputs, backend } = args;
+  const simd = simdKernelsFor(backend);
+  if (simd === null) return null;
+  const a = inputs.a as TensorInfo;
+  const b = inputs.b as TensorInfo;
+  if (a.dtype !== 'float32' || b.dtype !== 'float32') return null;
+  const isBiasOf = (bias: TensorInfo, x: TensorInfo): boolean => {
+    const rank = x.shape.length;
+    if (rank < 2 || bias.shape.length > rank || bias.shape.length === 0) return false;
+    const c = x.shape[rank - 1];
+    if (bias.shape[bias.shape.length - 1] !== c) return false;
+    for (let i = 0; i < bias.shape.length - 1; i++) if (bias.shape[i] !== 1) return false;
+    return util.sizeFromShape(x.shape) >= 4096;
+  };
+  let x: TensorInfo;
+  let bias: TensorInfo;
+  if (isBiasOf(b, a)) {
+    x = a;
+    bias = b;
+  } else if (isBiasOf(a, b)) {
+    x = b;
+    bias = a;
+  } else {
+    return null;
+  }
+  const c = x.shape[x.shape.length - 1];
+  const out = (backend as unknown as BackendWasm).makeOutput(x.shape, 'float32');
+  simd.bias_add(offsetOf(backend, x), offsetOf(backend, bias), offsetOf(backend, out), util.sizeFromShape(x.shape) / c, c);
+  return out;
+}
+
+/**
+ * Identity without a copy, as the cpu backend does it: TF.js tensors are
+ * immutable, so sharing the buffer under a reference count is safe. The
+ * engine clones every tensor it saves for the backward pass, so the stock
+ * copying Identity costs a full pass over each activation in training.
+ */
+function identityShared(args: { inputs: NamedTensorInfoMap; backend: KernelBackend }): TensorInfo {
+  const x = args.inputs.x as TensorInfo;
+  if (x.dtype === 'string') throw new Error('unreachable: string tensors use the stock Identity');
+  (args.backend as unknown as BackendWasm).incRef(x.dataId);
+  return { dataId: x.dataId, shape: [...x.shape], dtype: x.dtype };
+}
+
+function castSameType(args: { inputs: NamedTensorInfoMap; backend: KernelBackend; attrs: NamedAttrMap }): TensorInfo | null {
+  const x = args.inputs.x as TensorInfo;
+  if (x.dtype !== args.attrs.dtype || x.dtype === 'string') return null;
+  return identityShared(args);
+}
+
+// ---------------------------------------------------------------------------
 // Registration
 
 /** Kernel names this module provides or replaces on the wasm backend. */
@@ -537,6 +689,10 @@ export const WASM_TRAINING_KERNELS = [
   'MaxPoolGrad',
   'DepthwiseConv2dNativeBackpropFilter',
   'DepthwiseConv2dNativeBackpropInput',
+  'Sum',
+  'Add',
+  'Identity',
+  'Cast',
 ] as const;
 
 const MARK = Symbol.for('tilescope.wasmKernel');
@@ -584,8 +740,13 @@ export function registerWasmTrainingKernels(): void {
   }
   install('Conv2DBackpropFilter', () => conv2DBackpropFilter as unknown as KernelFunc);
   install('Conv2DBackpropInput', (stock) => withFallback('Conv2DBackpropInput', conv2DBackpropInputFast, stock));
-  install('MaxPoolGrad', () => ((args: Parameters<typeof maxPoolGradGeneral>[0]) =>
-    maxPoolGradFast(args) ?? maxPoolGradGeneral(args)) as unknown as KernelFunc);
+  install('MaxPoolGrad', () => maxPoolGrad as unknown as KernelFunc);
+  install('Sum', (stock) => withFallback('Sum', sumLeadingAxes, stock));
+  install('Add', (stock) => withFallback('Add', biasAdd, stock));
+  install('Identity', (stock) =>
+    withFallback('Identity', (a) => ((a.inputs.x as TensorInfo).dtype === 'string' ? null : identityShared(a)), stock),
+  );
+  install('Cast', (stock) => withFallback('Cast', castSameType, stock));
   install('DepthwiseConv2dNativeBackpropFilter', () => depthwiseBackpropFilter as unknown as KernelFunc);
   install('DepthwiseConv2dNativeBackpropInput', () => depthwiseBackpropInput as unknown as KernelFunc);
 }

@@ -89,8 +89,8 @@ export function equalizeAdaptHist(img: Image, options: ClaheOptions = {}): Float
       maps.push(map);
     }
   }
+  // Mapping of framed-grid block (gy, gx): the framing repeats the edge blocks.
   const mapAt = (gy: number, gx: number) => {
-    // Framed grid index → histogram block, repeating the edge blocks.
     const hy = Math.min(Math.max(gy - 1, 0), histY - 1);
     const hx = Math.min(Math.max(gx - 1, 0), histX - 1);
     return maps[hy * histX + hx];
@@ -102,15 +102,26 @@ export function equalizeAdaptHist(img: Image, options: ClaheOptions = {}): Float
   for (let y = padTop; y < padTop + h; y++) {
     const by = Math.floor(y / ky);
     const cy = (y - by * ky) / ky;
+    let bx = -1;
+    let topLeft = maps[0];
+    let topRight = maps[0];
+    let bottomLeft = maps[0];
+    let bottomRight = maps[0];
     for (let x = padLeft; x < padLeft + w; x++) {
-      const bx = Math.floor(x / kx);
+      if (Math.floor(x / kx) !== bx) {
+        bx = Math.floor(x / kx);
+        topLeft = mapAt(by, bx);
+        topRight = mapAt(by, bx + 1);
+        bottomLeft = mapAt(by + 1, bx);
+        bottomRight = mapAt(by + 1, bx + 1);
+      }
       const cx = (x - bx * kx) / kx;
       const b = binned[y * W + x];
       let acc = 0;
-      acc = f32(acc + f32(mapAt(by, bx)[b] * ((1 - cx) * (1 - cy))));
-      acc = f32(acc + f32(mapAt(by, bx + 1)[b] * (cx * (1 - cy))));
-      acc = f32(acc + f32(mapAt(by + 1, bx)[b] * ((1 - cx) * cy)));
-      acc = f32(acc + f32(mapAt(by + 1, bx + 1)[b] * (cx * cy)));
+      acc = f32(acc + f32(topLeft[b] * ((1 - cx) * (1 - cy))));
+      acc = f32(acc + f32(topRight[b] * (cx * (1 - cy))));
+      acc = f32(acc + f32(bottomLeft[b] * ((1 - cx) * cy)));
+      acc = f32(acc + f32(bottomRight[b] * (cx * cy)));
       result[(y - padTop) * w + (x - padLeft)] = Math.trunc(acc);
     }
   }

@@ -29,18 +29,24 @@ export function medianFilter(img: Image, radius: number, shape: MedianShape = 'd
   }
   // scipy picks the element of rank size//2 (the footprint size is always odd here).
   const rank = count >> 1;
-  const clampX = (x: number) => (x < 0 ? 0 : x >= width ? width - 1 : x);
-  const rows = new Int32Array(2 * radius + 1);
+  // Edge-replicated copy (scipy's 'nearest'), so the inner loops need no clamping.
+  const pw = width + 2 * radius;
+  const ph = height + 2 * radius;
+  const padded = new Uint8Array(pw * ph);
+  for (let py = 0; py < ph; py++) {
+    const sy = Math.min(Math.max(py - radius, 0), height - 1) * width;
+    for (let px = 0; px < pw; px++) padded[py * pw + px] = src[sy + Math.min(Math.max(px - radius, 0), width - 1)];
+  }
+  const taps = 2 * radius + 1;
+  const rows = new Int32Array(taps);
   const hist = new Int32Array(256);
   for (let y = 0; y < height; y++) {
-    for (let i = 0; i <= 2 * radius; i++) {
-      const yy = y + i - radius;
-      rows[i] = (yy < 0 ? 0 : yy >= height ? height - 1 : yy) * width;
-    }
+    // rows[i]: padded index of image column 0 on footprint row i.
+    for (let i = 0; i < taps; i++) rows[i] = (y + i) * pw + radius;
     hist.fill(0);
-    for (let i = 0; i <= 2 * radius; i++) {
+    for (let i = 0; i < taps; i++) {
       const half = span[i];
-      for (let dx = -half; dx <= half; dx++) hist[src[rows[i] + clampX(dx)]]++;
+      for (let dx = -half; dx <= half; dx++) hist[padded[rows[i] + dx]]++;
     }
     // median and the number of window values below it
     let median = 0;
@@ -48,10 +54,10 @@ export function medianFilter(img: Image, radius: number, shape: MedianShape = 'd
     while (below + hist[median] <= rank) below += hist[median++];
     out[y * width] = median;
     for (let x = 1; x < width; x++) {
-      for (let i = 0; i <= 2 * radius; i++) {
+      for (let i = 0; i < taps; i++) {
         const half = span[i];
-        const leaving = src[rows[i] + clampX(x - 1 - half)];
-        const entering = src[rows[i] + clampX(x + half)];
+        const leaving = padded[rows[i] + x - 1 - half];
+        const entering = padded[rows[i] + x + half];
         if (leaving === entering) continue;
         hist[leaving]--;
         if (leaving < median) below--;

@@ -4,7 +4,8 @@
  * one bad file never affects the slides already open.
  */
 import { appStore, errorMessage } from '../store';
-import { defaultDisplaySettings } from '../slide/display';
+import { defaultDisplaySettings, type DisplaySettings } from '../slide/display';
+import type { SlideMetadata } from '../slide/types';
 import { getDecoderPool } from './services';
 
 export const DEMO_SLIDE_PATH = 'demo/CMU-1-Small-Region.svs';
@@ -20,11 +21,32 @@ export async function openSlideFile(file: Blob, name: string): Promise<string | 
   const store = appStore.getState();
   try {
     const { slideId, metadata } = await getDecoderPool().open(file, name);
-    store.addSlide({ id: slideId, name, metadata, display: defaultDisplaySettings(metadata) });
+    let display = defaultDisplaySettings(metadata);
+    // Full-range limits leave 16-bit and float fluorescence nearly black: start from the data's own range.
+    if (display.mode === 'composite' && metadata.dtype !== 'uint8') display = await autoContrast(slideId, metadata, display);
+    store.addSlide({ id: slideId, name, metadata, display });
     return slideId;
   } catch (error) {
     store.pushAlert(fileErrorMessage(name, error));
     return null;
+  }
+}
+
+/** Display settings with contrast limits estimated from the slide (unchanged when that fails). */
+export async function autoContrast(slideId: string, metadata: SlideMetadata, display: DisplaySettings): Promise<DisplaySettings> {
+  try {
+    const limits = await getDecoderPool().estimateContrast(slideId);
+    return {
+      ...display,
+      channels: display.channels.map((channel, i) => {
+        const limit = limits[i];
+        if (!limit || !(limit.max > limit.min)) return channel;
+        return { ...channel, min: limit.min, max: limit.max };
+      }),
+    };
+  } catch (error) {
+    console.warn(`${metadata.name}: contrast estimate failed`, error);
+    return display;
   }
 }
 

@@ -10,7 +10,7 @@
 import * as Comlink from 'comlink';
 import type { SlideMetadata } from '../slide/types';
 import type { DisplaySettings } from '../slide/display';
-import type { OpenResult, SlideWorkerApi, TileRequest } from './protocol';
+import type { ContrastLimits, OpenResult, SlideWorkerApi, TileRequest } from './protocol';
 
 /** What the pool needs from a worker; a real Worker, or a MessagePort pair in tests. */
 export type WorkerLike = Comlink.Endpoint & { terminate(): void };
@@ -118,10 +118,9 @@ export class DecoderPool<TImage = ImageBitmap> {
     const slideId = `slide-${++this.slideCounter}`;
     const slot = this.leastBusySlot() ?? this.slots[0];
     const opening = this.call(slot, (api) => api.open(file, name, slideId));
-    slot.opened.set(
-      slideId,
-      opening.then(() => undefined),
-    );
+    const opened = opening.then(() => undefined);
+    opened.catch(() => undefined); // the failure is reported through `opening`
+    slot.opened.set(slideId, opened);
     try {
       const result = await opening;
       this.slides.set(slideId, { file, name, metadata: result.metadata });
@@ -144,6 +143,11 @@ export class DecoderPool<TImage = ImageBitmap> {
     return this.enqueue<TImage>(slideId, signal, (slot, requestId) =>
       slot.api.readAssociated(slideId, name, maxSide, requestId) as Promise<unknown> as Promise<TImage>,
     );
+  }
+
+  /** Per-channel contrast limits estimated from the slide's coarsest level. */
+  estimateContrast(slideId: string, signal?: AbortSignal): Promise<ContrastLimits[]> {
+    return this.enqueue<ContrastLimits[]>(slideId, signal, (slot, requestId) => slot.api.estimateContrast(slideId, requestId));
   }
 
   close(slideId: string): void {

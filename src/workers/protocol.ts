@@ -11,6 +11,11 @@ export interface TileRequest extends Region {
   outHeight: number;
 }
 
+export interface ContrastLimits {
+  min: number;
+  max: number;
+}
+
 export interface OpenResult {
   slideId: string;
   metadata: SlideMetadata;
@@ -23,7 +28,9 @@ export interface SlideWorkerApi {
   readTile(slideId: string, request: TileRequest, display: DisplaySettings, requestId: number): Promise<ImageBitmap>;
   /** Label/macro/thumbnail, scaled down to fit `maxSide` (never up). */
   readAssociated(slideId: string, name: string, maxSide: number, requestId: number): Promise<ImageBitmap>;
-  /** Aborts a running readTile/readAssociated; unknown ids are ignored. */
+  /** Contrast limits per channel (0.1/99.9 percentiles) from the coarsest level. */
+  estimateContrast(slideId: string, requestId: number): Promise<ContrastLimits[]>;
+  /** Aborts a running request; unknown ids are ignored. */
   cancel(requestId: number): void;
   close(slideId: string): void;
 }

@@ -5,8 +5,12 @@
  */
 import type { PixelBlock, SlideMetadata, SlideSource } from '../slide/types';
 import type { DisplaySettings } from '../slide/display';
-import type { TileRequest } from './protocol';
+import { estimateContrastLimits } from '../slide/display';
+import type { ContrastLimits, TileRequest } from './protocol';
 import { fitWithin, resampleBlock } from './downsample';
+
+/** Largest region read to estimate contrast (the coarsest level is usually far smaller). */
+const CONTRAST_SAMPLE_SIDE = 2048;
 
 export interface SlideEndpointDeps<TImage> {
   openSlide(file: Blob, name: string): Promise<SlideSource>;
@@ -19,6 +23,7 @@ export interface SlideEndpoint<TImage> {
   open(file: Blob, name: string, slideId: string): Promise<{ slideId: string; metadata: SlideMetadata }>;
   readTile(slideId: string, request: TileRequest, display: DisplaySettings, requestId: number): Promise<TImage>;
   readAssociated(slideId: string, name: string, maxSide: number, requestId: number): Promise<TImage>;
+  estimateContrast(slideId: string, requestId: number): Promise<ContrastLimits[]>;
   cancel(requestId: number): void;
   close(slideId: string): void;
   /** Number of requests currently running (for tests and diagnostics). */
@@ -105,6 +110,20 @@ export function createSlideEndpoint<TImage>(deps: SlideEndpointDeps<TImage>): Sl
         const size = fitWithin(block.width, block.height, maxSide);
         const scaled = resampleBlock(block, size.width, size.height);
         return deps.toImage(associatedRgba(scaled), scaled.width, scaled.height);
+      });
+    },
+
+    estimateContrast(slideId, requestId) {
+      return withRequest(requestId, async (signal) => {
+        const source = await sourceFor(slideId);
+        const levels = source.metadata.levels;
+        const level = levels.length - 1;
+        const { width, height } = levels[level];
+        const w = Math.min(width, CONTRAST_SAMPLE_SIDE);
+        const h = Math.min(height, CONTRAST_SAMPLE_SIDE);
+        const region = { level, x: Math.floor((width - w) / 2), y: Math.floor((height - h) / 2), width: w, height: h };
+        const block = await source.readRegion(region, signal);
+        return estimateContrastLimits(block);
       });
     },
 

@@ -31,6 +31,7 @@ const api: SlideWorkerApi = {
     const bitmap = await endpoint.readAssociated(slideId, name, maxSide, requestId);
     return Comlink.transfer(bitmap, [bitmap]);
   },
+  estimateContrast: (slideId, requestId) => endpoint.estimateContrast(slideId, requestId),
   cancel: (requestId) => endpoint.cancel(requestId),
   close: (slideId) => endpoint.close(slideId),
 };

@@ -51,15 +51,13 @@ export async function decodeJpeg2000(input: TileDecodeInput, compression: number
       throw new Error(lastMessage || 'no image in the codestream');
     }
     if (info.isSigned) throw new Error('signed samples');
-    const raw = decoder.getDecodedBuffer();
+    // The decoder hands out a (clamped) view of the wasm heap: copy it out as plain bytes.
+    const view = decoder.getDecodedBuffer();
     const channels = info.componentCount;
-    const pixelCount = info.width * info.height;
-    let data: Uint8Array | Uint16Array;
-    if (info.bitsPerSample <= 8) {
-      data = raw.slice(0, pixelCount * channels);
-    } else {
-      data = new Uint16Array(raw.slice(0, pixelCount * channels * 2).buffer);
-    }
+    const bytesPerSample = info.bitsPerSample <= 8 ? 1 : 2;
+    const byteLength = info.width * info.height * channels * bytesPerSample;
+    const bytes = new Uint8Array(view.buffer, view.byteOffset, byteLength).slice();
+    const data = bytesPerSample === 1 ? bytes : new Uint16Array(bytes.buffer);
     if (compression === 33003 && channels === 3 && data instanceof Uint8Array && !usesColourTransform(input.bytes)) {
       ycbcrToRgbInPlace(data);
     }

@@ -272,6 +272,16 @@ describe.skipIf(!haveSlide)('NDPI reader on test3-DAPI-2-387.ndpi', () => {
     console.info(`NDPI 512×512 level-0 read: ${ms.toFixed(1)} ms, ${slide.stats.bytesRead} bytes read in total`);
   });
 
+  it('returns a channel subset when the region asks for one', async () => {
+    const slide = await openReal();
+    const region = { level: 3, x: 100, y: 200, width: 40, height: 30 };
+    const rgb = await slide.readRegion(region);
+    const blue = await slide.readRegion({ ...region, channels: [2] } as typeof region);
+    expect(blue.channels).toBe(1);
+    expect([...blue.data]).toEqual([...rgb.data].filter((_, i) => i % 3 === 2));
+    expect(blue.data.some((v) => v > 0)).toBe(true);
+  });
+
   it('fills outside the level with 0 (dark-field) without reading anything', async () => {
     const slide = await openReal();
     const bytes = slide.stats.bytesRead;

@@ -526,6 +526,7 @@ class NdpiSource implements NdpiSlideSource {
     throwIfAborted(signal);
     if (this.closed) throw new SlideError(this.name, 'the slide is closed');
     const { level, x, y, width, height } = region;
+    const picked = pickedChannels(this.name, region);
     const info = this.levels[level];
     if (!Number.isInteger(level) || !info) throw new SlideError(this.name, `level ${level} does not exist`);
     if (![x, y, width, height].every(Number.isSafeInteger) || width < 1 || height < 1) {
@@ -541,7 +542,7 @@ class NdpiSource implements NdpiSlideSource {
     const y0 = Math.max(y, 0);
     const x1 = Math.min(x + width, info.width);
     const y1 = Math.min(y + height, info.height);
-    if (x0 >= x1 || y0 >= y1) return block;
+    if (x0 >= x1 || y0 >= y1) return selectChannels(block, picked);
     if (info.unreadable) throw new SlideError(this.name, `level ${level}: ${info.unreadable}`);
 
     const { intervalWidth: iw, intervalHeight: ih, columns } = info.grid;
@@ -609,7 +610,7 @@ class NdpiSource implements NdpiSlideSource {
         out.set(pixels.subarray(from, from + rowBytes), ((sy - y) * width + (sx0 - x)) * 3);
       }
     });
-    return block;
+    return selectChannels(block, picked);
   }
 
   /**
@@ -690,7 +691,8 @@ class NdpiSource implements NdpiSlideSource {
           if (marker === null || (expectEoi ? marker !== 0xd9 : marker === 0xd9)) {
             throw new SlideError(
               this.name,
-              `level ${level}, restart interval ${index} does not end with a ${expectEoi ? 'EOI' : 'restart'} marker: the data or McuStarts is corrupt`,
+              `level ${level}, restart interval ${index} does not end with a ${expectEoi ? 'EOI' : 'restart'} marker: ` +
+                'the data or McuStarts is corrupt',
             );
           }
           chunks.push(chunk);
@@ -757,7 +759,10 @@ class NdpiSource implements NdpiSlideSource {
     }
     const out = new Uint8Array(width * height * 3);
     const tablesEntry = e.get(TAG.JPEGTables);
-    const tables = tablesEntry && !tablesEntry.inline ? await this.reader.read(tablesEntry.offset, tablesEntry.offset + tablesEntry.count) : undefined;
+    const tables =
+      tablesEntry && !tablesEntry.inline
+        ? await this.reader.read(tablesEntry.offset, tablesEntry.offset + tablesEntry.count)
+        : undefined;
     const spp = e.has(TAG.SamplesPerPixel) ? (await this.reader.values(e.get(TAG.SamplesPerPixel)!))[0] : 1;
     for (let s = 0; s < offsets.length; s++) {
       const stripRows = Math.min(rowsPerStrip, height - s * rowsPerStrip);
@@ -772,7 +777,10 @@ class NdpiSource implements NdpiSlideSource {
           throw new SlideError(this.name, `${page.info.name} image: ${describe(err)}`);
         }
         if (decoded.width !== width || decoded.height !== stripRows) {
-          throw new SlideError(this.name, `${page.info.name} image: JPEG is ${decoded.width}×${decoded.height}, expected ${width}×${stripRows}`);
+          throw new SlideError(
+            this.name,
+            `${page.info.name} image: JPEG is ${decoded.width}×${decoded.height}, expected ${width}×${stripRows}`,
+          );
         }
         pixels = toRgb(decoded.data as Uint8Array, decoded.channels);
       } else {
@@ -793,6 +801,29 @@ class NdpiSource implements NdpiSlideSource {
   }
 }
 
+/**
+ * Readers may be asked for a subset of channels (`region.channels`, indices
+ * into metadata.channels, as the shared region helpers allow); undefined means all three.
+ */
+function pickedChannels(fileName: string, region: Region): number[] | undefined {
+  const wanted = (region as Region & { channels?: readonly number[] }).channels;
+  if (!wanted) return undefined;
+  if (wanted.length === 0 || wanted.some((c) => !Number.isInteger(c) || c < 0 || c > 2)) {
+    throw new SlideError(fileName, `channel selection [${wanted.join(', ')}] is not within the 3 RGB channels`);
+  }
+  return [...wanted];
+}
+
+function selectChannels(block: PixelBlock, picked: number[] | undefined): PixelBlock {
+  if (!picked || (picked.length === 3 && picked.every((c, i) => c === i))) return block;
+  const n = block.width * block.height;
+  const out = new Uint8Array(n * picked.length);
+  for (let p = 0; p < n; p++) {
+    for (let k = 0; k < picked.length; k++) out[p * picked.length + k] = block.data[p * 3 + picked[k]];
+  }
+  return { ...block, data: out, channels: picked.length };
+}
+
 function toRgb(data: Uint8Array, channels: number): Uint8Array {
   if (channels === 3) return data;
   if (channels !== 1) throw new Error(`unexpected ${channels}-channel image`);
@@ -810,7 +841,12 @@ async function firstNumber(reader: NdpiFile, ifd: Ifd, tag: number): Promise<num
 }
 
 /** Reads the JPEG header of a level: exactly McuStarts[0] bytes, or a growing prefix without McuStarts. */
-async function readLevelHeader(reader: NdpiFile, stripOffset: number, byteCount: number, headerLength?: number): Promise<JpegHeader> {
+async function readLevelHeader(
+  reader: NdpiFile,
+  stripOffset: number,
+  byteCount: number,
+  headerLength?: number,
+): Promise<JpegHeader> {
   const attempts = headerLength !== undefined ? [headerLength] : [64 * 1024, 1024 * 1024];
   let lastError: unknown;
   for (const want of attempts) {
@@ -954,7 +990,10 @@ async function openWith(reader: NdpiFile, options: NdpiOptions): Promise<NdpiSli
   const levels: NdpiLevel[] = [];
   for (const page of pyramid) {
     if (page.compression !== 7) {
-      throw new SlideError(name, `pyramid level ${page.width}×${page.height} uses compression ${page.compression}, not JPEG`);
+      throw new SlideError(
+        name,
+        `pyramid level ${page.width}×${page.height} uses compression ${page.compression}, not JPEG`,
+      );
     }
     levels.push(await openLevel(reader, page.ifd, page.width, page.height, pyramid[0].width));
   }
@@ -974,7 +1013,11 @@ async function openWith(reader: NdpiFile, options: NdpiOptions): Promise<NdpiSli
       const planar = (await firstNumber(reader, page.ifd, TAG.PlanarConfiguration)) ?? 1;
       if (bits !== 8 || (spp !== 1 && spp !== 3) || (spp === 3 && planar !== 1)) continue;
     }
-    associatedPages.push({ info: { name: label, width: page.width, height: page.height }, ifd: page.ifd, compression: page.compression });
+    associatedPages.push({
+      info: { name: label, width: page.width, height: page.height },
+      ifd: page.ifd,
+      compression: page.compression,
+    });
   }
 
   const base = pyramid[0].ifd;
@@ -1013,10 +1056,17 @@ async function openWith(reader: NdpiFile, options: NdpiOptions): Promise<NdpiSli
     properties,
   };
   // Fluorescence slides are dark-field: pad with black; brightfield pads with glass white.
-  return new NdpiSource(metadata, reader, levels, associatedPages, fluorescence ? 0 : 255, options.cacheBytes ?? 64 * 1024 * 1024);
+  const cacheBytes = options.cacheBytes ?? 64 * 1024 * 1024;
+  return new NdpiSource(metadata, reader, levels, associatedPages, fluorescence ? 0 : 255, cacheBytes);
 }
 
-async function openLevel(reader: NdpiFile, ifd: Ifd, width: number, height: number, baseWidth: number): Promise<NdpiLevel> {
+async function openLevel(
+  reader: NdpiFile,
+  ifd: Ifd,
+  width: number,
+  height: number,
+  baseWidth: number,
+): Promise<NdpiLevel> {
   const name = reader.name;
   const e = ifd.entries;
   const offsetsEntry = e.get(TAG.StripOffsets);
@@ -1029,7 +1079,9 @@ async function openLevel(reader: NdpiFile, ifd: Ifd, width: number, height: numb
   const low = e.get(TAG.McuStarts) ?? null;
   const high = e.get(TAG.McuStartsHigh) ?? null;
   if (low && !TYPE_SIZE[low.type]) throw new SlideError(name, 'McuStarts has an unknown type');
-  if (low && low.count > LIMITS.maxTiles) throw new SlideError(name, `level ${width}×${height} declares ${low.count} restart intervals`);
+  if (low && low.count > LIMITS.maxTiles) {
+    throw new SlideError(name, `level ${width}×${height} declares ${low.count} restart intervals`);
+  }
   if (high && low && high.count !== low.count) throw new SlideError(name, 'McuStartsHighBytes does not match McuStarts');
   const count = low ? low.count : 1;
 
@@ -1039,13 +1091,19 @@ async function openLevel(reader: NdpiFile, ifd: Ifd, width: number, height: numb
     starts = new McuStartTable(reader, count, low, high, 0, stripByteCount);
     headerLength = (await starts.range(0, 0))[0];
     if (!(headerLength > 4 && headerLength < Math.min(stripByteCount, 16 * 1024 * 1024))) {
-      throw new SlideError(name, `level ${width}×${height}: first McuStart ${headerLength} is not a JPEG header length`);
+      throw new SlideError(
+        name,
+        `level ${width}×${height}: first McuStart ${headerLength} is not a JPEG header length`,
+      );
     }
   }
   const header = await readLevelHeader(reader, stripOffset, stripByteCount, headerLength);
   if (!low) starts = new McuStartTable(reader, 1, null, null, header.bytes.length, stripByteCount);
   else if (header.bytes.length !== headerLength) {
-    throw new SlideError(name, `level ${width}×${height}: McuStarts[0] (${headerLength}) is not where the JPEG header ends (${header.bytes.length})`);
+    throw new SlideError(
+      name,
+      `level ${width}×${height}: McuStarts[0] (${headerLength}) is not where the JPEG header ends (${header.bytes.length})`,
+    );
   }
 
   let grid: RestartGrid;

@@ -1,6 +1,10 @@
 import { useAppStore } from '../../store';
 
-/** Error and notice stack. The role="alert" element holds only the message text. */
+/**
+ * Error and notice stack. Errors and warnings are role="alert" elements whose
+ * text is exactly the message: the dismiss button inside draws its × with CSS
+ * and is named by aria-label, so it adds no text.
+ */
 export function Alerts() {
   const alerts = useAppStore((state) => state.alerts);
   const dismiss = useAppStore((state) => state.dismissAlert);
@@ -8,10 +12,8 @@ export function Alerts() {
   return (
     <div className="alerts">
       {alerts.map((alert) => (
-        <div key={alert.id} className={`alert alert-${alert.level}`}>
-          <div role="alert" className="alert-text">
-            {alert.message}
-          </div>
+        <div key={alert.id} className={`alert alert-${alert.level}`} role={alert.level === 'info' ? 'status' : 'alert'}>
+          <span className="alert-text">{alert.message}</span>
           {alert.action && (
             <button
               type="button"
@@ -23,9 +25,7 @@ export function Alerts() {
               {alert.action.label}
             </button>
           )}
-          <button type="button" className="icon-button" aria-label="Dismiss" title="Dismiss" onClick={() => dismiss(alert.id)}>
-            ×
-          </button>
+          <button type="button" className="icon-button dismiss" aria-label="Dismiss" title="Dismiss" onClick={() => dismiss(alert.id)} />
         </div>
       ))}
     </div>

@@ -1,10 +1,9 @@
-import { useShallow } from 'zustand/react/shallow';
 import { useAppStore } from '../../store';
 import { closeSlide } from '../actions';
 
 /** Open slides: click to switch, × to close. */
 export function SlideList() {
-  const slides = useAppStore(useShallow((state) => state.slides.map((slide) => ({ id: slide.id, name: slide.name }))));
+  const slides = useAppStore((state) => state.slides);
   const activeId = useAppStore((state) => state.activeSlideId);
   const setActive = useAppStore((state) => state.setActiveSlide);
 

@@ -14,7 +14,7 @@ export function formatMpp(mpp: number | undefined): string {
 }
 
 export function formatObjective(power: number | undefined): string | null {
-  return power !== undefined && Number.isFinite(power) && power > 0 ? `${Number(power.toPrecision(4))}× objective` : null;
+  return power !== undefined && Number.isFinite(power) && power > 0 ? `${Number(power.toPrecision(4))}×` : null;
 }
 
 export function formatChannels(metadata: Pick<SlideMetadata, 'channels' | 'rgb' | 'dtype'>): string {

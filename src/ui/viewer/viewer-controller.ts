@@ -171,7 +171,8 @@ export class ViewerController {
     out.width = drawerCanvas.width;
     out.height = drawerCanvas.height;
     const ctx = out.getContext('2d')!;
-    ctx.fillStyle = getComputedStyle(this.viewer.container).backgroundColor || '#1e1e1e';
+    const background = getComputedStyle(this.viewer.element).backgroundColor;
+    ctx.fillStyle = background && background !== 'rgba(0, 0, 0, 0)' && background !== 'transparent' ? background : '#1b1b1b';
     ctx.fillRect(0, 0, out.width, out.height);
     ctx.drawImage(drawerCanvas, 0, 0);
     if (this.overlayCanvas.width > 0 && this.overlayCanvas.height > 0) {
