@@ -201,8 +201,7 @@ export class SyntheticCishSlide implements SlideSource {
     if (!level) throw new Error(`level ${region.level} does not exist`);
     const data = new Uint8Array(region.width * region.height * 3);
     if (level.downsample >= ANALYTIC_FROM_DOWNSAMPLE) this.renderAnalytic(region, level.downsample, data);
-    else if (level.downsample === 1) this.renderLevel0(region.x, region.y, region.width, region.height, data);
-    else this.renderByAveraging(region, level.downsample, data);
+    else this.renderAtScale(region.x, region.y, region.width, region.height, level.downsample, data);
     return { data, width: region.width, height: region.height, channels: 3, dtype: 'uint8' };
   }
 
@@ -212,32 +211,52 @@ export class SyntheticCishSlide implements SlideSource {
 
   close(): void {}
 
-  /** Exact render of level-0 pixels: stroma/glass base, then nuclei, then signal dots. */
-  renderLevel0(x0: number, y0: number, w: number, h: number, out: Uint8Array): void {
+  /**
+   * Slow illumination shading, like the stitching and vignetting of real
+   * scans: a multiplicative factor of about ±1.5 %, separable in x and y.
+   */
+  private shadingAxes(x0: number, y0: number, w: number, h: number, d: number): { sx: Float32Array; sy: Float32Array } {
+    const { width, height } = this.metadata;
+    const sx = new Float32Array(w);
+    const sy = new Float32Array(h);
+    for (let x = 0; x < w; x++) sx[x] = 0.009 * Math.sin((2 * Math.PI * 1.3 * (x0 + x + 0.5) * d) / width + 0.4);
+    for (let y = 0; y < h; y++) sy[y] = 0.007 * Math.cos((2 * Math.PI * 0.9 * (y0 + y + 0.5) * d) / height + 1.1);
+    return { sx, sy };
+  }
+
+  /**
+   * Renders pixels of the level with downsample d: stroma/glass base, then
+   * nuclei, then signal dots, with the geometry scaled by 1/d and discs
+   * anti-aliased by their pixel coverage.
+   */
+  renderAtScale(x0: number, y0: number, w: number, h: number, d: number, out: Uint8Array): void {
     const seed = this.seed;
+    const { sx, sy } = this.shadingAxes(x0, y0, w, h, d);
     for (let y = 0; y < h; y++) {
+      const gy = (y0 + y + 0.5) * d;
       for (let x = 0; x < w; x++) {
-        const gx = x0 + x + 0.5;
-        const gy = y0 + y + 0.5;
+        const gx = (x0 + x + 0.5) * d;
         const base = this.isTissue(gx, gy) ? STROMA : this.speckAt(gx, gy) ? SPECK : GLASS;
-        const noise = (hash01(x0 + x, y0 + y, 1, seed) - 0.5) * (base === GLASS ? 4 : 12);
+        const noise = (hash01(x0 + x, y0 + y, d, seed) - 0.5) * (base === GLASS ? 4 : 12);
+        const shade = 1 + sx[x] + sy[y];
         const o = (y * w + x) * 3;
-        out[o] = clamp(base[0] + noise);
-        out[o + 1] = clamp(base[1] + noise);
-        out[o + 2] = clamp(base[2] + noise);
+        out[o] = clamp(base[0] * shade + noise);
+        out[o + 1] = clamp(base[1] * shade + noise);
+        out[o + 2] = clamp(base[2] * shade + noise);
       }
     }
-    const c0 = Math.floor(x0 / CELL) - 1;
-    const c1 = Math.floor((x0 + w) / CELL) + 1;
-    const r0 = Math.floor(y0 / CELL) - 1;
-    const r1 = Math.floor((y0 + h) / CELL) + 1;
+    const c0 = Math.floor((x0 * d) / CELL) - 1;
+    const c1 = Math.floor(((x0 + w) * d) / CELL) + 1;
+    const r0 = Math.floor((y0 * d) / CELL) - 1;
+    const r1 = Math.floor(((y0 + h) * d) / CELL) + 1;
+    const inTissue = (px: number, py: number) => this.isTissue(px * d, py * d);
     for (let row = r0; row <= r1; row++) {
       for (let col = c0; col <= c1; col++) {
         const nx = (col + 0.2 + 0.6 * hash01(col, row, 2, seed)) * CELL;
         const ny = (row + 0.2 + 0.6 * hash01(col, row, 3, seed)) * CELL;
         if (!this.isTissue(nx, ny)) continue;
         const nr = NUCLEUS_R_MIN + (NUCLEUS_R_MAX - NUCLEUS_R_MIN) * hash01(col, row, 4, seed);
-        fillDisc(out, x0, y0, w, h, nx, ny, nr, NUCLEUS, (px, py) => this.isTissue(px, py));
+        fillDisc(out, x0, y0, w, h, nx / d, ny / d, nr / d, NUCLEUS, inTissue);
         const level = this.bandLevels[this.bandAt(nx)];
         const mean = dotsPerNucleus(level, this.levels);
         // Dot count: floor or ceil of the mean, so the average is exact and the texture varies.
@@ -245,62 +264,38 @@ export class SyntheticCishSlide implements SlideSource {
         for (let k = 0; k < dots; k++) {
           const angle = 2 * Math.PI * hash01(col, row, 10 + k, seed);
           const radius = nr * 1.1 * Math.sqrt(hash01(col, row, 40 + k, seed));
-          fillDisc(out, x0, y0, w, h, nx + radius * Math.cos(angle), ny + radius * Math.sin(angle), DOT_R, SIGNAL, null);
+          const dx = nx + radius * Math.cos(angle);
+          const dy = ny + radius * Math.sin(angle);
+          fillDisc(out, x0, y0, w, h, dx / d, dy / d, DOT_R / d, SIGNAL, null);
         }
       }
     }
   }
 
-  private renderByAveraging(region: Region, d: number, out: Uint8Array): void {
-    const w0 = region.width * d;
-    const stripRows = Math.max(1, Math.floor(4_000_000 / (w0 * 3 * d))) * d;
-    const strip = new Uint8Array(w0 * stripRows * 3);
-    const inv = 1 / (d * d);
-    for (let oy = 0; oy < region.height; oy += stripRows / d) {
-      const rows = Math.min(stripRows / d, region.height - oy);
-      this.renderLevel0(region.x * d, (region.y + oy) * d, w0, rows * d, strip);
-      for (let y = 0; y < rows; y++) {
-        for (let x = 0; x < region.width; x++) {
-          let r = 0, g = 0, b = 0;
-          for (let sy = 0; sy < d; sy++) {
-            let i = ((y * d + sy) * w0 + x * d) * 3;
-            for (let sx = 0; sx < d; sx++, i += 3) {
-              r += strip[i];
-              g += strip[i + 1];
-              b += strip[i + 2];
-            }
-          }
-          const o = ((oy + y) * region.width + x) * 3;
-          out[o] = Math.round(r * inv);
-          out[o + 1] = Math.round(g * inv);
-          out[o + 2] = Math.round(b * inv);
-        }
-      }
-    }
-  }
-
-  /** Coarse levels: expected colour with 4×4 supersampled coverage of tissue and specks. */
+  /** Coarse levels: expected colour with 2×2 supersampled coverage of tissue and specks. */
   private renderAnalytic(region: Region, d: number, out: Uint8Array): void {
     const means = Array.from({ length: this.levels }, (_, l) => this.meanTissueColour(l));
-    const S = 4;
+    const { sx, sy } = this.shadingAxes(region.x, region.y, region.width, region.height, d);
+    const S = 2;
     for (let y = 0; y < region.height; y++) {
       for (let x = 0; x < region.width; x++) {
         let r = 0, g = 0, b = 0;
-        for (let sy = 0; sy < S; sy++) {
-          for (let sx = 0; sx < S; sx++) {
-            const gx = (region.x + x + (sx + 0.5) / S) * d;
-            const gy = (region.y + y + (sy + 0.5) / S) * d;
+        for (let sy2 = 0; sy2 < S; sy2++) {
+          for (let sx2 = 0; sx2 < S; sx2++) {
+            const gx = (region.x + x + (sx2 + 0.5) / S) * d;
+            const gy = (region.y + y + (sy2 + 0.5) / S) * d;
             const c = this.isTissue(gx, gy) ? means[this.bandLevels[this.bandAt(gx)]] : this.speckAt(gx, gy) ? SPECK : GLASS;
             r += c[0];
             g += c[1];
             b += c[2];
           }
         }
+        const shade = (1 + sx[x] + sy[y]) / (S * S);
         const noise = (hash01(region.x + x, region.y + y, d, this.seed) - 0.5) * 3;
         const o = (y * region.width + x) * 3;
-        out[o] = clamp(r / (S * S) + noise);
-        out[o + 1] = clamp(g / (S * S) + noise);
-        out[o + 2] = clamp(b / (S * S) + noise);
+        out[o] = clamp(r * shade + noise);
+        out[o + 1] = clamp(g * shade + noise);
+        out[o + 2] = clamp(b * shade + noise);
       }
     }
   }
@@ -310,6 +305,7 @@ function clamp(v: number): number {
   return v < 0 ? 0 : v > 255 ? 255 : Math.round(v);
 }
 
+/** Draws an anti-aliased disc in level pixels, blending by approximate pixel coverage. */
 function fillDisc(
   out: Uint8Array,
   x0: number,
@@ -322,21 +318,24 @@ function fillDisc(
   colour: Rgb,
   inside: ((x: number, y: number) => boolean) | null,
 ): void {
-  const xa = Math.max(0, Math.floor(cx - r - x0));
-  const xb = Math.min(w - 1, Math.ceil(cx + r - x0));
-  const ya = Math.max(0, Math.floor(cy - r - y0));
-  const yb = Math.min(h - 1, Math.ceil(cy + r - y0));
-  const r2 = r * r;
+  const xa = Math.max(0, Math.floor(cx - r - 1 - x0));
+  const xb = Math.min(w - 1, Math.ceil(cx + r + 1 - x0));
+  const ya = Math.max(0, Math.floor(cy - r - 1 - y0));
+  const yb = Math.min(h - 1, Math.ceil(cy + r + 1 - y0));
+  // Discs smaller than a pixel darken it by their area share.
+  const areaShare = Math.min(1, Math.PI * r * r);
   for (let y = ya; y <= yb; y++) {
     const dy = y0 + y + 0.5 - cy;
     for (let x = xa; x <= xb; x++) {
       const dx = x0 + x + 0.5 - cx;
-      if (dx * dx + dy * dy > r2) continue;
+      let cover = r + 0.5 - Math.sqrt(dx * dx + dy * dy);
+      if (cover <= 0) continue;
+      cover = Math.min(1, cover, areaShare);
       if (inside && !inside(x0 + x + 0.5, y0 + y + 0.5)) continue;
       const o = (y * w + x) * 3;
-      out[o] = colour[0];
-      out[o + 1] = colour[1];
-      out[o + 2] = colour[2];
+      out[o] = Math.round(out[o] + (colour[0] - out[o]) * cover);
+      out[o + 1] = Math.round(out[o + 1] + (colour[1] - out[o + 1]) * cover);
+      out[o + 2] = Math.round(out[o + 2] + (colour[2] - out[o + 2]) * cover);
     }
   }
 }
