@@ -13,10 +13,12 @@ compare the reader's decodes against those values.
 Reference sources, per codec (Debian's tifffile has no imagecodecs, so it
 decodes only uncompressed, Deflate and PackBits data itself):
   - uncompressed, Deflate, PackBits: tifffile;
-  - LZW, ZSTD, JPEG, JPEG 2000 (33004 before the tag rewrite): vips (libtiff,
-    libjpeg-turbo, OpenJPEG);
-  - Aperio 33003 (YCbCr codestreams): PIL/OpenJPEG decode + the JFIF
-    YCbCr->RGB equations in numpy;
+  - LZW, ZSTD, JPEG, vips' JPEG 2000 (33004): vips (libtiff, libjpeg-turbo,
+    OpenJPEG);
+  - Aperio JPEG 2000 (33003, 33005): tiles encoded and decoded by PIL
+    (OpenJPEG); 33003 YCbCr is converted with the JFIF equations in numpy.
+    (vips' jp2k tiles cannot simply be relabelled 33005: vips stores YCbCr
+    inside them, see make_svs_j2k);
   - real slides: vips openslideload (OpenSlide), python3-openslide for the
     associated images;
   - synthetic pyramid levels (the reader's 2x area average): numpy.
@@ -214,17 +216,6 @@ def make_vips_pyramids(big: Path, small: Path) -> None:
 APERIO_HEADER = 'Aperio Image Library v12.0.15 \r\n'
 
 
-def tile_bytes(path: Path, page: int = 0) -> list[bytes]:
-    with tifffile.TiffFile(path) as tif:
-        p = tif.pages[page]
-        fh = tif.filehandle
-        out = []
-        for offset, count in zip(p.dataoffsets, p.databytecounts):
-            fh.seek(offset)
-            out.append(fh.read(count))
-        return out
-
-
 def j2k_mct_flag(codestream: bytes) -> int:
     cod = codestream.find(b'\xff\x52')
     return codestream[cod + 8]
@@ -299,32 +290,50 @@ def pad_to(arr: np.ndarray, h: int, w: int) -> np.ndarray:
     return out
 
 
-def make_svs_j2k(big: Path, big_arr: np.ndarray) -> None:
+def pil_j2k_tiles(arr: np.ndarray, tile: int, ycbcr: bool) -> tuple[list[bytes], np.ndarray]:
+    """JPEG 2000 codestreams for each tile (edge tiles padded), by PIL/OpenJPEG,
+    and the image their decode gives.
+    ycbcr=False: RGB with the codestream's own colour transform, lossy (as
+      Aperio 33005 stores it).
+    ycbcr=True: JFIF YCbCr components with no colour transform, lossless (as
+      Aperio 33003 stores it); the decode is converted back with the JFIF
+      equations."""
+    h, w = arr.shape[:2]
+    source = np.asarray(Image.fromarray(arr).convert('YCbCr')) if ycbcr else arr
+    tiles = []
+    decoded = np.zeros((h, w, 3), np.uint8)
+    for ty in range(0, h, tile):
+        for tx in range(0, w, tile):
+            block = pad_to(source[ty:ty + tile, tx:tx + tile], tile, tile)
+            buf = io.BytesIO()
+            if ycbcr:
+                Image.fromarray(block, 'RGB').save(buf, 'JPEG2000', no_jp2=True, irreversible=False, mct=0)
+            else:
+                Image.fromarray(block, 'RGB').save(buf, 'JPEG2000', no_jp2=True, irreversible=True, mct=1,
+                                                   quality_mode='rates', quality_layers=[24])
+            assert j2k_mct_flag(buf.getvalue()) == (0 if ycbcr else 1)
+            tiles.append(buf.getvalue())
+            values = np.asarray(Image.open(io.BytesIO(buf.getvalue())))
+            rgb = ycbcr_to_rgb(values) if ycbcr else values
+            decoded[ty:ty + tile, tx:tx + tile] = rgb[:min(tile, h - ty), :min(tile, w - tx)]
+    return tiles, decoded
+
+
+def make_svs_j2k(big_arr: np.ndarray, small: Path) -> None:
     thumbnail = downsample2(downsample2(big_arr))
     label = np.zeros((60, 80, 3), np.uint8)
     label[:, :, 0] = np.arange(80, dtype=np.uint8)[None, :] * 3
     label[:, :, 1] = np.arange(60, dtype=np.uint8)[:, None] * 4
     label[10:50, 20:60, 2] = 200
-    macro = downsample2(thumbnail)[:, :, :].copy()
+    macro = downsample2(thumbnail)
 
-    # (1) RGB codestreams (33005): vips writes JPEG 2000 tiles (tag 33004,
-    # colour transform inside the codestream); their vips decode is the
-    # reference. Level 1 is vips' own half-size image.
+    # (1) Aperio 33005: RGB codestreams, two levels, 240-px tiles.
     tile = 240
-    half = TMP / 'half.v'
-    vips('shrink', big, half, 2, 2)
-    plain_levels = []
-    for src in (big, half):
-        j2k = TMP / f'{src.stem}-j2k.tif'
-        vips('tiffsave', src, j2k, '--tile', '--tile-width', tile, '--tile-height', tile,
-             '--compression', 'jp2k', '--Q', 30)
-        tiles = tile_bytes(j2k)
-        assert all(j2k_mct_flag(t) == 1 for t in tiles)
-        plain_levels.append((vips_decode(j2k, 'tiffload'), tiles))
+    encoded = [pil_j2k_tiles(arr, tile, ycbcr=False) for arr in (big_arr, downsample2(big_arr))]
     out = OUT / 'svs-j2k-rgb.svs'
-    write_svs_like(out, [(arr, tiles, 33005) for arr, tiles in plain_levels], tile,
+    write_svs_like(out, [(decoded, tiles, 33005) for tiles, decoded in encoded], tile,
                    thumbnail, label, macro, mpp=0.2495, mag=40)
-    levels = [arr for arr, _ in plain_levels]
+    levels = [decoded for _, decoded in encoded]
     describe(out.name, format='svs', lossy=True, fill=255, mpp=0.2495, objectivePower=40,
              levels=[list(a.shape[1::-1]) for a in levels],
              regions=pyramid_refs(levels, 255, lossy=True),
@@ -336,28 +345,11 @@ def make_svs_j2k(big: Path, big_arr: np.ndarray) -> None:
                                      macro.shape[1], macro.shape[0], 255, True),
              })
 
-    # (2) YCbCr codestreams without colour transform (33003), lossless,
-    # encoded by PIL/OpenJPEG from a JFIF YCbCr conversion of the crop.
+    # (2) Aperio 33003: YCbCr codestreams without colour transform, lossless.
     tile = 128
     crop = big_arr[100:290, 200:450]
     h, w = crop.shape[:2]
-    ycc = np.asarray(Image.fromarray(crop).convert('YCbCr'))
-    tiles = []
-    for ty in range(0, h, tile):
-        for tx in range(0, w, tile):
-            block = pad_to(ycc[ty:ty + tile, tx:tx + tile], tile, tile)
-            buf = io.BytesIO()
-            Image.fromarray(block, 'RGB').save(buf, 'JPEG2000', no_jp2=True, irreversible=False, mct=0)
-            assert j2k_mct_flag(buf.getvalue()) == 0
-            tiles.append(buf.getvalue())
-    decoded = np.zeros((h, w, 3), np.uint8)
-    index = 0
-    for ty in range(0, h, tile):
-        for tx in range(0, w, tile):
-            component_values = np.asarray(Image.open(io.BytesIO(tiles[index])))
-            rgb = ycbcr_to_rgb(component_values)
-            decoded[ty:ty + tile, tx:tx + tile] = rgb[:min(tile, h - ty), :min(tile, w - tx)]
-            index += 1
+    tiles, decoded = pil_j2k_tiles(crop, tile, ycbcr=True)
     out = OUT / 'svs-j2k-ycbcr.svs'
     small_thumb = downsample2(downsample2(crop))
     write_svs_like(out, [(crop, tiles, 33003)], tile, small_thumb, label, downsample2(small_thumb),
@@ -367,6 +359,17 @@ def make_svs_j2k(big: Path, big_arr: np.ndarray) -> None:
                                        region_ref(decoded, 0, 0, 0, w, h, 255, False)],
              # The same pixels before the YCbCr round trip: within 2 grey levels.
              original=region_ref(crop, 0, 100, 100, 60, 50, 255, True))
+
+    # (3) vips' own JPEG 2000 TIFF (tag 33004). vips converts RGB to YCbCr
+    # itself before encoding (and still sets the codestream's colour
+    # transform), and converts back when reading: OpenJPEG alone returns
+    # YCbCr here. Its vips decode is the reference.
+    out = OUT / 'cmu-j2k-vips.tif'
+    vips('tiffsave', small, out, '--tile', '--tile-width', 64, '--tile-height', 64,
+         '--compression', 'jp2k', '--Q', 40)
+    arr = vips_decode(out, 'tiffload')
+    describe(out.name, format='tiff', lossy=True, fill=255, mpp=0.499, levels=[list(arr.shape[1::-1])],
+             regions=pyramid_refs([arr], 255, lossy=True))
 
 
 # --------------------------------------------------------------------------
@@ -647,7 +650,7 @@ def main() -> None:
     OUT.mkdir(parents=True)
     big, big_arr, small, small_arr = make_crops()
     make_vips_pyramids(big, small)
-    make_svs_j2k(big, big_arr)
+    make_svs_j2k(big_arr, small)
     make_ome()
     make_float()
     make_plain(small, small_arr, big_arr)

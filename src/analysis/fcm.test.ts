@@ -100,6 +100,50 @@ describe('fcm behaviour', () => {
     expect(r.fpc).toBeLessThanOrEqual(1);
   });
 
+  it('one iteration equals the literal seed formulas (Math.pow) for every power shortcut', () => {
+    const points = loadFloat64('blobs5d').subarray(0, 200 * 5);
+    const initialU = randomPartition(200, 4, 8);
+    for (const m of [1.1, 1.25, 1.3, 1.5, 1.7, 2, 3, 5, 21]) {
+      const r = fcm(points, 5, { k: 4, m, maxIter: 1, initialU });
+      // Literal equations (2) and (3) of seed 000.
+      const centres = new Float64Array(20);
+      for (let j = 0; j < 4; j++) {
+        let weight = 0;
+        for (let i = 0; i < 200; i++) {
+          const w = Math.pow(initialU[i * 4 + j], m);
+          weight += w;
+          for (let t = 0; t < 5; t++) centres[j * 5 + t] += w * points[i * 5 + t];
+        }
+        for (let t = 0; t < 5; t++) centres[j * 5 + t] /= weight;
+      }
+      const dist = (i: number, j: number): number => {
+        let s = 0;
+        for (let t = 0; t < 5; t++) s += (points[i * 5 + t] - centres[j * 5 + t]) ** 2;
+        return Math.sqrt(s);
+      };
+      for (let i = 0; i < 200; i++) {
+        for (let j = 0; j < 4; j++) {
+          let sum = 0;
+          for (let q = 0; q < 4; q++) sum += Math.pow(dist(i, j) / dist(i, q), 2 / (m - 1));
+          expect(Math.abs(r.u[i * 4 + j] - 1 / sum)).toBeLessThan(1e-12);
+        }
+      }
+      for (let q = 0; q < 20; q++) expect(Math.abs(r.centres[q] - centres[q])).toBeLessThan(1e-12);
+      // The objective of iteration 2 uses u^m from the shortcut r·w·S^(−m).
+      const two = fcm(points, 5, { k: 4, m, maxIter: 2, initialU, tol: 1e-300 });
+      let objective = 0;
+      const next = fcm(points, 5, { k: 4, m, maxIter: 1, initialU: r.u });
+      for (let i = 0; i < 200; i++) {
+        for (let j = 0; j < 4; j++) {
+          let s = 0;
+          for (let t = 0; t < 5; t++) s += (points[i * 5 + t] - next.centres[j * 5 + t]) ** 2;
+          objective += Math.pow(r.u[i * 4 + j], m) * s;
+        }
+      }
+      expect(Math.abs(two.objective[1] - objective) / objective).toBeLessThan(1e-12);
+    }
+  });
+
   it('points lying exactly on a centre get membership 1 there (no NaN)', () => {
     // Hard initial U puts the centres exactly on the two point values.
     const points = Float64Array.from([0, 0, 0, 10, 10]);

@@ -6,9 +6,9 @@
  *   2. members  u_ij = 1 / Σ_k (‖x_i − c_j‖ / ‖x_i − c_k‖)^(2/(m−1))
  *   3. stop when ‖U_t − U_{t−1}‖ < tol, or after maxIter iterations.
  *
- * The seed leaves the matrix norm unnamed; its Python tooling (scikit-fuzzy)
- * uses the Frobenius norm over the whole n×K matrix, which is the default
- * here. Note that this norm grows with √n, so a fixed tol is stricter on more
+ * The seed leaves the matrix norm unnamed; the usual Python implementation
+ * (scikit-fuzzy's cmeans) uses the Frobenius norm over the whole n×K matrix,
+ * which is the default here. Note that this norm grows with √n, so a fixed tol is stricter on more
  * points. `norm: 'max'` (largest single change) is offered as a size-free
  * alternative.
  *

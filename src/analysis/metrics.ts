@@ -378,7 +378,7 @@ export interface ClusterMatch {
   classLabels: (number | null)[];
   /** Share of points whose cluster maps to their class. */
   accuracy: number;
-  /** Predicted class per point (NaN-free: unmatched clusters give −1). */
+  /** Predicted class per point; points in unmatched clusters get −1. */
   mapped: Int32Array;
 }
 

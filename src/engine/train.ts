@@ -62,7 +62,7 @@ export interface TrainResult {
 }
 
 export interface EarlyStopping {
-  /** Epochs without improvement tolerated before stopping. */
+  /** Stop after this many consecutive epochs without improvement (as in Keras). */
   patience: number;
   /** Smallest decrease of the monitored loss that counts as improvement. */
   minDelta?: number;
@@ -379,7 +379,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
         epochsWithoutImprovement++;
       }
       await options.onEpochEnd?.(summary, model);
-      if (stopping !== undefined && epochsWithoutImprovement > stopping.patience) {
+      if (stopping !== undefined && epochsWithoutImprovement >= Math.max(1, stopping.patience)) {
         status = 'early-stopped';
         if (stopping.restoreBestWeights && bestWeights !== null) {
           const saved: tf.Tensor[] = bestWeights;

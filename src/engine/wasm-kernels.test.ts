@@ -1,7 +1,8 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { initNodeBackend } from './wasm-node';
 import { isTilescopeWasmKernel, WASM_TRAINING_KERNELS } from './wasm-kernels';
+import { setSimdKernelsEnabled, simdKernelsFor } from './simd';
 
 /**
  * Each wasm kernel is compared with the cpu backend's kernel of the same name
@@ -109,10 +110,18 @@ beforeAll(async () => {
   expect(await initNodeBackend('wasm')).toBe('wasm');
 });
 
-describe('wasm training kernels', () => {
-  it('are installed on the wasm backend', () => {
-    for (const k of WASM_TRAINING_KERNELS) expect(isTilescopeWasmKernel(k)).toBe(true);
-  });
+it('kernels are installed on the wasm backend with their SIMD module attached', () => {
+  for (const k of WASM_TRAINING_KERNELS) expect(isTilescopeWasmKernel(k)).toBe(true);
+  expect(simdKernelsFor(tf.findBackend('wasm') as object)).not.toBeNull();
+});
+
+// Every case runs with the SIMD kernels and with the portable fallbacks.
+describe.each([
+  { simd: true, label: 'SIMD' },
+  { simd: false, label: 'portable' },
+])('wasm training kernels ($label)', ({ simd }) => {
+  beforeAll(() => setSimdKernelsEnabled(simd));
+  afterAll(() => setSimdKernelsEnabled(true));
 
   const convCases: Array<{ x: number[]; k: [number, number]; co: number; s: number; pad: 'same' | 'valid' }> = [
     { x: [2, 9, 11, 3], k: [3, 3], co: 5, s: 1, pad: 'same' },
@@ -122,6 +131,14 @@ describe('wasm training kernels', () => {
     { x: [2, 8, 7, 4], k: [2, 3], co: 3, s: 2, pad: 'same' },
     { x: [2, 11, 11, 1], k: [5, 5], co: 2, s: 3, pad: 'valid' },
     { x: [4, 12, 12, 1], k: [3, 3], co: 4, s: 1, pad: 'same' },
+    // output channels a multiple of 4: the SIMD route (when attached)
+    { x: [2, 9, 11, 3], k: [3, 3], co: 8, s: 1, pad: 'same' },
+    { x: [2, 10, 9, 4], k: [3, 3], co: 8, s: 2, pad: 'same' },
+    { x: [3, 12, 13, 1], k: [3, 3], co: 12, s: 1, pad: 'same' },
+    { x: [2, 8, 8, 8], k: [2, 2], co: 4, s: 2, pad: 'valid' },
+    { x: [2, 11, 11, 5], k: [5, 5], co: 4, s: 3, pad: 'valid' },
+    { x: [2, 7, 9, 1], k: [5, 4], co: 8, s: 1, pad: 'same' },
+    { x: [1, 6, 6, 16], k: [3, 3], co: 16, s: 1, pad: 'valid' },
   ];
 
   it.each(convCases)('Conv2DBackpropFilter matches cpu: %o', async ({ x, k, co, s, pad }) => {
@@ -172,7 +189,11 @@ describe('wasm training kernels', () => {
     { x: [2, 12, 12, 3], f: 2, s: 2, pad: 'valid', quantum: 0.5 }, // many ties: first maximum wins
     { x: [1, 15, 15, 2], f: 3, s: 3, pad: 'valid', quantum: 0.25 },
     { x: [2, 10, 10, 4], f: 5, s: 5, pad: 'valid', quantum: 0 },
-    { x: [2, 9, 9, 2], f: 3, s: 2, pad: 'same', quantum: 0 }, // overlapping: stock kernel
+    { x: [2, 9, 9, 2], f: 3, s: 2, pad: 'same', quantum: 0 }, // overlapping windows and padding
+    { x: [2, 12, 12, 4], f: 2, s: 2, pad: 'valid', quantum: 0.5 },
+    { x: [1, 15, 15, 8], f: 3, s: 3, pad: 'valid', quantum: 0.25 },
+    { x: [2, 10, 10, 12], f: 5, s: 5, pad: 'valid', quantum: 0 },
+    { x: [2, 10, 10, 4], f: 3, s: 3, pad: 'valid', quantum: 0 }, // window does not tile: last row/col unused
   ];
 
   it.each(poolCases)('MaxPoolGrad matches cpu: %o', async ({ x, f, s, pad, quantum }) => {
@@ -246,5 +267,58 @@ describe('wasm training kernels', () => {
     }
     const got = await compare('DepthwiseConv2dNativeBackpropInput', inputs, attrs, reference);
     expect(got.shape).toEqual(x);
+  });
+
+  it.each([
+    { shape: [3, 20, 20, 4], axis: [0, 1, 2], keepDims: false },
+    { shape: [3, 20, 20, 4], axis: [2, 0, 1], keepDims: true },
+    { shape: [5000, 1], axis: [0], keepDims: false },
+    { shape: [2, 30, 30, 6], axis: [0, 1, 2], keepDims: false },
+    { shape: [40, 40, 32], axis: [0, 1], keepDims: false },
+    { shape: [3, 20, 20, 4], axis: [1, 2], keepDims: false }, // not leading axes: stock kernel
+  ])('Sum matches cpu: %o', async ({ shape, axis, keepDims }) => {
+    const got = await compare('Sum', [{ name: 'x', shape, data: randomData(shape, 11) }], { axis, keepDims });
+    await tf.setBackend('cpu');
+    const expectedShape = tf.tidy(() => tf.sum(tf.zeros(shape), axis, keepDims).shape);
+    expect(got.shape).toEqual(expectedShape);
+  });
+
+  it.each([
+    { a: [2, 30, 30, 8], b: [8] },
+    { a: [1, 1, 1, 8], b: [2, 30, 30, 8] },
+    { a: [2, 70, 70, 1], b: [1, 1, 1, 1] },
+    { a: [4096, 3], b: [3] },
+    { a: [2, 30, 30, 8], b: [2, 30, 30, 8] }, // no broadcast: stock kernel
+    { a: [2, 30, 30, 8], b: [30, 1, 8] }, // other broadcast: stock kernel
+  ])('Add matches cpu: %o', async ({ a, b }) => {
+    const got = await compare(
+      'Add',
+      [
+        { name: 'a', shape: a, data: randomData(a, 12) },
+        { name: 'b', shape: b, data: randomData(b, 13) },
+      ],
+      {},
+    );
+    expect(got.values.length).toBe(Math.max(a.reduce((p, q) => p * q, 1), b.reduce((p, q) => p * q, 1)));
+  });
+});
+
+describe('buffer-sharing Identity and Cast', () => {
+  it('keep their values after the source tensor is disposed, and free the buffer last', async () => {
+    await tf.setBackend('wasm');
+    const before = tf.memory().numBytes;
+    const x = tf.tensor([1.5, -2, 3], [3]);
+    const y = tf.clone(x);
+    const z = tf.cast(x, 'float32');
+    const i = tf.cast(x, 'int32');
+    x.dispose();
+    expect(Array.from(y.dataSync())).toEqual([1.5, -2, 3]);
+    expect(Array.from(z.dataSync())).toEqual([1.5, -2, 3]);
+    expect(Array.from(i.dataSync())).toEqual([1, -2, 3]);
+    y.dispose();
+    expect(Array.from(z.dataSync())).toEqual([1.5, -2, 3]);
+    z.dispose();
+    i.dispose();
+    expect(tf.memory().numBytes).toBe(before);
   });
 });

@@ -3,7 +3,9 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { registerWasmTrainingKernels } from './wasm-kernels';
+import { attachSimdKernels } from './simd';
 
 /**
  * Node-only set-up of the wasm backend (CLI, tests, benchmarks). Node 20's
@@ -34,7 +36,10 @@ export async function initNodeBackend(prefer: NodeBackendName = 'wasm'): Promise
       wasmPathsSet = true;
     }
     registerWasmTrainingKernels();
-    if (await tf.setBackend('wasm')) return 'wasm';
+    if (await tf.setBackend('wasm')) {
+      await attachSimdKernels(tf.backend() as unknown as BackendWasm);
+      return 'wasm';
+    }
   }
   await tf.setBackend('cpu');
   return 'cpu';

@@ -2,9 +2,13 @@
  * JPEG 2000 tiles (TIFF 33003/33004/33005/34712) through OpenJPEG compiled
  * to wasm (@cornerstonejs/codec-openjpeg), loaded like the JPEG codec.
  *
- * Aperio 33003 tiles hold YCbCr components with no colour transform in the
- * codestream, so they are converted to RGB here. Codestreams that do signal
- * the transform (COD marker MCT = 1) are already RGB after decoding.
+ * Colour: what OpenJPEG returns is RGB for 33005 and 34712, but YCbCr for
+ *  - Aperio 33003 (YCbCr components, OpenSlide converts them the same way);
+ *  - 33004 as libvips writes it: vips converts RGB to YCbCr itself before
+ *    encoding (the codestream's own colour transform comes on top) and back
+ *    after decoding. Measured: OpenJPEG gives (242, 128, 128) where vips
+ *    reads (243, 243, 243).
+ * The codestream cannot tell these apart, so the TIFF tag decides.
  */
 import openJpegFactory from '@cornerstonejs/codec-openjpeg/decodewasmjs';
 import openJpegWasmUrl from '@cornerstonejs/codec-openjpeg/decodewasm?url';
@@ -21,6 +25,8 @@ interface J2kDecoderInstance {
 interface OpenJpegModule {
   J2KDecoder: new () => J2kDecoderInstance;
 }
+
+const YCBCR_COMPRESSIONS = new Set([33003, 33004]);
 
 let modulePromise: Promise<OpenJpegModule> | undefined;
 /** OpenJPEG reports failures through its print hooks, not through exceptions. */
@@ -58,25 +64,13 @@ export async function decodeJpeg2000(input: TileDecodeInput, compression: number
     const byteLength = info.width * info.height * channels * bytesPerSample;
     const bytes = new Uint8Array(view.buffer, view.byteOffset, byteLength).slice();
     const data = bytesPerSample === 1 ? bytes : new Uint16Array(bytes.buffer);
-    if (compression === 33003 && channels === 3 && data instanceof Uint8Array && !usesColourTransform(input.bytes)) {
-      ycbcrToRgbInPlace(data);
-    }
+    if (YCBCR_COMPRESSIONS.has(compression) && channels === 3 && data instanceof Uint8Array) ycbcrToRgbInPlace(data);
     return { data, width: info.width, height: info.height, channels };
   } catch (err) {
     throw new Error(`corrupt JPEG 2000 data (${err instanceof Error ? err.message : String(err)})`);
   } finally {
     decoder.delete();
   }
-}
-
-/** Reads the MCT flag of the COD marker in the codestream's main header. */
-export function usesColourTransform(codestream: Uint8Array): boolean {
-  // A JP2 file wraps the codestream in boxes; search for the markers either way.
-  const limit = Math.min(codestream.length - 9, 4096);
-  for (let i = 0; i < limit; i++) {
-    if (codestream[i] === 0xff && codestream[i + 1] === 0x52) return codestream[i + 8] === 1;
-  }
-  return false;
 }
 
 /** JFIF (full-range) YCbCr to RGB, rounded half up, as OpenSlide and libjpeg do. */

@@ -1,0 +1,3 @@
+/** Tile lattices over slides, tissue fractions, regions of interest and lasso selection. */
+export * from './polygon';
+export * from './tile-grid';
