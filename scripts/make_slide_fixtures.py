@@ -396,6 +396,7 @@ def make_ome() -> None:
     options = dict(tile=(128, 128), compression='zlib', predictor=2)
     with tifffile.TiffWriter(out, ome=True) as tif:
         tif.write(data, subifds=2, metadata={
+            'UUID': 'urn:uuid:5f0d2c1e-0000-4000-8000-000000000001',  # fixed: reproducible bytes
             'axes': 'CYX', 'PhysicalSizeX': 0.325, 'PhysicalSizeXUnit': 'µm',
             'PhysicalSizeY': 325, 'PhysicalSizeYUnit': 'nm',
             'Channel': {'Name': ['DAPI', 'FITC', 'TRITC & Co <x>'],
@@ -420,7 +421,8 @@ def make_ome() -> None:
     rgb = vips_decode(TMP / 'small.v')
     with tifffile.TiffWriter(out, ome=True) as tif:
         tif.write(np.moveaxis(rgb, 2, 0), photometric='rgb', planarconfig='separate', tile=(64, 64),
-                  compression='zlib', metadata={'axes': 'SYX', 'PhysicalSizeX': 0.5, 'PhysicalSizeY': 0.5})
+                  compression='zlib', metadata={'axes': 'SYX', 'PhysicalSizeX': 0.5, 'PhysicalSizeY': 0.5,
+                                                'UUID': 'urn:uuid:5f0d2c1e-0000-4000-8000-000000000002'})
     with tifffile.TiffFile(out) as tif:
         stored = tif.pages[0].asarray()
     assert np.array_equal(np.moveaxis(stored, 0, 2) if stored.shape[0] == 3 else stored, rgb)

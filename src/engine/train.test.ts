@@ -62,8 +62,8 @@ beforeAll(async () => {
 describe('trainModel', () => {
   it('fits, reports progress and leaks no tensors', async () => {
     const model = linearModel();
-    const optimizer = tf.train.adam(0.05);
     const before = tf.memory().numTensors;
+    const optimizer = tf.train.adam(0.05);
     const events: Array<{ epoch: number; step: number; eta: number | null; sps: number }> = [];
     const epochEnds: number[] = [];
     const result = await trainModel({
@@ -98,8 +98,8 @@ describe('trainModel', () => {
 
   it('stops on abort, disposes batches read ahead and leaks nothing', async () => {
     const model = linearModel();
-    const optimizer = tf.train.sgd(0.1);
     const before = tf.memory().numTensors;
+    const optimizer = tf.train.sgd(0.1);
     const controller = new AbortController();
     const source = provider(160, 16);
     let steps = 0;
@@ -186,7 +186,7 @@ describe('trainModel', () => {
     const lengths: Array<number | null> = [];
     async function* epochBatches(): AsyncGenerator<Batch> {
       for (let i = 0; i < 6; i++) {
-        await new Promise((r) => setTimeout(r, 1));
+        await Promise.resolve();
         produced++;
         maxAhead = Math.max(maxAhead, produced - consumedSteps);
         yield {

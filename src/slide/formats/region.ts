@@ -31,7 +31,8 @@ export function checkRegion(metadata: SlideMetadata, region: ChannelRegion): num
     fail(`region ${width} × ${height} px is beyond the ${LIMITS.maxRegionPixels} px limit of one read`);
   }
   const total = metadata.channels.length;
-  const channels = region.channels ? [...region.channels] : Array.from({ length: total }, (_, i) => i);
+  // Only an array is a selection (callers sometimes pass objects with a numeric `channels`).
+  const channels = Array.isArray(region.channels) ? [...region.channels] : Array.from({ length: total }, (_, i) => i);
   if (channels.length === 0 || channels.some((c) => !Number.isInteger(c) || c < 0 || c >= total)) {
     fail(`channel selection [${channels.join(', ')}] is not within the ${total} channels`);
   }

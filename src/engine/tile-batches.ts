@@ -1,0 +1,95 @@
+/**
+ * Batches of model inputs read straight from a SlideSource over a TileGrid,
+ * inside the worker that trains or encodes: pixels never visit the main thread.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { PixelBlock, SlideSource } from '../slide/types';
+import { tileRegion, type TileGrid } from '../tiling/tile-grid';
+import { Random, type Seed } from '../analysis/random';
+import type { Batch, BatchProvider } from './train';
+
+/** Turns one tile's pixels into a model input of `inputSize`² × `inputChannels` values. */
+export interface TileInputSpec {
+  inputSize: number;
+  inputChannels: number;
+  prepare: (block: PixelBlock) => Float32Array;
+}
+
+/** Reads and prepares the given tiles concurrently, packed into one Float32Array [B, S, S, C]. */
+export async function readTileInputs(
+  source: SlideSource,
+  grid: TileGrid,
+  indices: ArrayLike<number>,
+  spec: TileInputSpec,
+  signal?: AbortSignal,
+): Promise<Float32Array> {
+  const stride = spec.inputSize * spec.inputSize * spec.inputChannels;
+  const out = new Float32Array(indices.length * stride);
+  await Promise.all(
+    Array.from({ length: indices.length }, async (_, b) => {
+      const block = await source.readRegion(tileRegion(grid, indices[b]), signal);
+      const input = spec.prepare(block);
+      if (input.length !== stride) throw new Error(`tile input has ${input.length} values, expected ${stride}`);
+      out.set(input, b * stride);
+    }),
+  );
+  return out;
+}
+
+function toBatch(values: Float32Array, count: number, spec: TileInputSpec): Batch {
+  return { xs: tf.tensor4d(values, [count, spec.inputSize, spec.inputSize, spec.inputChannels]) };
+}
+
+/**
+ * Training batches: the tiles are shuffled afresh each epoch (seeded), and
+ * the last partial batch is kept so every tile is seen once per epoch.
+ */
+export function tileBatchProvider(
+  source: SlideSource,
+  grid: TileGrid,
+  indices: Uint32Array,
+  spec: TileInputSpec,
+  options: { batchSize: number; seed: Seed },
+): BatchProvider {
+  const { batchSize } = options;
+  if (indices.length === 0) throw new Error('no tiles to train on');
+  const stepsPerEpoch = Math.ceil(indices.length / batchSize);
+  let orderEpoch = -1;
+  let order = indices;
+  return {
+    stepsPerEpoch,
+    async getBatch(epoch, step, signal) {
+      if (epoch !== orderEpoch) {
+        order = indices.slice();
+        new Random(`${options.seed}:${epoch}`).shuffle(order);
+        orderEpoch = epoch;
+      }
+      const picked = order.subarray(step * batchSize, Math.min(order.length, (step + 1) * batchSize));
+      const values = await readTileInputs(source, grid, picked, spec, signal);
+      return toBatch(values, picked.length, spec);
+    },
+  };
+}
+
+/** Inference batches in index order, reading the next batch while the current one runs. */
+export async function* tileBatches(
+  source: SlideSource,
+  grid: TileGrid,
+  indices: Uint32Array,
+  spec: TileInputSpec,
+  options: { batchSize: number; signal?: AbortSignal },
+): AsyncGenerator<Batch> {
+  const { batchSize, signal } = options;
+  const read = (start: number) => {
+    const picked = indices.subarray(start, Math.min(indices.length, start + batchSize));
+    return readTileInputs(source, grid, picked, spec, signal).then((values) => ({ values, count: picked.length }));
+  };
+  let next = indices.length > 0 ? read(0) : null;
+  for (let start = 0; next; start += batchSize) {
+    const current = await next;
+    next = start + batchSize < indices.length ? read(start + batchSize) : null;
+    // A rejected read-ahead must not become an unhandled rejection when we stop early.
+    next?.catch(() => undefined);
+    yield toBatch(current.values, current.count, spec);
+  }
+}
