@@ -33,6 +33,7 @@ test('a 2.5 GB BigTIFF opens by path, renders, and JS memory stays under 500 MB'
       .join('\n');
     test.info().annotations.push({ type: 'js memory', description: `${(memory.total / MiB).toFixed(1)} MiB in all\n${report}` });
     console.log(`[bigtiff] JS memory ${(memory.total / MiB).toFixed(1)} MiB\n${report}`);
+    expect(memory.unresponsive, 'every worker answers (none stuck in one long task)').toEqual([]);
     expect(memory.total, report).toBeLessThan(500 * 1000 * 1000);
   } finally {
     rmSync(folder, { recursive: true, force: true });

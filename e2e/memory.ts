@@ -18,13 +18,22 @@ interface HeapUsage {
   backingStorageSize: number;
 }
 
-export async function jsMemory(page: Page): Promise<{ isolates: IsolateMemory[]; total: number }> {
+export interface JsMemory {
+  isolates: IsolateMemory[];
+  /** Workers that did not answer within the timeout (busy in one long task): not measured. */
+  unresponsive: string[];
+  /** Sum of heap and array buffers over every measured isolate, in bytes. */
+  total: number;
+}
+
+export async function jsMemory(page: Page, workerTimeoutMs = 15_000): Promise<JsMemory> {
   const pageSession = await page.context().newCDPSession(page);
   // Collect garbage first, so the numbers are what is kept, not what is pending collection.
   await pageSession.send('HeapProfiler.collectGarbage');
   const pageHeap = (await pageSession.send('Runtime.getHeapUsage')) as HeapUsage;
   await pageSession.detach();
   const isolates: IsolateMemory[] = [{ target: 'page', ...pick(pageHeap) }];
+  const unresponsive: string[] = [];
 
   const browser = page.context().browser();
   if (browser) {
@@ -36,7 +45,7 @@ export async function jsMemory(page: Page): Promise<{ isolates: IsolateMemory[];
     });
     const send = (sessionId: string, id: number, method: string) =>
       new Promise<{ result?: unknown; error?: unknown }>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`${method} timed out`)), 10_000);
+        const timer = setTimeout(() => reject(new Error(`${method} timed out`)), workerTimeoutMs);
         pending.set(`${sessionId}:${id}`, (message) => {
           clearTimeout(timer);
           resolve(message);
@@ -45,16 +54,23 @@ export async function jsMemory(page: Page): Promise<{ isolates: IsolateMemory[];
       });
     const { targetInfos } = await session.send('Target.getTargets');
     for (const info of targetInfos.filter((t) => t.type === 'worker')) {
+      const target = `worker ${info.url}`;
       const { sessionId } = await session.send('Target.attachToTarget', { targetId: info.targetId, flatten: false });
-      await send(sessionId, 1, 'HeapProfiler.collectGarbage');
-      const reply = await send(sessionId, 2, 'Runtime.getHeapUsage');
-      if (reply.result) isolates.push({ target: `worker ${info.url}`, ...pick(reply.result as HeapUsage) });
-      await session.send('Target.detachFromTarget', { sessionId });
+      try {
+        await send(sessionId, 1, 'HeapProfiler.collectGarbage');
+        const reply = await send(sessionId, 2, 'Runtime.getHeapUsage');
+        if (reply.result) isolates.push({ target, ...pick(reply.result as HeapUsage) });
+        else unresponsive.push(`${target}: ${JSON.stringify(reply.error)}`);
+      } catch (error) {
+        // A worker inside one long task only answers when it ends.
+        unresponsive.push(`${target}: ${(error as Error).message}`);
+      }
+      await session.send('Target.detachFromTarget', { sessionId }).catch(() => undefined);
     }
     await session.detach();
   }
   const total = isolates.reduce((sum, m) => sum + m.usedSize + m.backingStorageSize, 0);
-  return { isolates, total };
+  return { isolates, unresponsive, total };
 }
 
 function pick(heap: HeapUsage): Omit<IsolateMemory, 'target'> {

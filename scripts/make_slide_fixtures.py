@@ -485,6 +485,25 @@ def make_plain(small: Path, small_arr: np.ndarray, big_arr: np.ndarray) -> None:
     describe(out.name, format='tiff', lossy=False, fill=255, mpp=25.0, levels=[[250, 170]],
              regions=pyramid_refs([arr], 255, lossy=False))
 
+    # Uncompressed planar strips (read in bands of rows across strips).
+    out = OUT / 'plain-strip-raw-planar.tif'
+    crop = small_arr[20:110, 30:150]
+    tifffile.imwrite(out, np.moveaxis(crop, 2, 0), photometric='rgb', planarconfig='separate', rowsperstrip=7,
+                     metadata=None)
+    assert np.array_equal(np.moveaxis(tifffile.imread(out), 0, 2), crop)
+    describe(out.name, format='tiff', lossy=False, fill=255, levels=[[120, 90]],
+             regions=pyramid_refs([crop], 255, lossy=False))
+
+    # Palette (colour map) image, 8-bit indices.
+    out = OUT / 'plain-palette.tif'
+    indices = ((np.arange(48)[:, None] // 6 + np.arange(64)[None, :] // 8) % 16).astype(np.uint8)
+    colormap = np.zeros((3, 256), np.uint16)
+    colormap[:, :16] = np.array([[(i * 4111 * (c + 1)) % 65536 for i in range(16)] for c in range(3)])
+    tifffile.imwrite(out, indices, photometric='palette', colormap=colormap, metadata=None)
+    rgb = np.stack([colormap[c][indices] >> 8 for c in range(3)], axis=2).astype(np.uint8)
+    describe(out.name, format='tiff', lossy=False, fill=255, levels=[[64, 48]],
+             regions=[region_ref(rgb, 0, 0, 0, 64, 48, 255, False)])
+
     # 16-bit grey, big-endian, Deflate tag 32946, horizontal predictor.
     out = OUT / 'plain-gray16-be.tif'
     grey = ome_channels(120, 160)[1]

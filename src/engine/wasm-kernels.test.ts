@@ -269,6 +269,73 @@ describe.each([
     expect(got.shape).toEqual(x);
   });
 
+  const singleChannelCases = [
+    { x: [2, 9, 13, 1], co: 4, pad: 'same', k: 3, s: 1 },
+    { x: [2, 9, 13, 1], co: 8, pad: 'valid', k: 3, s: 1 },
+    { x: [1, 5, 3, 1], co: 12, pad: 'same', k: 3, s: 1 }, // narrower than one 4-pixel step
+    { x: [3, 7, 22, 1], co: 4, pad: 'same', k: 3, s: 1 },
+    { x: [2, 9, 13, 2], co: 4, pad: 'same', k: 3, s: 1 }, // two channels: stock kernel
+    { x: [2, 9, 13, 1], co: 4, pad: 'same', k: 3, s: 2 }, // stride 2: stock kernel
+    { x: [2, 9, 13, 1], co: 4, pad: 'same', k: 5, s: 1 }, // 5×5: stock kernel
+  ] as const;
+
+  it.each(singleChannelCases)('Conv2D matches cpu: %o', async ({ x, co, pad, k, s: stride }) => {
+    const filterShape = [k, k, x[3], co];
+    await compare(
+      'Conv2D',
+      [
+        { name: 'x', shape: [...x], data: randomData([...x], 14) },
+        { name: 'filter', shape: filterShape, data: randomData(filterShape, 15) },
+      ],
+      { strides: [stride, stride], pad, dataFormat: 'NHWC', dilations: [1, 1], dimRoundingMode: undefined },
+    );
+  });
+
+  it.each(singleChannelCases.flatMap((c) => [{ ...c, activation: 'relu' }, { ...c, activation: 'linear' }]))(
+    'FusedConv2D matches cpu: %o',
+    async ({ x, co, pad, k, s: stride, activation }) => {
+      const filterShape = [k, k, x[3], co];
+      await compare(
+        'FusedConv2D',
+        [
+          { name: 'x', shape: [...x], data: randomData([...x], 16) },
+          { name: 'filter', shape: filterShape, data: randomData(filterShape, 17) },
+          { name: 'bias', shape: [co], data: randomData([co], 18) },
+        ],
+        {
+          strides: [stride, stride],
+          pad,
+          dataFormat: 'NHWC',
+          dilations: [1, 1],
+          dimRoundingMode: undefined,
+          activation,
+          leakyreluAlpha: 0,
+        },
+      );
+    },
+  );
+
+  it('the ReLU gradient matches cpu (fused kernel on wasm)', async () => {
+    const shape = [2, 17, 19, 4];
+    const xData = randomData(shape, 19, 0.25); // quantised: many exact zeros
+    const dyData = randomData(shape, 20);
+    const gradOn = async (backend: string) => {
+      await tf.setBackend(backend);
+      const before = tf.memory().numTensors;
+      const x = tf.tensor(xData, shape);
+      const dy = tf.tensor(dyData, shape);
+      const g = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.relu(t), dy)))(x);
+      const values = g.dataSync().slice();
+      tf.dispose([x, dy, g]);
+      expect(tf.memory().numTensors).toBe(before);
+      return values;
+    };
+    const ref = await gradOn('cpu');
+    const got = await gradOn('wasm');
+    expect(Array.from(got)).toEqual(Array.from(ref));
+    expect(ref.some((v) => v === 0) && ref.some((v) => v !== 0)).toBe(true);
+  });
+
   it.each([
     { shape: [3, 20, 20, 4], axis: [0, 1, 2], keepDims: false },
     { shape: [3, 20, 20, 4], axis: [2, 0, 1], keepDims: true },

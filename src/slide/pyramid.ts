@@ -111,30 +111,43 @@ function copyBlock(
 
 /** 2 × 2 area average over the pixels that exist; output is ceil(w/2) × ceil(h/2). */
 export function downsample2(block: PixelBlock): PixelBlock {
-  const { width, height, channels, dtype } = block;
+  const { width, height, channels: ch, dtype } = block;
   const ow = Math.ceil(width / 2);
   const oh = Math.ceil(height / 2);
   const src = block.data;
-  const out = allocatePixels(dtype, ow * oh * channels, 0);
-  const round = dtype !== 'float32';
+  const out = allocatePixels(dtype, ow * oh * ch, 0);
+  const integer = dtype !== 'float32';
+  const fullCols = width >> 1; // output columns whose 2 × 2 block is complete horizontally
+  const rowStride = width * ch;
   for (let oy = 0; oy < oh; oy++) {
-    const y0 = oy * 2;
-    const rows = y0 + 1 < height ? 2 : 1;
-    for (let ox = 0; ox < ow; ox++) {
-      const x0 = ox * 2;
-      const cols = x0 + 1 < width ? 2 : 1;
-      const count = rows * cols;
-      for (let c = 0; c < channels; c++) {
-        let sum = 0;
-        for (let dy = 0; dy < rows; dy++) {
-          const row = ((y0 + dy) * width + x0) * channels + c;
-          sum += src[row];
-          if (cols === 2) sum += src[row + channels];
+    const top = oy * 2 * rowStride;
+    const twoRows = oy * 2 + 1 < height;
+    const bottom = twoRows ? top + rowStride : top;
+    let o = oy * ow * ch;
+    // Interior: four pixels (or two when the last row is alone).
+    if (twoRows && integer) {
+      for (let ox = 0, a = top, b = bottom; ox < fullCols; ox++, a += ch, b += ch) {
+        for (let c = 0; c < ch; c++, a++, b++, o++) out[o] = (src[a] + src[a + ch] + src[b] + src[b + ch] + 2) >> 2;
+      }
+    } else {
+      const count = twoRows ? 4 : 2;
+      for (let ox = 0, a = top, b = bottom; ox < fullCols; ox++, a += ch, b += ch) {
+        for (let c = 0; c < ch; c++, a++, b++, o++) {
+          const sum = twoRows ? src[a] + src[a + ch] + src[b] + src[b + ch] : src[a] + src[a + ch];
+          out[o] = integer ? Math.floor(sum / count + 0.5) : sum / count;
         }
-        const mean = sum / count;
-        out[(oy * ow + ox) * channels + c] = round ? Math.floor(mean + 0.5) : mean;
+      }
+    }
+    // Odd width: the last column averages one pixel per row.
+    if (fullCols < ow) {
+      const a = top + fullCols * 2 * ch;
+      const b = bottom + fullCols * 2 * ch;
+      const count = twoRows ? 2 : 1;
+      for (let c = 0; c < ch; c++, o++) {
+        const sum = twoRows ? src[a + c] + src[b + c] : src[a + c];
+        out[o] = integer ? Math.floor(sum / count + 0.5) : sum / count;
       }
     }
   }
-  return { data: out, width: ow, height: oh, channels, dtype };
+  return { data: out, width: ow, height: oh, channels: ch, dtype };
 }

@@ -256,17 +256,26 @@ export class SyntheticCishSlide implements SlideSource {
         const ny = (row + 0.2 + 0.6 * hash01(col, row, 3, seed)) * CELL;
         if (!this.isTissue(nx, ny)) continue;
         const nr = NUCLEUS_R_MIN + (NUCLEUS_R_MAX - NUCLEUS_R_MIN) * hash01(col, row, 4, seed);
-        fillDisc(out, x0, y0, w, h, nx / d, ny / d, nr / d, NUCLEUS, inTissue);
         const level = this.bandLevels[this.bandAt(nx)];
         const mean = dotsPerNucleus(level, this.levels);
         // Dot count: floor or ceil of the mean, so the average is exact and the texture varies.
         const dots = Math.floor(mean) + (hash01(col, row, 5, seed) < mean - Math.floor(mean) ? 1 : 0);
+        if (d > 1) {
+          // Dots are sub-pixel here: tint the nucleus by the share of it they cover instead.
+          const share = Math.min(1, (dots * DOT_R * DOT_R) / (1.21 * nr * nr));
+          const tinted: Rgb = [
+            NUCLEUS[0] + (SIGNAL[0] - NUCLEUS[0]) * share,
+            NUCLEUS[1] + (SIGNAL[1] - NUCLEUS[1]) * share,
+            NUCLEUS[2] + (SIGNAL[2] - NUCLEUS[2]) * share,
+          ];
+          fillDisc(out, x0, y0, w, h, nx / d, ny / d, (nr * 1.05) / d, tinted, inTissue);
+          continue;
+        }
+        fillDisc(out, x0, y0, w, h, nx, ny, nr, NUCLEUS, inTissue);
         for (let k = 0; k < dots; k++) {
           const angle = 2 * Math.PI * hash01(col, row, 10 + k, seed);
           const radius = nr * 1.1 * Math.sqrt(hash01(col, row, 40 + k, seed));
-          const dx = nx + radius * Math.cos(angle);
-          const dy = ny + radius * Math.sin(angle);
-          fillDisc(out, x0, y0, w, h, dx / d, dy / d, DOT_R / d, SIGNAL, null);
+          fillDisc(out, x0, y0, w, h, nx + radius * Math.cos(angle), ny + radius * Math.sin(angle), DOT_R, SIGNAL, null);
         }
       }
     }

@@ -20,7 +20,34 @@ export interface SimdKernels {
     fw: number,
     c: number,
   ): void;
-  spread_patches(src: number, dst: number, b: number, oh: number, ow: number, kh: number, kw: number, c: number): void;
+  conv2d_c1_3x3(
+    x: number,
+    w: number,
+    bias: number,
+    out: number,
+    b: number,
+    h: number,
+    wd: number,
+    oh: number,
+    ow: number,
+    co: number,
+    top: number,
+    left: number,
+    relu: number,
+  ): void;
+  conv_transpose_patches(
+    x: number,
+    wr: number,
+    out: number,
+    b: number,
+    oh: number,
+    ow: number,
+    k: number,
+    kh: number,
+    kw: number,
+    c: number,
+  ): void;
+  relu_grad(x: number, dy: number, dx: number, n: number): void;
   conv2d_filter_grad(
     x: number,
     dy: number,

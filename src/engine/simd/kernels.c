@@ -146,27 +146,6 @@ void max_pool_grad_tiled(const float *x, const float *dy, float *dx, int B, int 
   }
 }
 
-/* [B, OH, OW, kh, kw, C] → [B, OH·kh, OW·kw, C]: rows of kw·C values move as blocks. */
-EXPORT(spread_patches)
-void spread_patches(const float *src, float *dst, int B, int OH, int OW, int kh, int kw, int C) {
-  const int run = kw * C;
-  long o = 0;
-  for (int b = 0; b < B; b++) {
-    for (int oh = 0; oh < OH; oh++) {
-      const float *row = src + ((long)b * OH + oh) * OW * kh * run;
-      for (int p = 0; p < kh; p++) {
-        for (int ow = 0; ow < OW; ow++) {
-          const float *s = row + ((long)ow * kh + p) * run;
-          int k = 0;
-          for (; k + 4 <= run; k += 4) st(dst + o + k, ld(s + k));
-          for (; k < run; k++) dst[o + k] = s[k];
-          o += run;
-        }
-      }
-    }
-  }
-}
-
 /*
  * Conv2D filter gradient (dilation 1), Co a multiple of 4:
  *   dw[i, j, ci, co] = Σ_{b, oh, ow} x[b, oh·sh + i − top, ow·sw + j − left, ci] · dy[b, oh, ow, co]
@@ -278,4 +257,131 @@ void conv2d_filter_grad(const float *x, const float *dy, float *dw, int B, int H
       }
     }
   }
+}
+
+/*
+ * Forward convolution for a single input channel and a 3×3 filter, stride 1
+ * (the first layer of a grey-image encoder, where XNNPACK's GEMM has only
+ * 9 values of depth to work with). Output channels in groups of 4; four
+ * neighbouring output pixels are computed per step from unaligned row loads
+ * and transposed to NHWC. `bias` may be 0 (none); `relu` ≠ 0 applies ReLU.
+ *   out[b, oh, ow, co] = bias[co] + Σ_{i,j} x[b, oh + i − top, ow + j − left] · w[i, j, 0, co]
+ */
+EXPORT(conv2d_c1_3x3)
+void conv2d_c1_3x3(const float *x, const float *w, const float *bias, float *out, int B, int H, int W, int OH,
+                   int OW, int Co, int top, int left, int relu) {
+  const vf zero = wasm_f32x4_splat(0.0f);
+  /* Output columns whose three taps all fall inside the row. */
+  int fastFrom = left < 0 ? 0 : left;
+  int fastTo = W - 2 + left; /* exclusive: ow + 2 − left ≤ W − 1 */
+  if (fastTo > OW) fastTo = OW;
+  for (int co0 = 0; co0 < Co; co0 += 4) {
+    const vf bv = bias ? ld(bias + co0) : zero;
+    for (int b = 0; b < B; b++) {
+      for (int oh = 0; oh < OH; oh++) {
+        float *orow = out + ((long)b * OH + oh) * OW * Co + co0;
+        int ow = 0;
+        for (; ow < OW; ow++) {
+          if (ow == fastFrom) {
+            /* four pixels per step, all taps in range */
+            for (; ow + 4 <= fastTo; ow += 4) {
+              vf a0 = zero, a1 = zero, a2 = zero, a3 = zero; /* lanes: pixels; one vector per channel */
+              for (int i = 0; i < 3; i++) {
+                const int ih = oh + i - top;
+                if (ih < 0 || ih >= H) continue;
+                const float *row = x + ((long)b * H + ih) * W + ow - left;
+                for (int j = 0; j < 3; j++) {
+                  const vf xv = wasm_v128_load(row + j);
+                  const float *wt = w + (i * 3 + j) * Co + co0;
+                  a0 = madd(a0, xv, wasm_v128_load32_splat(wt));
+                  a1 = madd(a1, xv, wasm_v128_load32_splat(wt + 1));
+                  a2 = madd(a2, xv, wasm_v128_load32_splat(wt + 2));
+                  a3 = madd(a3, xv, wasm_v128_load32_splat(wt + 3));
+                }
+              }
+              /* 4×4 transpose: lanes become channels, vectors become pixels */
+              const v128_t t0 = wasm_i32x4_shuffle(a0, a1, 0, 4, 1, 5);
+              const v128_t t1 = wasm_i32x4_shuffle(a2, a3, 0, 4, 1, 5);
+              const v128_t t2 = wasm_i32x4_shuffle(a0, a1, 2, 6, 3, 7);
+              const v128_t t3 = wasm_i32x4_shuffle(a2, a3, 2, 6, 3, 7);
+              vf p0 = wasm_f32x4_add(wasm_i64x2_shuffle(t0, t1, 0, 2), bv);
+              vf p1 = wasm_f32x4_add(wasm_i64x2_shuffle(t0, t1, 1, 3), bv);
+              vf p2 = wasm_f32x4_add(wasm_i64x2_shuffle(t2, t3, 0, 2), bv);
+              vf p3 = wasm_f32x4_add(wasm_i64x2_shuffle(t2, t3, 1, 3), bv);
+              if (relu) {
+                p0 = wasm_f32x4_max(p0, zero);
+                p1 = wasm_f32x4_max(p1, zero);
+                p2 = wasm_f32x4_max(p2, zero);
+                p3 = wasm_f32x4_max(p3, zero);
+              }
+              float *o = orow + (long)ow * Co;
+              st(o, p0);
+              st(o + Co, p1);
+              st(o + 2 * Co, p2);
+              st(o + 3 * Co, p3);
+            }
+            if (ow >= OW) break;
+          }
+          /* one pixel, with bounds checks */
+          vf acc = bv;
+          for (int i = 0; i < 3; i++) {
+            const int ih = oh + i - top;
+            if (ih < 0 || ih >= H) continue;
+            const float *row = x + ((long)b * H + ih) * W;
+            for (int j = 0; j < 3; j++) {
+              const int iw = ow + j - left;
+              if (iw < 0 || iw >= W) continue;
+              acc = madd(acc, wasm_f32x4_splat(row[iw]), ld(w + (i * 3 + j) * Co + co0));
+            }
+          }
+          if (relu) acc = wasm_f32x4_max(acc, zero);
+          st(orow + (long)ow * Co, acc);
+        }
+      }
+    }
+  }
+}
+
+/*
+ * Transposed convolution whose kernel equals its stride, no padding (also
+ * Conv2DBackpropInput for such convs): every input pixel owns a kh×kw patch.
+ *   out[b, oh·kh + p, ow·kw + q, c] = Σ_k x[b, oh, ow, k] · wr[k, p, q, c]
+ * with wr the filter rearranged to [K, kh, kw, C] (K = channels of x).
+ */
+EXPORT(conv_transpose_patches)
+void conv_transpose_patches(const float *x, const float *wr, float *out, int B, int OH, int OW, int K, int kh,
+                            int kw, int C) {
+  const int run = kw * C;
+  const long outRow = (long)OW * run;
+  for (int b = 0; b < B; b++) {
+    for (int oh = 0; oh < OH; oh++) {
+      for (int ow = 0; ow < OW; ow++) {
+        const float *xp = x + (((long)b * OH + oh) * OW + ow) * K;
+        for (int p = 0; p < kh; p++) {
+          float *o = out + ((long)b * OH * kh + (long)oh * kh + p) * outRow + (long)ow * run;
+          const float *wp = wr + (long)p * run;
+          int r = 0;
+          for (; r + 4 <= run; r += 4) {
+            vf acc = wasm_f32x4_splat(0.0f);
+            for (int k = 0; k < K; k++) acc = madd(acc, wasm_f32x4_splat(xp[k]), ld(wp + (long)k * kh * run + r));
+            st(o + r, acc);
+          }
+          for (; r < run; r++) {
+            float s = 0.0f;
+            for (int k = 0; k < K; k++) s += xp[k] * wp[(long)k * kh * run + r];
+            o[r] = s;
+          }
+        }
+      }
+    }
+  }
+}
+
+/* ReLU gradient: dx = dy where x > 0, else 0 (one pass instead of step, cast and multiply). */
+EXPORT(relu_grad)
+void relu_grad(const float *x, const float *dy, float *dx, int n) {
+  const vf zero = wasm_f32x4_splat(0.0f);
+  int i = 0;
+  for (; i + 4 <= n; i += 4) st(dx + i, wasm_v128_and(ld(dy + i), wasm_f32x4_gt(ld(x + i), zero)));
+  for (; i < n; i++) dx[i] = x[i] > 0.0f ? dy[i] : 0.0f;
 }

@@ -128,7 +128,7 @@ export function resizeBilinear(
 
 /** Optical density −log10(I) of an intensity in [0,1], scaled to [0,1]. */
 export function opticalDensity(intensity: number): number {
-  return -Math.log10(Math.max(OD_FLOOR, intensity)) / OD_MAX;
+  return Math.max(0, -Math.log10(Math.max(OD_FLOOR, intensity)) / OD_MAX);
 }
 
 /** numpy.percentile with its default linear interpolation. */

@@ -43,6 +43,15 @@ const CONCURRENT_CHUNKS = 6;
 const UNCOMPRESSED_BAND_PIXELS = 1 << 20;
 const ARRAY_PRELOAD_LIMIT = 1 << 20;
 
+const SUPPORTED_PHOTOMETRIC = new Set<number>([
+  PHOTOMETRIC.MinIsWhite,
+  PHOTOMETRIC.MinIsBlack,
+  PHOTOMETRIC.RGB,
+  PHOTOMETRIC.Palette,
+  PHOTOMETRIC.YCbCr,
+]);
+const YCBCR_CAPABLE_COMPRESSIONS = new Set([7, 33003, 33004, 33005, 34712]);
+
 let nextImageId = 0;
 
 /** Throws a SlideError when this page's pixels cannot be decoded here. */
@@ -64,16 +73,14 @@ export function checkDecodable(fileName: string, page: TiffPage): void {
   }
   if (code === 7 && page.bitsPerSample !== 8) fail(`${page.bitsPerSample}-bit JPEG is not supported`);
   const p = page.photometric;
-  if (p === PHOTOMETRIC.YCbCr && ![7, 33003, 33004, 33005, 34712].includes(code)) {
+  if (p === PHOTOMETRIC.YCbCr && !YCBCR_CAPABLE_COMPRESSIONS.has(code)) {
     fail(`YCbCr data with ${codec?.name} compression is not supported`);
   }
   if (p === PHOTOMETRIC.Palette && (page.bitsPerSample !== 8 || page.samplesPerPixel !== 1)) {
     fail(`${page.bitsPerSample}-bit palette images are not supported`);
   }
   if (p === PHOTOMETRIC.CMYK) fail('CMYK images are not supported');
-  if (![PHOTOMETRIC.MinIsWhite, PHOTOMETRIC.MinIsBlack, PHOTOMETRIC.RGB, PHOTOMETRIC.Palette, PHOTOMETRIC.YCbCr].includes(p as 0)) {
-    fail(`photometric interpretation ${p} is not supported`);
-  }
+  if (!SUPPORTED_PHOTOMETRIC.has(p)) fail(`photometric interpretation ${p} is not supported`);
 }
 
 export class TiffImage {

@@ -103,7 +103,7 @@ class BlobSource {
     return this.blob.size;
   }
 
-  fetch(slices: { offset: number; length: number }[]): Promise<ArrayBuffer[]> {
+  async fetch(slices: { offset: number; length: number }[]): Promise<ArrayBuffer[]> {
     return Promise.all(
       slices.map(({ offset, length }) => {
         if (length > MAX_METADATA_READ) {

@@ -1,0 +1,10 @@
+import fs from 'node:fs';
+import { openSlide } from '../slide/open';
+import { initNodeBackend } from '../engine/wasm-node';
+import { computeCishMask } from '../models/cish/pipeline';
+const b = await initNodeBackend('wasm');
+const blob = await fs.openAsBlob(process.argv[2]);
+const s = await openSlide(blob, 'x.svs');
+console.log(b, s.metadata.width, s.metadata.height, s.metadata.levels.length);
+const m = await computeCishMask(s);
+console.log(m.mask.width, m.mask.height, m.threshold);

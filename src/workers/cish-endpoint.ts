@@ -1,0 +1,448 @@
+/**
+ * The CISH analysis endpoint that the worker exposes: it opens its own
+ * SlideSource per slide, keeps the tile grid and the trained model of each
+ * slide, and runs the pipeline stages of src/models/cish/pipeline.ts as jobs.
+ * Tensors live and die here; only typed arrays go back.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { LayersModel } from '@tensorflow/tfjs-layers';
+import { initBackend } from '../engine/backend';
+import { TrainingControl } from '../engine/train';
+import type { SlideSource } from '../slide/types';
+import type { TileGrid } from '../tiling/tile-grid';
+import { fcm, fpcSweep } from '../analysis/fcm';
+import {
+  chooseTrainingTiles,
+  computeCishMask,
+  computeCishTiles,
+  encodeCishTiles,
+  trainCish,
+} from '../models/cish/pipeline';
+import { loadCishAutoencoder, type CishModels } from '../models/cish/model';
+import { CISH_DEFAULTS } from '../models/cish/defaults';
+import {
+  MODEL_URL_PREFIX,
+  checkpointUrl,
+  modelUrl,
+  type BackendReport,
+  type CishModelMeta,
+  type CishWorkerApi,
+  type ModelFiles,
+  type StoredModelInfo,
+  type TrainParams,
+} from './cish-protocol';
+
+interface SlideState {
+  source: SlideSource;
+  grid: TileGrid | null;
+  /** Training sample of the current grid. */
+  train: Uint32Array | null;
+  model: { models: CishModels; meta: CishModelMeta } | null;
+}
+
+interface RunningJob {
+  controller: AbortController;
+  control: TrainingControl;
+}
+
+export interface CishEndpointDeps {
+  openSlide: (file: Blob, name: string) => Promise<SlideSource>;
+}
+
+function disposeModels(models: CishModels): void {
+  // The three models share layers; disposing each releases every weight once.
+  for (const model of [models.encoder, models.decoder, models.autoencoder]) {
+    try {
+      model.dispose();
+    } catch {
+      // Already disposed through a shared layer.
+    }
+  }
+}
+
+function abortError(): DOMException {
+  return new DOMException('The job was cancelled', 'AbortError');
+}
+
+/** Parses `indexeddb://tilescope-cish-<fingerprint>-<id>`. */
+export function parseModelUrl(url: string): { fingerprint: string; modelId: string } | null {
+  if (!url.startsWith(MODEL_URL_PREFIX)) return null;
+  const rest = url.slice(MODEL_URL_PREFIX.length);
+  const dash = rest.lastIndexOf('-');
+  if (dash <= 0) return null;
+  return { fingerprint: rest.slice(0, dash), modelId: rest.slice(dash + 1) };
+}
+
+function newModelId(): string {
+  return `m${Date.now().toString(36)}${Math.floor(Math.random() * 1296).toString(36)}`;
+}
+
+function readMeta(model: LayersModel): CishModelMeta | null {
+  const meta = model.getUserDefinedMetadata() as Partial<CishModelMeta> | undefined;
+  return meta && meta.tilescope === 'cish' ? (meta as CishModelMeta) : null;
+}
+
+function fallbackMeta(models: CishModels, url: string): CishModelMeta {
+  const parsed = parseModelUrl(url);
+  const inputSize = models.autoencoder.inputs[0].shape[1] ?? CISH_DEFAULTS.inputSize;
+  const latentDim = models.encoder.outputs[0].shape[1] ?? CISH_DEFAULTS.latentDim;
+  return {
+    tilescope: 'cish',
+    modelId: parsed?.modelId ?? newModelId(),
+    fingerprint: parsed?.fingerprint ?? 'imported',
+    latentDim,
+    inputSize,
+    preprocess: { mode: 'intensity', median: 0, contrast: false },
+    epochs: 0,
+    history: [],
+  };
+}
+
+export function createCishEndpoint(deps: CishEndpointDeps): CishWorkerApi {
+  const slides = new Map<string, SlideState>();
+  const jobs = new Map<string, RunningJob>();
+  let backend: Promise<BackendReport> | null = null;
+
+  const ready = (): Promise<BackendReport> => {
+    backend ??= initBackend().then((choice) => ({ backend: choice.backend, reason: choice.reason }));
+    return backend;
+  };
+
+  const slideState = (slideId: string): SlideState => {
+    const state = slides.get(slideId);
+    if (!state) throw new Error(`slide ${slideId} is not open in the analysis worker`);
+    return state;
+  };
+
+  const startJob = (jobId: string): RunningJob => {
+    const job = { controller: new AbortController(), control: new TrainingControl() };
+    jobs.set(jobId, job);
+    return job;
+  };
+
+  const setModel = (state: SlideState, models: CishModels, meta: CishModelMeta) => {
+    if (state.model && state.model.models !== models) disposeModels(state.model.models);
+    state.model = { models, meta };
+  };
+
+  const api: CishWorkerApi = {
+    init: ready,
+
+    async open(slideId, file, name) {
+      if (slides.has(slideId)) return;
+      const source = await deps.openSlide(file, name);
+      slides.set(slideId, { source, grid: null, train: null, model: null });
+    },
+
+    async close(slideId) {
+      const state = slides.get(slideId);
+      if (!state) return;
+      slides.delete(slideId);
+      if (state.model) disposeModels(state.model.models);
+      state.source.close();
+    },
+
+    async mask(slideId, params, jobId) {
+      const job = startJob(jobId);
+      try {
+        const result = await computeCishMask(slideState(slideId).source, { downscale: params.downscale }, job.controller.signal);
+        const data = result.mask.data;
+        return {
+          data,
+          width: result.mask.width,
+          height: result.mask.height,
+          downsample: result.mask.downsample,
+          threshold: result.threshold,
+          polarity: result.polarity,
+          seedWasEmpty: result.seedWasEmpty,
+        };
+      } finally {
+        jobs.delete(jobId);
+      }
+    },
+
+    async tiles(slideId, params, mask) {
+      const state = slideState(slideId);
+      const grid = computeCishTiles(state.source.metadata, mask ?? undefined, {
+        tileUm: params.tileUm,
+        overlapUm: params.overlapUm,
+        minTissueFraction: params.minTissueFraction,
+        mppOverride: params.mppOverride,
+      });
+      const train = chooseTrainingTiles(grid, { sample: params.trainCount, seed: params.seed });
+      state.grid = grid;
+      state.train = train;
+      return {
+        x: grid.x.slice(),
+        y: grid.y.slice(),
+        width: grid.width.slice(),
+        height: grid.height.slice(),
+        tissueFraction: grid.tissueFraction.slice(),
+        kept: grid.kept.slice(),
+        train: train.slice(),
+        stride0: grid.stride * grid.downsample,
+        tileSize0: grid.tileSize * grid.downsample,
+        columns: grid.columns,
+        rows: grid.rows,
+        mpp: grid.mpp,
+      };
+    },
+
+    async train(slideId, fingerprint, params: TrainParams, callbacks, jobId, resume) {
+      await ready();
+      const state = slideState(slideId);
+      const grid = state.grid;
+      if (!grid) throw new Error('compute the tiles first');
+      const job = startJob(jobId);
+      const modelId = newModelId();
+      const history: number[] = resume ? resume.history.slice(0, resume.epochsDone) : [];
+      const epochOffset = resume ? resume.epochsDone : 0;
+      const remaining = params.epochs - epochOffset;
+      if (remaining < 1) throw new RangeError(`the checkpoint already has ${epochOffset} of ${params.epochs} epochs`);
+      const train = state.train ?? grid.kept;
+      if (train.length === 0) throw new Error('no kept tiles to train on: lower the minimum tissue fraction');
+      const metaFor = (epochs: number): CishModelMeta => ({
+        tilescope: 'cish',
+        modelId,
+        fingerprint,
+        latentDim: params.latentDim,
+        inputSize: CISH_DEFAULTS.inputSize,
+        preprocess: params.preprocess,
+        epochs,
+        history: history.slice(),
+      });
+      let models: CishModels | undefined;
+      if (resume) {
+        models = await loadCishAutoencoder(resume.checkpointUrl);
+      }
+      try {
+        const { models: trained, result } = await trainCish(state.source, grid, train, {
+          latentDim: params.latentDim,
+          loss: params.loss,
+          batchSize: params.batchSize,
+          epochs: remaining,
+          learningRate: params.learningRate,
+          seed: params.seed + epochOffset,
+          preprocess: { mode: params.preprocess.mode, median: params.preprocess.median, contrast: params.preprocess.contrast },
+          models,
+          signal: job.controller.signal,
+          control: job.control,
+          onProgress: (p) =>
+            callbacks.onStep({
+              epoch: p.epoch + epochOffset,
+              step: p.step,
+              stepsPerEpoch: p.stepsPerEpoch,
+              loss: p.loss,
+              etaSeconds: p.etaSeconds,
+              epochs: params.epochs,
+              epochOffset,
+            }),
+          onEpochEnd: async (summary, m) => {
+            history.push(summary.loss);
+            const url = checkpointUrl(fingerprint);
+            let saved = '';
+            try {
+              m.autoencoder.setUserDefinedMetadata(metaFor(history.length) as unknown as object);
+              await m.autoencoder.save(url);
+              saved = url;
+            } catch (error) {
+              console.warn('checkpoint could not be saved', error);
+            }
+            callbacks.onEpoch({ epoch: summary.epoch + epochOffset, loss: summary.loss, seconds: summary.seconds, checkpointUrl: saved });
+          },
+        });
+        models = trained;
+        if (result.status === 'cancelled') {
+          disposeModels(trained);
+          throw abortError();
+        }
+        const meta = metaFor(history.length);
+        const url = modelUrl(fingerprint, modelId);
+        trained.autoencoder.setUserDefinedMetadata(meta as unknown as object);
+        await trained.autoencoder.save(url);
+        setModel(state, trained, meta);
+        return { modelId, modelUrl: url, status: result.status, history: Float32Array.from(history) };
+      } catch (error) {
+        if (models && state.model?.models !== models) disposeModels(models);
+        throw error;
+      } finally {
+        jobs.delete(jobId);
+      }
+    },
+
+    pause(jobId) {
+      jobs.get(jobId)?.control.pause();
+    },
+    resume(jobId) {
+      jobs.get(jobId)?.control.resume();
+    },
+    cancel(jobId) {
+      const job = jobs.get(jobId);
+      if (!job) return;
+      job.controller.abort();
+      job.control.resume();
+    },
+
+    async encode(slideId, onProgress, jobId) {
+      await ready();
+      const state = slideState(slideId);
+      if (!state.grid) throw new Error('compute the tiles first');
+      if (!state.model) throw new Error('train or load a model first');
+      const job = startJob(jobId);
+      const grid = state.grid;
+      const { models, meta } = state.model;
+      try {
+        const total = grid.kept.length;
+        const latents = await encodeCishTiles(models.encoder, state.source, grid, grid.kept, {
+          batchSize: 16,
+          preprocess: meta.preprocess,
+          signal: job.controller.signal,
+          onProgress: (done) => onProgress(done, total),
+        });
+        if (job.controller.signal.aborted) throw abortError();
+        return { latents, dim: meta.latentDim };
+      } finally {
+        jobs.delete(jobId);
+      }
+    },
+
+    async cluster(latents, dim, params) {
+      const result = fcm(latents, dim, { k: params.k, m: params.m, tol: params.tol, seed: params.seed });
+      return {
+        memberships: Float32Array.from(result.u),
+        labels: result.labels,
+        centres: result.centres,
+        fpc: result.fpc,
+        iterations: result.iterations,
+        converged: result.converged,
+      };
+    },
+
+    async fpcSweep(latents, dim, params, kMin, kMax) {
+      const range: number[] = [];
+      for (let k = kMin; k <= kMax; k++) range.push(k);
+      const result = fpcSweep(latents, dim, { kRange: range, m: params.m, tol: params.tol, seed: params.seed });
+      return { k: result.k, fpc: result.fpc };
+    },
+
+    async listModels() {
+      await ready();
+      const all = await tf.io.listModels();
+      const out: StoredModelInfo[] = [];
+      for (const [url, info] of Object.entries(all)) {
+        const parsed = parseModelUrl(url);
+        if (!parsed) continue;
+        out.push({
+          url,
+          modelId: parsed.modelId,
+          fingerprint: parsed.fingerprint,
+          dateSaved: new Date(info.dateSaved).toISOString(),
+          bytes: (info.modelTopologyBytes ?? 0) + (info.weightDataBytes ?? 0),
+          checkpoint: parsed.modelId === 'checkpoint',
+        });
+      }
+      out.sort((a, b) => b.dateSaved.localeCompare(a.dateSaved));
+      return out;
+    },
+
+    async useModel(slideId, url) {
+      await ready();
+      const state = slideState(slideId);
+      const models = await loadCishAutoencoder(url);
+      const meta = readMeta(models.autoencoder) ?? fallbackMeta(models, url);
+      setModel(state, models, meta);
+      return meta;
+    },
+
+    async deleteModel(url) {
+      await ready();
+      await tf.io.removeModel(url);
+    },
+
+    async exportModel(url) {
+      await ready();
+      const parsed = parseModelUrl(url);
+      const baseName = `tilescope-cish-${parsed?.modelId ?? 'model'}`;
+      let files: ModelFiles | null = null;
+      const models = await loadCishAutoencoder(url);
+      try {
+        await models.autoencoder.save(
+          tf.io.withSaveHandler(async (artifacts) => {
+            const weightsName = `${baseName}.weights.bin`;
+            const weightData = artifacts.weightData ? tf.io.CompositeArrayBuffer.join(artifacts.weightData) : new ArrayBuffer(0);
+            const json = {
+              format: 'layers-model',
+              generatedBy: artifacts.generatedBy,
+              convertedBy: artifacts.convertedBy,
+              modelTopology: artifacts.modelTopology,
+              weightsManifest: [{ paths: [`./${weightsName}`], weights: artifacts.weightSpecs ?? [] }],
+              userDefinedMetadata: artifacts.userDefinedMetadata,
+            };
+            files = {
+              json: new Blob([JSON.stringify(json)], { type: 'application/json' }),
+              weights: new Blob([weightData], { type: 'application/octet-stream' }),
+              baseName,
+            };
+            return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+          }),
+        );
+      } finally {
+        disposeModels(models);
+      }
+      if (!files) throw new Error('the model could not be exported');
+      return files;
+    },
+
+    async importModel(files, names) {
+      await ready();
+      const jsonIndex = names.findIndex((n) => n.toLowerCase().endsWith('.json'));
+      if (jsonIndex < 0) throw new Error('choose the model .json file together with its weights file');
+      const json = JSON.parse(await files[jsonIndex].text()) as {
+        modelTopology?: object;
+        weightsManifest?: Array<{ paths: string[]; weights: tf.io.WeightsManifestEntry[] }>;
+        userDefinedMetadata?: Record<string, unknown>;
+      };
+      if (!json.modelTopology || !Array.isArray(json.weightsManifest)) throw new Error('not a TF.js layers model.json');
+      // Weights in manifest order; a file is matched by base name, else the other files in the order given.
+      const others = files.map((file, i) => ({ file, name: names[i] })).filter((_, i) => i !== jsonIndex);
+      const buffers: ArrayBuffer[] = [];
+      const paths = json.weightsManifest.flatMap((group) => group.paths);
+      for (let i = 0; i < paths.length; i++) {
+        const base = paths[i].split('/').pop() ?? '';
+        const match = others.find((o) => o.name === base) ?? others[i];
+        if (!match) throw new Error(`weights file ${base} is missing`);
+        buffers.push(await match.file.arrayBuffer());
+      }
+      const handler = tf.io.fromMemory({
+        modelTopology: json.modelTopology,
+        weightSpecs: json.weightsManifest.flatMap((group) => group.weights),
+        weightData: tf.io.CompositeArrayBuffer.join(buffers),
+        userDefinedMetadata: json.userDefinedMetadata as {},
+      });
+      const models = await loadCishAutoencoder(handler);
+      try {
+        const meta = readMeta(models.autoencoder) ?? fallbackMeta(models, 'imported');
+        const fingerprint = /^[0-9a-z]+$/.test(meta.fingerprint) ? meta.fingerprint : 'imported';
+        const id = /^[0-9a-z]+$/.test(meta.modelId) ? meta.modelId : newModelId();
+        const url = modelUrl(fingerprint, id);
+        models.autoencoder.setUserDefinedMetadata({ ...meta, fingerprint, modelId: id } as unknown as object);
+        const info = await models.autoencoder.save(url);
+        return {
+          url,
+          modelId: id,
+          fingerprint,
+          dateSaved: new Date().toISOString(),
+          bytes: (info.modelArtifactsInfo.modelTopologyBytes ?? 0) + (info.modelArtifactsInfo.weightDataBytes ?? 0),
+          checkpoint: false,
+        };
+      } finally {
+        disposeModels(models);
+      }
+    },
+
+    async currentModel(slideId) {
+      return slides.get(slideId)?.model?.meta ?? null;
+    },
+  };
+  return api;
+}

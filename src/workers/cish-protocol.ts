@@ -1,0 +1,202 @@
+/**
+ * Messages between the main thread and the CISH analysis worker. Everything
+ * here is plain data or typed arrays (transferred where the sender gives
+ * them up); tensors never cross.
+ */
+import type { BackendName } from '../engine/backend';
+import type { CishLossName, CishIntensityMode } from '../models/cish/defaults';
+
+export interface BackendReport {
+  backend: BackendName;
+  reason: string;
+}
+
+export interface MaskParams {
+  /** Downscale of the mask relative to level 0 (seed: 20). */
+  downscale: number;
+}
+
+export interface MaskData {
+  data: Uint8Array;
+  width: number;
+  height: number;
+  /** Level-0 px per mask px. */
+  downsample: number;
+}
+
+export interface MaskResult extends MaskData {
+  threshold: number;
+  polarity: 'dark' | 'bright';
+  seedWasEmpty: boolean;
+}
+
+export interface TileParams {
+  tileUm: number;
+  overlapUm: number;
+  minTissueFraction: number;
+  /** Training tiles drawn at random (seeded) from the kept tiles. */
+  trainCount: number;
+  seed: number;
+  mppOverride?: number;
+}
+
+/** The tile grid as columns (level-0 px), one entry per lattice tile. */
+export interface TileColumns {
+  x: Float64Array;
+  y: Float64Array;
+  width: Float64Array;
+  height: Float64Array;
+  tissueFraction: Float32Array;
+  /** Indices of kept tiles, ascending. */
+  kept: Uint32Array;
+  /** Indices of the training sample (subset of kept). */
+  train: Uint32Array;
+  /** Centre-to-centre step in level-0 px (for mosaic maps). */
+  stride0: number;
+  tileSize0: number;
+  columns: number;
+  rows: number;
+  mpp: number;
+}
+
+export interface PreprocessParams {
+  mode: CishIntensityMode;
+  /** Median filter radius in px; 0 = off. */
+  median: number;
+  contrast: boolean;
+}
+
+export interface TrainParams {
+  latentDim: number;
+  loss: CishLossName;
+  batchSize: number;
+  epochs: number;
+  learningRate: number;
+  seed: number;
+  preprocess: PreprocessParams;
+}
+
+export interface TrainStep {
+  epoch: number;
+  step: number;
+  stepsPerEpoch: number | null;
+  loss: number;
+  etaSeconds: number | null;
+  /** Total epochs of this run (resumed runs count the earlier ones too). */
+  epochs: number;
+  epochOffset: number;
+}
+
+export interface EpochEnd {
+  /** 0-based, counting earlier checkpointed epochs. */
+  epoch: number;
+  loss: number;
+  seconds: number;
+  /** IndexedDB URL of the checkpoint written at this epoch end ('' when saving failed). */
+  checkpointUrl: string;
+}
+
+export interface TrainCallbacks {
+  onStep(step: TrainStep): void;
+  onEpoch(epoch: EpochEnd): void;
+}
+
+export interface TrainOutcome {
+  modelId: string;
+  modelUrl: string;
+  status: 'completed' | 'early-stopped' | 'cancelled';
+  /** Mean loss per epoch (the whole run, resumed epochs included). */
+  history: Float32Array;
+}
+
+export interface ResumeFrom {
+  checkpointUrl: string;
+  epochsDone: number;
+  history: number[];
+}
+
+export interface ClusterParams {
+  k: number;
+  m: number;
+  tol: number;
+  seed: number;
+}
+
+export interface ClusterOutcome {
+  /** n×K row-major memberships. */
+  memberships: Float32Array;
+  labels: Int32Array;
+  /** K×d centres. */
+  centres: Float64Array;
+  fpc: number;
+  iterations: number;
+  converged: boolean;
+}
+
+export interface FpcCurve {
+  k: Int32Array;
+  fpc: Float64Array;
+}
+
+export interface StoredModelInfo {
+  url: string;
+  modelId: string;
+  fingerprint: string;
+  dateSaved: string;
+  bytes: number;
+  checkpoint: boolean;
+}
+
+export interface ModelFiles {
+  json: Blob;
+  weights: Blob;
+  baseName: string;
+}
+
+/** Metadata saved inside model.json (userDefinedMetadata) so a model carries its preprocessing. */
+export interface CishModelMeta {
+  tilescope: 'cish';
+  modelId: string;
+  fingerprint: string;
+  latentDim: number;
+  inputSize: number;
+  preprocess: PreprocessParams;
+  epochs: number;
+  history: number[];
+}
+
+export interface CishWorkerApi {
+  init(): Promise<BackendReport>;
+  open(slideId: string, file: Blob, name: string): Promise<void>;
+  close(slideId: string): Promise<void>;
+  mask(slideId: string, params: MaskParams, jobId: string): Promise<MaskResult>;
+  tiles(slideId: string, params: TileParams, mask: MaskData | null): Promise<TileColumns>;
+  train(
+    slideId: string,
+    fingerprint: string,
+    params: TrainParams,
+    callbacks: TrainCallbacks,
+    jobId: string,
+    resume?: ResumeFrom,
+  ): Promise<TrainOutcome>;
+  pause(jobId: string): void;
+  resume(jobId: string): void;
+  cancel(jobId: string): void;
+  /** Encodes every kept tile with the slide's current model; n×d latents. */
+  encode(slideId: string, onProgress: (done: number, total: number) => void, jobId: string): Promise<{ latents: Float32Array; dim: number }>;
+  cluster(latents: Float32Array, dim: number, params: ClusterParams): Promise<ClusterOutcome>;
+  fpcSweep(latents: Float32Array, dim: number, params: Omit<ClusterParams, 'k'>, kMin: number, kMax: number): Promise<FpcCurve>;
+  listModels(): Promise<StoredModelInfo[]>;
+  /** Makes a stored model the slide's current one. */
+  useModel(slideId: string, url: string): Promise<CishModelMeta>;
+  deleteModel(url: string): Promise<void>;
+  exportModel(url: string): Promise<ModelFiles>;
+  /** Imports model.json + weights file(s) into IndexedDB; returns its URL. */
+  importModel(files: Blob[], names: string[]): Promise<StoredModelInfo>;
+  /** The model currently attached to a slide, if any. */
+  currentModel(slideId: string): Promise<CishModelMeta | null>;
+}
+
+export const MODEL_URL_PREFIX = 'indexeddb://tilescope-cish-';
+export const modelUrl = (fingerprint: string, id: string): string => `${MODEL_URL_PREFIX}${fingerprint}-${id}`;
+export const checkpointUrl = (fingerprint: string): string => `${MODEL_URL_PREFIX}${fingerprint}-checkpoint`;

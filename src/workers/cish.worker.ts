@@ -1,0 +1,41 @@
+/// <reference lib="webworker" />
+/**
+ * The CISH analysis worker: a thin Comlink wrapper around the endpoint.
+ * Large results are transferred, not copied.
+ */
+import * as Comlink from 'comlink';
+import { openSlide } from '../slide/open';
+import { createCishEndpoint } from './cish-endpoint';
+import type { CishWorkerApi } from './cish-protocol';
+
+const endpoint = createCishEndpoint({ openSlide });
+
+const api: CishWorkerApi = {
+  ...endpoint,
+  async mask(slideId, params, jobId) {
+    const result = await endpoint.mask(slideId, params, jobId);
+    return Comlink.transfer(result, [result.data.buffer]);
+  },
+  async tiles(slideId, params, mask) {
+    const t = await endpoint.tiles(slideId, params, mask);
+    return Comlink.transfer(t, [t.x.buffer, t.y.buffer, t.width.buffer, t.height.buffer, t.tissueFraction.buffer, t.kept.buffer, t.train.buffer]);
+  },
+  async train(...args) {
+    const outcome = await endpoint.train(...args);
+    return Comlink.transfer(outcome, [outcome.history.buffer]);
+  },
+  async encode(slideId, onProgress, jobId) {
+    const result = await endpoint.encode(slideId, onProgress, jobId);
+    return Comlink.transfer(result, [result.latents.buffer]);
+  },
+  async cluster(latents, dim, params) {
+    const r = await endpoint.cluster(latents, dim, params);
+    return Comlink.transfer(r, [r.memberships.buffer, r.labels.buffer, r.centres.buffer]);
+  },
+  async fpcSweep(...args) {
+    const r = await endpoint.fpcSweep(...args);
+    return Comlink.transfer(r, [r.k.buffer, r.fpc.buffer]);
+  },
+};
+
+Comlink.expose(api);
