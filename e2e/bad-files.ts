@@ -82,8 +82,8 @@ export function makeTiff(options: {
 export interface BadFile {
   name: string;
   bytes: Buffer;
-  /** What the reason must say, where the contract pins it; otherwise any non-empty reason. */
-  reason?: RegExp;
+  /** What the reason must say (loosely: the wording is the reader's). */
+  reason: RegExp;
 }
 
 export function badFiles(): BadFile[] {
@@ -99,9 +99,13 @@ export function badFiles(): BadFile[] {
   const bombStrip = makeTiff({ width: 200_000, height: 200_000, compression: 8, rowsPerStrip: 200_000, chunks: [zeros] });
   const bombTile = makeTiff({ width: 65_536, height: 65_536, compression: 8, tile: 65_536, chunks: [zeros] });
   return [
-    { name: 'empty.svs', bytes: Buffer.alloc(0) },
-    { name: 'truncated.tif', bytes: Buffer.from(truncated) },
-    { name: 'notes-renamed.svs', bytes: Buffer.from('Patient slide notes: not an image at all.\n'.repeat(40)) },
+    { name: 'empty.svs', bytes: Buffer.alloc(0), reason: /empty|0 bytes/i },
+    { name: 'truncated.tif', bytes: Buffer.from(truncated), reason: /truncated|past the end|beyond the end/i },
+    {
+      name: 'notes-renamed.svs',
+      bytes: Buffer.from('Patient slide notes: not an image at all.\n'.repeat(40)),
+      reason: /not a recogni[sz]ed|unrecogni[sz]ed|unknown|not a (slide|TIFF|supported)/i,
+    },
     { name: 'jpegxr.tif', bytes: jpegXr, reason: /JPEG[- ]?XR|34892/i },
     { name: 'bomb-strip.tif', bytes: bombStrip, reason: /too (large|big)|exceed|limit|bomb/i },
     { name: 'bomb-tile.tif', bytes: bombTile, reason: /too (large|big)|exceed|limit|bomb/i },

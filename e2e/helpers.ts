@@ -35,7 +35,8 @@ export function realSlidePath(name: string): string | undefined {
   const file = path.join(dataDir, name);
   return existsSync(file) ? file : undefined;
 }
-export const missingDataMessage = `real slides not found in ${dataDir} (see SOURCES.md); skipping`;
+export const missingDataMessage = `real slides not found in ${dataDir} (see SOURCES.md); skipping the tests that need them`;
+if (!existsSync(dataDir)) console.warn(`[e2e] ${missingDataMessage}`);
 
 /** `2220 × 2967 px` as the slide-info panel writes it. */
 export function sizeText(reference: { width: number; height: number }): string {
@@ -127,19 +128,23 @@ export async function viewerCanvasStats(page: Page): Promise<CanvasStats> {
   });
 }
 
-/** Tiles were drawn and the canvas shows an image, not a blank or flat fill. */
-export async function expectViewerRendered(page: Page): Promise<CanvasStats> {
+/**
+ * Tiles were drawn and the canvas shows an image, not a blank or flat fill.
+ * `settled` (optional) is polled too, e.g. until the colours of a newly opened
+ * slide replace those of the previous one; callers then assert on the result.
+ */
+export async function expectViewerRendered(page: Page, settled: (stats: CanvasStats) => boolean = () => true): Promise<CanvasStats> {
   await waitForTiles(page);
   let stats: CanvasStats | undefined;
   await expect
     .poll(
       async () => {
         stats = await viewerCanvasStats(page);
-        return stats.lumStd;
+        return stats.lumStd > 5 && settled(stats);
       },
-      { message: 'luminance spread of the viewer canvas' },
+      { message: 'viewer canvas shows an image (luminance spread > 5, and the expected content)' },
     )
-    .toBeGreaterThan(5);
+    .toBe(true);
   return stats!;
 }
 
@@ -190,7 +195,8 @@ export async function dropFiles(page: Page, files: { name: string; bytes: Buffer
   }, payload);
 }
 
-/** The alert that names `fileName`. */
+/** The alert that names `fileName` (`<file name>: <reason>`; `bomb.tif` does not match `tile-bomb.tif`). */
 export function alertFor(page: Page, fileName: string): Locator {
-  return page.getByRole('alert').filter({ hasText: `${fileName}:` });
+  const escaped = fileName.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return page.getByRole('alert').filter({ hasText: new RegExp(`(^|\\s)${escaped}: `) });
 }

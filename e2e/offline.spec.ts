@@ -1,5 +1,8 @@
 import { expect, test } from '@playwright/test';
+import { appendFileSync, cpSync, mkdtempSync, rmSync } from 'node:fs';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startServer } from './serve-dist.mjs';
 import {
@@ -15,6 +18,17 @@ import {
 
 // These tests need the service worker, which the other tests block.
 test.use({ serviceWorkers: 'allow' });
+
+/** Serves `root` on a free port under `base`; returns the server and the app URL. */
+async function privateServer(root: string, base: string): Promise<{ server: Server; url: string }> {
+  const server = await startServer({ root, base, port: 0, host: '127.0.0.1', isolate: false });
+  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}${base}` };
+}
+
+async function stop(server: Server): Promise<void> {
+  server.closeAllConnections();
+  await new Promise((resolve) => server.close(resolve));
+}
 
 test('nested base path: every request stays under it and succeeds, none leaves the host; the worker scope is that folder', async ({ page, baseURL }) => {
   const base = new URL(baseURL!);
@@ -42,15 +56,7 @@ test('nested base path: every request stays under it and succeeds, none leaves t
 test('offline: after one visit the app reloads with no server and still opens slides', async ({ page, context }) => {
   const ndpiPath = realSlidePath(NDPI_NAME);
   // A private server, so "offline" is real: it is shut down before the reload.
-  const server = await startServer({
-    root: path.join(repoRoot, 'dist'),
-    base: '/deploy/tilescope/',
-    port: 0,
-    host: '127.0.0.1',
-    isolate: false,
-  });
-  const { port } = server.address() as AddressInfo;
-  const appUrl = `http://127.0.0.1:${port}/deploy/tilescope/`;
+  const { server, url: appUrl } = await privateServer(path.join(repoRoot, 'dist'), '/deploy/tilescope/');
   try {
     await page.goto(appUrl);
     await expectDemoOpen(page);
@@ -60,8 +66,7 @@ test('offline: after one visit the app reloads with no server and still opens sl
     });
     await expect.poll(() => page.evaluate(() => navigator.serviceWorker.controller !== null)).toBe(true);
   } finally {
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
+    await stop(server);
   }
   await context.setOffline(true);
 
@@ -81,4 +86,41 @@ test('offline: after one visit the app reloads with no server and still opens sl
     await expectViewerRendered(page);
   }
   expect(failures).toEqual([]);
+});
+
+test('a new deployment waits, is announced, and takes over when the user reloads', async ({ page }) => {
+  // Deploy a copy of dist/, visit it, then deploy a changed build at the same place.
+  const folder = mkdtempSync(path.join(tmpdir(), 'tilescope-deploy-'));
+  cpSync(path.join(repoRoot, 'dist'), folder, { recursive: true });
+  const { server, url } = await privateServer(folder, '/app/');
+  try {
+    await page.goto(url);
+    await expectDemoOpen(page);
+    await page.evaluate(async () => {
+      await navigator.serviceWorker.ready;
+    });
+    await expect.poll(() => page.evaluate(() => navigator.serviceWorker.controller !== null)).toBe(true);
+
+    appendFileSync(path.join(folder, 'sw.js'), '\n// next deployment\n');
+    await page.evaluate(async () => {
+      await (await navigator.serviceWorker.getRegistration())!.update();
+    });
+    // The running page keeps its worker; the new one waits and the app offers a reload.
+    const notice = page.getByRole('status').filter({ hasText: /new version/i });
+    await expect(notice).toBeVisible();
+    expect(await page.evaluate(async () => (await navigator.serviceWorker.getRegistration())!.waiting !== null)).toBe(true);
+    await Promise.all([page.waitForEvent('load'), notice.getByRole('button', { name: /reload/i }).click()]);
+    await expectDemoOpen(page);
+    await expect
+      .poll(() =>
+        page.evaluate(async () => {
+          const registration = await navigator.serviceWorker.getRegistration();
+          return registration?.waiting === null && navigator.serviceWorker.controller?.state === 'activated';
+        }),
+      )
+      .toBe(true);
+  } finally {
+    await stop(server);
+    rmSync(folder, { recursive: true, force: true });
+  }
 });

@@ -60,6 +60,18 @@ test('keyboard: 1 shows 100 %, 0 fits the slide, + and − zoom', async ({ page 
   expect(await settledScale(page)).toBeGreaterThan(zoomedIn * 1.05);
 });
 
+test('keyboard: ? opens the shortcut help, Escape closes it', async ({ page }) => {
+  await openApp(page);
+  await expectDemoOpen(page);
+  const help = page.getByRole('dialog', { name: /keyboard shortcuts/i });
+  await expect(help).toHaveCount(0);
+  await page.keyboard.press('?');
+  await expect(help).toBeVisible();
+  await expect(help).toContainText(/fit/i);
+  await page.keyboard.press('Escape');
+  await expect(help).toHaveCount(0);
+});
+
 test('export view downloads a PNG of the view', async ({ page }) => {
   await openApp(page);
   await expectDemoOpen(page);

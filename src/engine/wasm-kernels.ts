@@ -19,6 +19,8 @@ import {
   type NamedTensorInfoMap,
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
+// Registered first, so that the ReLU gradient installed below replaces the stock one.
+import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { simdKernelsFor } from './simd';
 
@@ -29,7 +31,7 @@ import { simdKernelsFor } from './simd';
  * conv gradients, so training fails there; and its Conv2DBackpropInput and
  * MaxPoolGrad are plain loops far slower than XNNPACK. Each kernel below is
  * rewritten in terms of kernels the wasm backend runs fast (Conv2D and
- * DepthwiseConv2dNative on XNNPACK, BatchMatMul, Transpose, DepthToSpace…),
+ * DepthwiseConv2dNative on XNNPACK, BatchMatMul, Transpose, PadV2…),
  * called directly on TensorInfos so that no tensors reach the engine's
  * bookkeeping; every intermediate is released before the kernel returns.
  * Cases a rewrite does not cover fall back to the stock wasm kernel.
@@ -210,7 +212,7 @@ function conv2DBackpropFilter(args: {
  * per block, so it wins when dW is small (few channels); XNNPACK's
  * convolution wins on wide layers.
  */
-export let SIMD_FILTER_GRADIENT_MAX_CHANNEL_PRODUCT = 256;
+const SIMD_FILTER_GRADIENT_MAX_CHANNEL_PRODUCT = 256;
 function useSimdFilterGradient(info: backend_util.Conv2DInfo): boolean {
   return info.outChannels % 4 === 0 && info.inChannels * info.outChannels <= SIMD_FILTER_GRADIENT_MAX_CHANNEL_PRODUCT;
 }
@@ -258,9 +260,8 @@ function filterGradientByConv(
   }
   const perBatch = scope.reshape(g, [kh, kw, B, Ci * M]);
   const summed = B === 1 ? perBatch : scope.run('Sum', { x: perBatch }, { axis: [2], keepDims: false });
-  const out = scope.reshape(summed, [kh, kw, Ci, M]);
-  // A reshape shares its buffer; copy so the result owns fresh memory.
-  return scope.finish(B === 1 ? scope.run('Identity', { x: out }) : out);
+  // Reshapes hold their own reference to the buffer, so returning one is safe.
+  return scope.finish(scope.reshape(summed, [kh, kw, Ci, M]));
 }
 
 // ---------------------------------------------------------------------------

@@ -9,8 +9,9 @@ import { createSlidesSlice, type SlidesSlice } from './slides';
 import { createJobsSlice, type JobsSlice } from './jobs';
 import { createAlertsSlice, type AlertsSlice } from './alerts';
 import { createOverlaysSlice, type OverlaysSlice } from './overlays';
+import { createAnalysisSlice, type AnalysisSlice } from './analysis';
 
-export type AppState = SlidesSlice & JobsSlice & AlertsSlice & OverlaysSlice;
+export type AppState = SlidesSlice & JobsSlice & AlertsSlice & OverlaysSlice & AnalysisSlice;
 export type AppStore = StoreApi<AppState>;
 
 export interface StoreOptions {
@@ -25,6 +26,7 @@ export function createAppStore(options: StoreOptions = {}): AppStore {
     ...createJobsSlice(now)(...args),
     ...createAlertsSlice(...args),
     ...createOverlaysSlice(...args),
+    ...createAnalysisSlice(...args),
   }));
 }
 
@@ -41,3 +43,4 @@ export type { Job, JobResult, JobStatus, ReportProgress, JobFn } from './jobs';
 export { isAbortError, errorMessage } from './jobs';
 export type { Alert, AlertLevel } from './alerts';
 export { formatEta } from './eta';
+export type { CishAnalysis, AnalysisTiles, AnalysisMask, TrainingState, BackendStatus } from './analysis';

@@ -42,6 +42,8 @@ const CELL = 22; // nucleus grid spacing, px at level 0
 const NUCLEUS_R_MIN = 5;
 const NUCLEUS_R_MAX = 8;
 const DOT_R = 2.2;
+/** Signal dots (mRNA) lie over the nucleus and the cytoplasm around it, up to this many nucleus radii. */
+const SIGNAL_SPREAD = 1.6;
 /** Coarse levels are rendered analytically (expected colour) from this downsample on. */
 const ANALYTIC_FROM_DOWNSAMPLE = 8;
 
@@ -183,14 +185,18 @@ export class SyntheticCishSlide implements SlideSource {
     return false;
   }
 
-  /** Expected (area-averaged) colour of tissue at a given level. */
+  /** Expected (area-averaged) colour of tissue at a given level, consistent with the disc model above. */
   private meanTissueColour(level: number): [number, number, number] {
     const meanR = (NUCLEUS_R_MIN + NUCLEUS_R_MAX) / 2;
-    const nucleusFraction = (Math.PI * meanR * meanR) / (CELL * CELL);
-    const dotFraction = Math.min(0.5, (dotsPerNucleus(level, this.levels) * Math.PI * DOT_R * DOT_R) / (CELL * CELL));
+    const cellArea = CELL * CELL;
+    const nucleusArea = Math.PI * meanR * meanR;
+    const haloArea = Math.PI * (meanR * SIGNAL_SPREAD) ** 2;
+    const share = Math.min(0.95, (dotsPerNucleus(level, this.levels) * DOT_R * DOT_R) / (meanR * SIGNAL_SPREAD) ** 2);
     const out: [number, number, number] = [0, 0, 0];
     for (let c = 0; c < 3; c++) {
-      out[c] = STROMA[c] * (1 - nucleusFraction) + NUCLEUS[c] * (nucleusFraction - dotFraction) + SIGNAL[c] * dotFraction;
+      const stroma = STROMA[c] * (cellArea - haloArea) + (STROMA[c] + (SIGNAL[c] - STROMA[c]) * share) * (haloArea - nucleusArea);
+      const nucleus = (NUCLEUS[c] + (SIGNAL[c] - NUCLEUS[c]) * share) * nucleusArea;
+      out[c] = (stroma + nucleus) / cellArea;
     }
     return out;
   }
@@ -260,21 +266,18 @@ export class SyntheticCishSlide implements SlideSource {
         const mean = dotsPerNucleus(level, this.levels);
         // Dot count: floor or ceil of the mean, so the average is exact and the texture varies.
         const dots = Math.floor(mean) + (hash01(col, row, 5, seed) < mean - Math.floor(mean) ? 1 : 0);
+        const halo = nr * SIGNAL_SPREAD;
         if (d > 1) {
-          // Dots are sub-pixel here: tint the nucleus by the share of it they cover instead.
-          const share = Math.min(1, (dots * DOT_R * DOT_R) / (1.21 * nr * nr));
-          const tinted: Rgb = [
-            NUCLEUS[0] + (SIGNAL[0] - NUCLEUS[0]) * share,
-            NUCLEUS[1] + (SIGNAL[1] - NUCLEUS[1]) * share,
-            NUCLEUS[2] + (SIGNAL[2] - NUCLEUS[2]) * share,
-          ];
-          fillDisc(out, x0, y0, w, h, nx / d, ny / d, (nr * 1.05) / d, tinted, inTissue);
+          // Dots are sub-pixel here: tint the cell by the share of it they cover instead.
+          const share = Math.min(0.95, (dots * DOT_R * DOT_R) / (halo * halo));
+          fillDisc(out, x0, y0, w, h, nx / d, ny / d, halo / d, mix(STROMA, SIGNAL, share), inTissue);
+          fillDisc(out, x0, y0, w, h, nx / d, ny / d, nr / d, mix(NUCLEUS, SIGNAL, share), inTissue);
           continue;
         }
         fillDisc(out, x0, y0, w, h, nx, ny, nr, NUCLEUS, inTissue);
         for (let k = 0; k < dots; k++) {
           const angle = 2 * Math.PI * hash01(col, row, 10 + k, seed);
-          const radius = nr * 1.1 * Math.sqrt(hash01(col, row, 40 + k, seed));
+          const radius = halo * Math.sqrt(hash01(col, row, 40 + k, seed));
           fillDisc(out, x0, y0, w, h, nx + radius * Math.cos(angle), ny + radius * Math.sin(angle), DOT_R, SIGNAL, null);
         }
       }
@@ -308,6 +311,10 @@ export class SyntheticCishSlide implements SlideSource {
       }
     }
   }
+}
+
+function mix(a: Rgb, b: Rgb, t: number): Rgb {
+  return [a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t, a[2] + (b[2] - a[2]) * t];
 }
 
 function clamp(v: number): number {

@@ -7,6 +7,7 @@ import { JobsPanel } from './panels/JobsPanel';
 import { Alerts } from './panels/Alerts';
 import { DropZone } from './panels/DropZone';
 import { StatusBar } from './panels/StatusBar';
+import { CishPanel } from './cish/CishPanel';
 
 /** Layout: header, a left panel of slide tools, the viewer filling the rest, a status bar. */
 export function App() {
@@ -23,6 +24,7 @@ export function App() {
           <SlideInfo />
           <ChannelControls />
           <JobsPanel />
+          <CishPanel />
         </aside>
         <main className="viewer-area">
           <Viewer />

@@ -20,6 +20,7 @@ import {
   clusterLatents,
   computeCishMask,
   computeCishTiles,
+  disposeCishModels,
   encodeCishTiles,
   trainCish,
 } from './pipeline';
@@ -103,10 +104,7 @@ describe('CISH pipeline on a synthetic slide', () => {
         `ARI ${ari.toFixed(3)}, Spearman ${rho.toFixed(3)}, FPC ${clusters.fpc.toFixed(3)}; ` +
         `mask+grid ${((t1 - t0) / 1000).toFixed(1)} s, train ${((t2 - t1) / 1000).toFixed(1)} s, encode ${((t3 - t2) / 1000).toFixed(1)} s`,
     );
-    // Layers are shared between the three models; each holds a reference.
-    models.autoencoder.dispose();
-    models.encoder.dispose();
-    models.decoder.dispose();
+    disposeCishModels(models);
     expect(tf.memory().numTensors).toBe(tensorsBefore);
     expect(iou).toBeGreaterThanOrEqual(0.95);
     expect(ari).toBeGreaterThanOrEqual(0.8);

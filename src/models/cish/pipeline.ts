@@ -185,6 +185,16 @@ export async function trainCish(
   }
 }
 
+/**
+ * Frees every weight of the three models. They share layer objects, and
+ * LayersModel.dispose() reference-counts per model, so disposing the models
+ * one by one either leaks the encoder's weights or double-frees; freeing the
+ * autoencoder's variables (which include all layers) is exact.
+ */
+export function disposeCishModels(models: CishModels): void {
+  for (const variable of models.autoencoder.weights) variable.dispose();
+}
+
 // ---------------------------------------------------------------- encoding
 
 export async function encodeCishTiles(

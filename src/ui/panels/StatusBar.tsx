@@ -2,6 +2,7 @@ import { useEffect, useState } from 'react';
 import { version } from '../../../package.json';
 import { getDecoderPool } from '../services';
 import type { PoolStats } from '../../workers/decoder-pool';
+import { BackendStatus } from '../cish/BackendStatus';
 
 /** Decoder pool state, version, and the privacy promise. */
 export function StatusBar() {
@@ -26,7 +27,7 @@ export function StatusBar() {
         {stats.inFlight + stats.queued > 0 && ` · ${stats.inFlight} busy, ${stats.queued} queued`}
         {stats.restarts > 0 && ` · ${stats.restarts} restarted`}
       </span>
-      <span data-testid="backend-status">Compute backend: not started</span>
+      <BackendStatus />
       <span className="muted">Everything stays in this browser · Tilescope {version}</span>
     </footer>
   );

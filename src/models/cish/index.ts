@@ -1,0 +1,4 @@
+export * from './defaults';
+export * from './model';
+export * from './losses';
+export * from './preprocess';

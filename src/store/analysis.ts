@@ -1,0 +1,137 @@
+/**
+ * CISH expression-mapping results per slide, as columnar typed arrays: the
+ * viewer overlay, the latent scatter and the exports all read the same
+ * buffers, and nothing is kept as one object per tile.
+ */
+import type { StateCreator } from 'zustand';
+import type { AppState } from './index';
+
+export interface AnalysisMask {
+  data: Uint8Array;
+  width: number;
+  height: number;
+  /** Level-0 px per mask px. */
+  downsample: number;
+  threshold: number;
+}
+
+/** The tile lattice (level-0 px), one entry per tile; `kept` and `train` index into it. */
+export interface AnalysisTiles {
+  x: Float64Array;
+  y: Float64Array;
+  width: Float64Array;
+  height: Float64Array;
+  tissueFraction: Float32Array;
+  kept: Uint32Array;
+  train: Uint32Array;
+  /** Centre-to-centre step (level-0 px). */
+  stride0: number;
+  tileSize0: number;
+  columns: number;
+  rows: number;
+}
+
+export interface TrainingState {
+  running: boolean;
+  paused: boolean;
+  epoch: number;
+  epochs: number;
+  step: number;
+  stepsPerEpoch: number | null;
+  etaSeconds: number | null;
+  /** Loss of every step so far (this run). */
+  stepLoss: Float32Array;
+}
+
+export interface CishAnalysis {
+  slideId: string;
+  /** Size + hash of the file's ends; keys everything persisted for the slide. */
+  fingerprint: string | null;
+  mask: AnalysisMask | null;
+  tiles: AnalysisTiles | null;
+  /** Mean loss per epoch of the current model. */
+  history: Float32Array | null;
+  training: TrainingState | null;
+  modelId: string | null;
+  modelUrl: string | null;
+  /** n×latentDim, rows follow tiles.kept. */
+  latents: Float32Array | null;
+  latentDim: number;
+  /** n×K memberships, rows follow tiles.kept. */
+  memberships: Float32Array | null;
+  labels: Int32Array | null;
+  k: number;
+  /** K×3 RGB colours, cluster j → colours[3j…3j+2] (ordinal along the main latent axis). */
+  clusterColors: Uint8Array | null;
+  fpc: number | null;
+  fpcCurve: { k: Int32Array; fpc: Float64Array } | null;
+  /** Map overlay display. */
+  mapOpacity: number;
+  membershipAlpha: boolean;
+  /** Bumped whenever results change, so views can redraw cheaply. */
+  version: number;
+}
+
+export interface BackendStatus {
+  state: 'starting' | 'ready' | 'failed';
+  backend?: string;
+  reason?: string;
+}
+
+export interface AnalysisSlice {
+  analysis: Record<string, CishAnalysis>;
+  computeBackend: BackendStatus | null;
+  /** Patches (creating when missing) the analysis of a slide. */
+  patchAnalysis(slideId: string, patch: Partial<Omit<CishAnalysis, 'slideId' | 'version'>>): void;
+  clearAnalysis(slideId: string): void;
+  setComputeBackend(status: BackendStatus): void;
+}
+
+export function emptyAnalysis(slideId: string): CishAnalysis {
+  return {
+    slideId,
+    fingerprint: null,
+    mask: null,
+    tiles: null,
+    history: null,
+    training: null,
+    modelId: null,
+    modelUrl: null,
+    latents: null,
+    latentDim: 0,
+    memberships: null,
+    labels: null,
+    k: 0,
+    clusterColors: null,
+    fpc: null,
+    fpcCurve: null,
+    mapOpacity: 0.6,
+    membershipAlpha: false,
+    version: 0,
+  };
+}
+
+export const createAnalysisSlice: StateCreator<AppState, [], [], AnalysisSlice> = (set) => ({
+  analysis: {},
+  computeBackend: null,
+
+  patchAnalysis(slideId, patch) {
+    set((state) => {
+      const current = state.analysis[slideId] ?? emptyAnalysis(slideId);
+      return { analysis: { ...state.analysis, [slideId]: { ...current, ...patch, version: current.version + 1 } } };
+    });
+  },
+
+  clearAnalysis(slideId) {
+    set((state) => {
+      if (!(slideId in state.analysis)) return {};
+      const analysis = { ...state.analysis };
+      delete analysis[slideId];
+      return { analysis };
+    });
+  },
+
+  setComputeBackend(status) {
+    set({ computeBackend: status });
+  },
+});
