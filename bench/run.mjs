@@ -10,7 +10,7 @@
 // Pillow (native libjpeg-turbo) in 1 and N threads, and `vips avg` (OpenSlide).
 // Reports medians after a warm-up and appends a dated section to bench/RESULTS.md.
 import { spawnSync } from 'node:child_process';
-import { existsSync, appendFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -128,7 +128,7 @@ async function decodeThroughput(browser, benchUrl, runs) {
   await page.waitForFunction(() => 'slideBench' in window, null, { timeout: 30_000 });
   const result = await page.evaluate((r) => window.slideBench.run({ runs: r, slideUrl: 'demo/CMU-1-Small-Region.svs' }), runs);
   await context.close();
-  return result;
+  return { ...result, poolMs: summary(result.poolMs), singleThreadMs: summary(result.singleThreadMs) };
 }
 
 function pillowReference(threads, runs) {
@@ -164,7 +164,7 @@ function vipsReference(runs) {
   };
   const slide = timeOf(DEMO);
   const overhead = timeOf(tiny);
-  spawnSync('rm', ['-f', tiny]);
+  rmSync(tiny, { force: true });
   return { slide, overhead, decodeMs: Math.max(0.001, slide.median - overhead.median) };
 }
 

@@ -233,13 +233,17 @@ def bench():
     for name, fn in [('encoder forward', encode), ('training step', step)]:
         for _ in range(2):
             fn()
-        times = []
+        wall, cpu = [], []
         for _ in range(7):
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             fn()
-            times.append((time.perf_counter() - t0) * 1000)
-        times.sort()
-        print(f'pytorch {name}: median {times[3]:.0f} ms/batch 32 (min {times[0]:.0f}, max {times[-1]:.0f})')
+            wall.append((time.perf_counter() - t0) * 1000)
+            cpu.append((time.process_time() - c0) * 1000)
+        wall.sort()
+        cpu.sort()
+        # CPU time sums all threads; it is steadier than wall time on a loaded machine.
+        print(f'pytorch ({torch.get_num_threads()} threads) {name}: wall median {wall[3]:.0f} (min {wall[0]:.0f}), '
+              f'CPU median {cpu[3]:.0f} ms/batch 32')
     return 0
 
 

@@ -121,18 +121,22 @@ for (const [key, label, refLabel] of rows) {
   if (o.batch !== undefined) detail.push(`batch ${o.batch}`);
   if (o.points !== undefined) detail.push(`${o.points} pts, K=${o.k}, ${o.iterations} it.${r ? ` (ref ${r.iterations})` : ''}`);
   if (o.width !== undefined) detail.push(`${o.width}×${o.height} px`);
-  const oursText = fmtMs(o.median_ms) + (o.tiles_per_s ? ` (${o.tiles_per_s.toFixed(0)} tiles/s)` : '');
-  const oursTilesPerS = o.tiles !== undefined && key.startsWith('encode') ? (o.tiles / o.median_ms) * 1000 : undefined;
-  const refTilesPerS = r && r.tiles !== undefined && key.startsWith('encode') ? (r.tiles / r.median_ms) * 1000 : undefined;
-  const refText = r ? fmtMs(r.median_ms) + (refTilesPerS ? ` (${refTilesPerS.toFixed(0)} tiles/s)` : '') : '—';
+  // Encoding rows also show throughput (tiles per second).
+  const perSecond = (stage) => (key.startsWith('encode') && stage.tiles !== undefined ? (stage.tiles / stage.median_ms) * 1000 : undefined);
+  const oursTilesPerS = perSecond(o);
+  const refTilesPerS = r ? perSecond(r) : undefined;
+  const withRate = (stage, rate) =>
+    fmtMs(stage.median_ms) + (stage.ms.length > 1 ? ` [min ${fmtMs(Math.min(...stage.ms))}]` : '') + (rate !== undefined ? ` (${rate.toFixed(0)} tiles/s)` : '');
   const ratio = r ? o.median_ms / r.median_ms : undefined;
   table.push(
-    `| ${label} | ${detail.join(', ')} | ${key.startsWith('encode') ? fmtMs(o.median_ms) + ` (${oursTilesPerS.toFixed(0)} tiles/s)` : oursText} | ${refLabel && r ? `${refText}` : '—'} | ${ratio ? ratio.toFixed(2) : '—'} | ${ratio ? (1 / ratio).toFixed(2) + '×' : '—'} |`,
+    `| ${label} | ${detail.join(', ')} | ${withRate(o, oursTilesPerS)} | ${r ? `${withRate(r, refTilesPerS)} (${refLabel})` : '—'} | ${ratio ? ratio.toFixed(2) : '—'} | ${ratio ? (1 / ratio).toFixed(2) + '×' : '—'} |`,
   );
   summary[key] = {
     ours_ms: o.median_ms,
+    ours_min_ms: Math.min(...o.ms),
     ours_runs: o.ms.length,
     reference_ms: r?.median_ms ?? null,
+    reference_min_ms: r ? Math.min(...r.ms) : null,
     reference_runs: r?.ms.length ?? 0,
     ours_over_reference: ratio ?? null,
     speedup: ratio ? 1 / ratio : null,
@@ -179,7 +183,7 @@ Slide: \`${path.basename(args.slide)}\`; training tiles: ${args['train-tiles']} 
 ${table.join('\n')}
 
 Checks: tissue mask IoU TF.js vs scikit-image ${checks.mask_iou_tfjs_vs_skimage?.toFixed(4) ?? '—'}; tile preprocessing max |Δ| (TF.js vs OpenSlide + scikit-image) ${checks.tile_preprocessing_max_abs_difference?.toExponential(2) ?? '—'}; FCM iterations ${checks.fcm_iterations.ours} vs ${checks.fcm_iterations.reference ?? '—'}, FPC ${checks.fcm_fpc.ours?.toFixed(6)} vs ${checks.fcm_fpc.reference?.toFixed(6) ?? '—'}.
-A speed-up above 1 means TF.js is faster. "Tiles in memory" rows compare the compute alone; "read from the slide" rows include decoding (libjpeg-turbo wasm vs OpenSlide) and preprocessing.
+Times are medians [and minima]; ratios use the medians. A speed-up above 1 means TF.js is faster. The machine is shared: compare ratios, and mind the load average above (PyTorch's 2 threads suffer most from oversubscription). "Tiles in memory" rows compare the compute alone; "read from the slide" rows include decoding (libjpeg-turbo wasm vs OpenSlide) and preprocessing.
 `;
 
 await writeFile(args.out, markdown);

@@ -19,22 +19,9 @@ export interface SlideBenchResult {
   tileWidth: number;
   tileHeight: number;
   poolSize: number;
-  poolMs: Summary;
-  singleThreadMs: Summary;
-}
-
-interface Summary {
-  median: number;
-  min: number;
-  max: number;
-  n: number;
-}
-
-function summarise(values: number[]): Summary {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  const median = sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-  return { median, min: sorted[0], max: sorted[sorted.length - 1], n: sorted.length };
+  /** Milliseconds per timed pass (warm-up excluded); bench/run.mjs summarises them. */
+  poolMs: number[];
+  singleThreadMs: number[];
 }
 
 /** The file's own tile grid of level 0 (edge tiles clipped to the image). */
@@ -49,7 +36,7 @@ function levelZeroTiles(width: number, height: number, tileWidth: number, tileHe
 }
 
 /** Runs `prepare` untimed, then times `pass`; the first of `runs + 1` passes is a warm-up. */
-async function timePasses<T>(runs: number, prepare: () => Promise<T>, pass: (prepared: T) => Promise<void>): Promise<Summary> {
+async function timePasses<T>(runs: number, prepare: () => Promise<T>, pass: (prepared: T) => Promise<void>): Promise<number[]> {
   const times: number[] = [];
   for (let i = 0; i <= runs; i++) {
     const prepared = await prepare();
@@ -57,7 +44,7 @@ async function timePasses<T>(runs: number, prepare: () => Promise<T>, pass: (pre
     await pass(prepared);
     if (i > 0) times.push(performance.now() - start);
   }
-  return summarise(times);
+  return times;
 }
 
 async function run(options: { runs: number; slideUrl: string }): Promise<SlideBenchResult> {

@@ -264,7 +264,7 @@ export async function runAnalyze(argv: string[], io: CliIO): Promise<number> {
   let models: CishModels | undefined;
   try {
     if (s.mpp === undefined && meta.mppX === undefined) {
-      throw new UsageError(`${s.slide} does not state its µm per pixel; pass --mpp`, ANALYZE_USAGE);
+      throw new CliError(s.slide, 'the file does not state its µm per pixel; pass --mpp');
     }
     progress.begin('mask');
     const mask = await computeCishMask(source).catch(fail);

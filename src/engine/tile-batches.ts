@@ -43,15 +43,32 @@ function toBatch(values: Float32Array, count: number, spec: TileInputSpec): Batc
 /**
  * Training batches: the tiles are shuffled afresh each epoch (seeded), and
  * the last partial batch is kept so every tile is seen once per epoch.
+ * Prepared inputs are kept in memory up to `cacheBytes` (default 512 MiB):
+ * training revisits the same tiles every epoch, and decoding them again
+ * would cost more than the training step itself on a CPU.
  */
 export function tileBatchProvider(
   source: SlideSource,
   grid: TileGrid,
   indices: Uint32Array,
   spec: TileInputSpec,
-  options: { batchSize: number; seed: Seed },
+  options: { batchSize: number; seed: Seed; cacheBytes?: number },
 ): BatchProvider {
   const { batchSize } = options;
+  const tileValues = spec.inputSize * spec.inputSize * spec.inputChannels;
+  const cacheable = indices.length * tileValues * 4 <= (options.cacheBytes ?? 512 * 1024 * 1024);
+  const cache = new Map<number, Float32Array>();
+  const readBatch = async (picked: Uint32Array, signal?: AbortSignal): Promise<Float32Array> => {
+    if (!cacheable) return readTileInputs(source, grid, picked, spec, signal);
+    const missing = Uint32Array.from(Array.from(picked).filter((i) => !cache.has(i)));
+    if (missing.length > 0) {
+      const values = await readTileInputs(source, grid, missing, spec, signal);
+      missing.forEach((tile, b) => cache.set(tile, values.slice(b * tileValues, (b + 1) * tileValues)));
+    }
+    const out = new Float32Array(picked.length * tileValues);
+    picked.forEach((tile, b) => out.set(cache.get(tile)!, b * tileValues));
+    return out;
+  };
   if (indices.length === 0) throw new Error('no tiles to train on');
   const stepsPerEpoch = Math.ceil(indices.length / batchSize);
   let orderEpoch = -1;
@@ -65,8 +82,7 @@ export function tileBatchProvider(
         orderEpoch = epoch;
       }
       const picked = order.subarray(step * batchSize, Math.min(order.length, (step + 1) * batchSize));
-      const values = await readTileInputs(source, grid, picked, spec, signal);
-      return toBatch(values, picked.length, spec);
+      return toBatch(await readBatch(picked, signal), picked.length, spec);
     },
   };
 }

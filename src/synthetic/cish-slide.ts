@@ -14,6 +14,7 @@
  * size and costs nothing until read.
  */
 import type { PixelBlock, Region, SlideMetadata, SlideSource } from '../slide/types';
+import { TileCache } from '../slide/formats/tile-cache';
 
 export interface SyntheticCishOptions {
   /** Level-0 size in px. */
@@ -38,6 +39,8 @@ function dotsPerNucleus(level: number, levels: number): number {
   return (level * 12) / Math.max(1, levels - 1);
 }
 
+/** Side of the rendered, cached blocks. */
+const BLOCK = 512;
 const CELL = 22; // nucleus grid spacing, px at level 0
 const NUCLEUS_R_MIN = 5;
 const NUCLEUS_R_MAX = 8;
@@ -71,6 +74,7 @@ export class SyntheticCishSlide implements SlideSource {
   private readonly bandX0: number;
   private readonly bandWidth: number;
   readonly specks: { x: number; y: number; r: number }[];
+  private readonly blocks = new TileCache<Uint8Array>(96 * 1024 * 1024);
   private readonly spanLeft: Float64Array;
   private readonly spanRight: Float64Array;
 
@@ -110,8 +114,8 @@ export class SyntheticCishSlide implements SlideSource {
       levels: downsamples.map((d) => ({
         width: Math.ceil(width / d),
         height: Math.ceil(height / d),
-        tileWidth: 512,
-        tileHeight: 512,
+        tileWidth: BLOCK,
+        tileHeight: BLOCK,
         downsample: d,
       })),
       channels: [
@@ -201,14 +205,47 @@ export class SyntheticCishSlide implements SlideSource {
     return out;
   }
 
+  /**
+   * Like a tiled file: regions are assembled from 512-px blocks that are
+   * rendered once and kept in an LRU cache, so overlapping tiles cost no
+   * more than the area they cover.
+   */
   async readRegion(region: Region, signal?: AbortSignal): Promise<PixelBlock> {
     if (signal?.aborted) throw new DOMException('aborted', 'AbortError');
     const level = this.metadata.levels[region.level];
     if (!level) throw new Error(`level ${region.level} does not exist`);
     const data = new Uint8Array(region.width * region.height * 3);
-    if (level.downsample >= ANALYTIC_FROM_DOWNSAMPLE) this.renderAnalytic(region, level.downsample, data);
-    else this.renderAtScale(region.x, region.y, region.width, region.height, level.downsample, data);
+    const b0x = Math.floor(region.x / BLOCK);
+    const b0y = Math.floor(region.y / BLOCK);
+    const b1x = Math.floor((region.x + region.width - 1) / BLOCK);
+    const b1y = Math.floor((region.y + region.height - 1) / BLOCK);
+    for (let by = b0y; by <= b1y; by++) {
+      for (let bx = b0x; bx <= b1x; bx++) {
+        const block = this.block(region.level, bx, by);
+        const x0 = Math.max(region.x, bx * BLOCK);
+        const x1 = Math.min(region.x + region.width, (bx + 1) * BLOCK);
+        const y0 = Math.max(region.y, by * BLOCK);
+        const y1 = Math.min(region.y + region.height, (by + 1) * BLOCK);
+        for (let y = y0; y < y1; y++) {
+          const from = ((y - by * BLOCK) * BLOCK + (x0 - bx * BLOCK)) * 3;
+          data.set(block.subarray(from, from + (x1 - x0) * 3), ((y - region.y) * region.width + (x0 - region.x)) * 3);
+        }
+      }
+    }
     return { data, width: region.width, height: region.height, channels: 3, dtype: 'uint8' };
+  }
+
+  private block(level: number, bx: number, by: number): Uint8Array {
+    const key = `${level}/${bx}/${by}`;
+    const cached = this.blocks.get(key);
+    if (cached) return cached;
+    const d = this.metadata.levels[level].downsample;
+    const data = new Uint8Array(BLOCK * BLOCK * 3);
+    const region = { level, x: bx * BLOCK, y: by * BLOCK, width: BLOCK, height: BLOCK };
+    if (d >= ANALYTIC_FROM_DOWNSAMPLE) this.renderAnalytic(region, d, data);
+    else this.renderAtScale(region.x, region.y, BLOCK, BLOCK, d, data);
+    this.blocks.set(key, data, data.byteLength);
+    return data;
   }
 
   async readAssociated(name: string): Promise<PixelBlock> {
