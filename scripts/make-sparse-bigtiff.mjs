@@ -4,7 +4,7 @@
  *
  *   node scripts/make-sparse-bigtiff.mjs OUT [GB=2.5] [SOURCE_TIFF]
  *
- * It is a 3-level tiled JPEG pyramid of 120000 × 80000 px (a realistic
+ * It is a tiled JPEG pyramid of 120000 × 80000 px, halved down to ≤ 1024 px (a realistic
  * whole-slide size). All tile offsets point at a handful of real JPEG tiles
  * taken from SOURCE_TIFF (default tests/fixtures/slide/cmu-jpeg.tif, a vips
  * JPEG pyramid), stored twice: once right after the header and once near
@@ -21,7 +21,8 @@ import { closeSync, openSync, readFileSync, writeSync, ftruncateSync } from 'nod
 import { fileURLToPath } from 'node:url';
 
 const LEVEL0 = { width: 120_000, height: 80_000 };
-const LEVELS = 3;
+// Halve until the coarsest level fits in 1024 px, as scanners and `vips --pyramid` do.
+const LEVELS = Math.ceil(Math.log2(Math.max(LEVEL0.width, LEVEL0.height) / 1024)) + 1;
 const SOURCE_TILE_COUNT = 8;
 /** 0.25 µm/px = 40000 px/cm. */
 const PIXELS_PER_CM = 40_000;

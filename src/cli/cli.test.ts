@@ -4,7 +4,7 @@
  * (`node src/cli/run.mjs`, which bundles with Vite) as a child process.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, openAsBlob, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, openAsBlob, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { execFile } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
@@ -12,7 +12,7 @@ import { decode } from 'fast-png';
 import { main } from './main';
 import { parseCsv } from './csv';
 import { fileSystemLoadHandler } from './model-io';
-import { signedArea, type LinearRing } from './map-exports';
+import { encodePng, signedArea, type LinearRing } from './map-exports';
 import { initNodeBackend } from '../engine/wasm-node';
 import { openSlide } from '../slide/open';
 import { computeCishMask, computeCishTiles, encodeCishTiles } from '../models/cish/pipeline';
@@ -168,6 +168,12 @@ describe('usage and failures', () => {
     c = capture();
     expect(await main(['analyze', '--slide', notASlide, '--model', 'cish', '--out', path.join(dir, 'o2'), '--quiet'], c.io)).toBe(1);
     expect(c.out.stderr).toBe(`${notASlide}: not a recognised slide or image format\n`);
+    // A plain PNG has no pixel size: the tile geometry in µm needs --mpp.
+    const png = path.join(dir, 'plain.png');
+    writeFileSync(png, encodePng({ width: 64, height: 64, data: new Uint8Array(64 * 64 * 3).fill(200), channels: 3 }));
+    c = capture();
+    expect(await main(['analyze', '--slide', png, '--model', 'cish', '--out', path.join(dir, 'o3'), '--quiet'], c.io)).toBe(1);
+    expect(c.out.stderr).toBe(`${png}: the file does not state its µm per pixel; pass --mpp\n`);
   });
 
   it('the launcher (npm run cli) builds the bundle and keeps the exit codes', async () => {

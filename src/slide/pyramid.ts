@@ -16,11 +16,19 @@ import type { LevelInfo, PixelBlock, SlideMetadata, SlideSource } from './types'
 export const PYRAMID_TARGET_SIDE = 1024;
 export const SYNTHETIC_TILE_SIZE = 256;
 const SYNTHETIC_CACHE_BYTES = 64 * 1024 * 1024;
+/**
+ * Synthetic levels are only built over a coarsest level of at most this many
+ * pixels: the top synthetic tile needs one full pass over it. A file whose
+ * own pyramid stops far above that (a 30000-px "overview") is left with its
+ * real levels rather than decoding hundreds of megapixels per worker.
+ */
+export const PYRAMID_MAX_SOURCE_PIXELS = 64 * 1024 * 1024;
 
 export function withPyramid(source: SlideSource): SlideSource {
   const base = source.metadata.levels;
   const levels: LevelInfo[] = [...base];
   let last = levels[levels.length - 1];
+  if (last.width * last.height > PYRAMID_MAX_SOURCE_PIXELS) return source;
   while (Math.max(last.width, last.height) > PYRAMID_TARGET_SIDE) {
     const width = Math.ceil(last.width / 2);
     const height = Math.ceil(last.height / 2);

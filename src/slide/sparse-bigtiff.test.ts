@@ -71,7 +71,7 @@ describe('sparse 2.5 GB BigTIFF', () => {
     const openMs = performance.now() - t0;
     const m = source.metadata;
     expect(m.format).toBe('tiff');
-    expect(m.levels.slice(0, 3).map((l) => [l.width, l.height])).toEqual(summary.levels);
+    expect(m.levels.map((l) => [l.width, l.height])).toEqual(summary.levels);
     expect(m.mppX).toBeCloseTo(0.25, 10);
     const bytesAfterOpen = counter.bytesRead();
 
