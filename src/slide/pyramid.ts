@@ -38,6 +38,7 @@ export function withPyramid(source: SlideSource): SlideSource {
       tileWidth: SYNTHETIC_TILE_SIZE,
       tileHeight: SYNTHETIC_TILE_SIZE,
       downsample: source.metadata.width / width,
+      generated: true,
     };
     levels.push(last);
   }

@@ -24,6 +24,8 @@ export interface LevelInfo {
   tileHeight: number;
   /** level-0 pixels per pixel of this level (x direction). */
   downsample: number;
+  /** True for levels the app computes itself (not stored in the file). */
+  generated?: boolean;
 }
 
 export interface ChannelInfo {

@@ -42,6 +42,8 @@ import {
   type SlideMetadata,
   type SlideSource,
 } from '../types';
+import { TAG as TIFF_TAG } from './tiff';
+import { abortable, throwIfAborted } from './region';
 
 /** First-IFD tag that identifies an NDPI file. */
 export const NDPI_FORMAT_TAG = 65420;
@@ -78,25 +80,9 @@ const MAX_IFD_ENTRIES = 4096;
 /** Largest metadata tag value we load (the 65449 text is a few KB). */
 const MAX_METADATA_VALUE_BYTES = 1 << 20;
 
+/** Standard TIFF tags plus Hamamatsu's private ones. */
 const TAG = {
-  ImageWidth: 256,
-  ImageLength: 257,
-  BitsPerSample: 258,
-  Compression: 259,
-  Photometric: 262,
-  Make: 271,
-  Model: 272,
-  StripOffsets: 273,
-  SamplesPerPixel: 277,
-  RowsPerStrip: 278,
-  StripByteCounts: 279,
-  XResolution: 282,
-  YResolution: 283,
-  PlanarConfiguration: 284,
-  ResolutionUnit: 296,
-  Software: 305,
-  DateTime: 306,
-  JPEGTables: 347,
+  ...TIFF_TAG,
   SourceLens: 65421,
   ZOffset: 65424,
   McuStarts: 65426,
@@ -173,33 +159,6 @@ interface AssociatedPage {
   compression: number;
 }
 
-function abortError(): DOMException {
-  return new DOMException('The read was aborted', 'AbortError');
-}
-
-function throwIfAborted(signal?: AbortSignal): void {
-  if (signal?.aborted) throw abortError();
-}
-
-/** Rejects as soon as `signal` fires; the work behind `promise` goes on (its result may still be cached). */
-function abortable<T>(promise: Promise<T>, signal?: AbortSignal): Promise<T> {
-  if (!signal) return promise;
-  if (signal.aborted) return Promise.reject(abortError());
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(abortError());
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (err: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(err);
-      },
-    );
-  });
-}
 
 function describe(err: unknown): string {
   return err instanceof Error ? err.message : String(err);

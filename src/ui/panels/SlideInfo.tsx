@@ -1,7 +1,7 @@
 import { effectiveMpp, selectActiveSlide, useAppStore } from '../../store';
 import { AssociatedThumb } from './AssociatedThumb';
 import { MppOverride } from './MppOverride';
-import { formatChannels, formatLevels, formatMpp, formatObjective, formatSize } from './format';
+import { formatChannels, formatLevelCount, formatMpp, formatObjective, formatSize } from './format';
 
 /** Metadata of the active slide. Every file-derived string is rendered as text. */
 export function SlideInfo() {
@@ -22,7 +22,7 @@ export function SlideInfo() {
         <dt>Size</dt>
         <dd>{formatSize(metadata.width, metadata.height)}</dd>
         <dt>Pyramid</dt>
-        <dd>{formatLevels(metadata.levels.length)}</dd>
+        <dd>{formatLevelCount(metadata.levels)}</dd>
         <dt>Resolution</dt>
         <dd>
           {formatMpp(mpp)}

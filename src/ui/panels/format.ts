@@ -9,6 +9,13 @@ export function formatLevels(count: number): string {
   return count === 1 ? '1 level' : `${count} levels`;
 }
 
+/** Levels stored in the file, plus how many the app generated for viewing, e.g. "1 level (+2 generated)". */
+export function formatLevelCount(levels: SlideMetadata['levels']): string {
+  const generated = levels.filter((level) => level.generated).length;
+  const text = formatLevels(levels.length - generated);
+  return generated > 0 ? `${text} (+${generated} generated)` : text;
+}
+
 export function formatMpp(mpp: number | undefined): string {
   return mpp !== undefined && Number.isFinite(mpp) && mpp > 0 ? `${mpp.toFixed(3)} µm/px` : 'µm/px unknown';
 }
