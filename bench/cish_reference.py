@@ -14,6 +14,7 @@ Stages (median of --runs after one warm-up each):
   train_epoch_with_read   the same epoch, tiles read from the slide with OpenSlide, grey
                           (rgb2gray) and resized to 300 px (order 1, edge), per batch
   encode_compute          encoder forward (no_grad) over the in-memory tiles, batch 64
+  *_1t                    the two stages above again with one PyTorch thread
   encode_with_read        every kept tile read with OpenSlide, preprocessed and encoded
   fcm                     NumPy fuzzy c-means (Frobenius stopping rule) from the same
                           initial partition (fcm_u0.f64) on the same points (fcm_points.f64)
@@ -208,6 +209,15 @@ def main():
 
     ms = time_runs(lambda: encode(tiles[s:s + encode_batch] for s in range(0, n, encode_batch)), args.runs)
     record('encode_compute', ms, tiles=n, batch=encode_batch, tiles_per_s=n / (median(ms) / 1000))
+
+    # The same two compute stages on one thread: like for like with the single-threaded wasm
+    # backend, and far less sensitive to other load on a shared machine than 2 threads.
+    if args.threads != 1:
+        torch.set_num_threads(1)
+        record('train_epoch_compute_1t', time_runs(epoch_compute, args.runs), tiles=n, batch=batch, steps=(n + batch - 1) // batch)
+        ms = time_runs(lambda: encode(tiles[s:s + encode_batch] for s in range(0, n, encode_batch)), args.runs)
+        record('encode_compute_1t', ms, tiles=n, batch=encode_batch, tiles_per_s=n / (median(ms) / 1000))
+        torch.set_num_threads(args.threads)
 
     if not args.skip_read:
         reader = SlideTiles(inputs['slide'], inputs['tiles']['level'], inputs['tiles']['level_downsample'])
