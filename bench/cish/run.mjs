@@ -4,15 +4,16 @@
 // in one run, so the ratios hold even when absolute times drift.
 //
 //   node bench/cish/run.mjs [--slide FILE] [--runs 3] [--rounds 2] [--train-tiles 128]
-//                           [--threads 2] [--out bench/cish/RESULTS-cish.md]
+//                           [--threads 2] [--out bench/RESULTS.md]
 //
 // Each round runs the Node side (.cache/cli/bench-cish.mjs, built from
 // bench/cish/stages.ts by src/cli/bundle.mjs) and then the reference
 // (bench/cish_reference.py with /usr/bin/python3); per stage the medians
-// cover every timed run of every round. JSON goes to stdout, a markdown
-// table to --out.
+// cover every timed run of every round. JSON goes to stdout; a dated
+// markdown section is appended to --out (`npm run bench` runs this after
+// the slide-decoding benchmark, so both land in bench/RESULTS.md).
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { appendFile, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -20,13 +21,13 @@ import { ensureBundle, ROOT } from '../../src/cli/bundle.mjs';
 
 const { values: args } = parseArgs({
   options: {
-    slide: { type: 'string', default: '/work/shared/data/CMU-1-Small-Region.svs' },
+    slide: { type: 'string', default: path.join(ROOT, 'public', 'demo', 'CMU-1-Small-Region.svs') },
     runs: { type: 'string', default: '3' },
     rounds: { type: 'string', default: '2' },
     'train-tiles': { type: 'string', default: '128' },
     threads: { type: 'string', default: '2' },
     python: { type: 'string', default: '/usr/bin/python3' },
-    out: { type: 'string', default: path.join(ROOT, 'bench', 'cish', 'RESULTS-cish.md') },
+    out: { type: 'string', default: path.join(ROOT, 'bench', 'RESULTS.md') },
   },
 });
 
@@ -174,7 +175,8 @@ const environment = {
   rounds: Number(args.rounds),
 };
 
-const markdown = `## CISH pipeline stages: TF.js (wasm, Node) vs Python reference
+const markdown = `
+## ${environment.date.slice(0, 16).replace('T', ' ')} UTC: CISH pipeline stages, TF.js (wasm, Node) vs Python reference
 
 Command: \`${command}\` (Node side: \`bench/cish/stages.ts\` via the CLI bundle; reference: \`bench/cish_reference.py\`)
 
@@ -191,6 +193,6 @@ Checks: tissue mask IoU TF.js vs scikit-image ${checks.mask_iou_tfjs_vs_skimage?
 Times are medians [and minima]; ratios use the medians, the last column the minima. A speed-up above 1 means TF.js is faster. The machine is shared: compare ratios, and mind the load average above (PyTorch's 2 threads suffer most from oversubscription). "Tiles in memory" rows compare the compute alone; "read from the slide" rows include decoding (libjpeg-turbo wasm vs OpenSlide) and preprocessing.
 `;
 
-await writeFile(args.out, markdown);
+await appendFile(args.out, markdown);
 process.stdout.write(JSON.stringify({ environment, stages: summary, checks, ours: oursStages, reference: refStages }, null, 2) + '\n');
 log(`wrote ${path.relative(ROOT, args.out)}`);
