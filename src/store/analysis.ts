@@ -5,6 +5,7 @@
  */
 import type { StateCreator } from 'zustand';
 import type { AppState } from './index';
+import type { TileColumns } from '../workers/cish-protocol';
 
 export interface AnalysisMask {
   data: Uint8Array;
@@ -15,21 +16,8 @@ export interface AnalysisMask {
   threshold: number;
 }
 
-/** The tile lattice (level-0 px), one entry per tile; `kept` and `train` index into it. */
-export interface AnalysisTiles {
-  x: Float64Array;
-  y: Float64Array;
-  width: Float64Array;
-  height: Float64Array;
-  tissueFraction: Float32Array;
-  kept: Uint32Array;
-  train: Uint32Array;
-  /** Centre-to-centre step (level-0 px). */
-  stride0: number;
-  tileSize0: number;
-  columns: number;
-  rows: number;
-}
+/** The tile lattice (level-0 px), one entry per tile, as the worker made it; `kept` and `train` index into it. */
+export type AnalysisTiles = Omit<TileColumns, 'mpp'>;
 
 export interface TrainingState {
   running: boolean;
@@ -48,6 +36,10 @@ export interface CishAnalysis {
   /** Size + hash of the file's ends; keys everything persisted for the slide. */
   fingerprint: string | null;
   mask: AnalysisMask | null;
+  /** Where "Make tiles" takes the training tiles from: a random sample, or the kept tiles inside `trainRegion`. */
+  trainFrom: 'sample' | 'region';
+  /** Region drawn on the slide for the training tiles: level-0 polygon [x0, y0, x1, y1, …]. */
+  trainRegion: number[] | null;
   tiles: AnalysisTiles | null;
   /** Mean loss per epoch of the current model. */
   history: Float32Array | null;
@@ -92,6 +84,8 @@ export function emptyAnalysis(slideId: string): CishAnalysis {
     slideId,
     fingerprint: null,
     mask: null,
+    trainFrom: 'sample',
+    trainRegion: null,
     tiles: null,
     history: null,
     training: null,

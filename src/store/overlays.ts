@@ -14,6 +14,12 @@ export interface OverlaysSlice {
   /** Patches display fields or swaps data; pass a full layer of the same kind to change data. */
   updateOverlay(id: string, patch: Partial<Pick<OverlayLayer, 'opacity' | 'visible' | 'name'>>): void;
   removeOverlay(id: string): void;
+  /**
+   * Swipe comparison: the divider's x as a share of the viewer width (0..1),
+   * or null when off. Layers with `swipe: true` are drawn only left of it.
+   */
+  swipe: number | null;
+  setSwipe(position: number | null): void;
 }
 
 export const createOverlaysSlice: StateCreator<AppState, [], [], OverlaysSlice> = (set) => ({
@@ -37,5 +43,11 @@ export const createOverlaysSlice: StateCreator<AppState, [], [], OverlaysSlice> 
 
   removeOverlay(id) {
     set((state) => ({ overlays: state.overlays.filter((layer) => layer.id !== id) }));
+  },
+
+  swipe: null,
+
+  setSwipe(position) {
+    set({ swipe: position === null ? null : Math.max(0, Math.min(1, position)) });
   },
 });

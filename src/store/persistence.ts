@@ -5,6 +5,7 @@
  * analysis worker; here we only keep the checkpoint bookkeeping.
  */
 import type { PreprocessParams, TileParams, TrainParams } from '../workers/cish-protocol';
+import type { AnalysisTiles } from './analysis';
 
 const DB_NAME = 'tilescope';
 const DB_VERSION = 1;
@@ -33,19 +34,9 @@ export interface StoredResults {
   savedAt: number;
   mask?: { data: Uint8Array; width: number; height: number; downsample: number; threshold: number };
   tileParams?: TileParams;
-  tiles?: {
-    x: Float64Array;
-    y: Float64Array;
-    width: Float64Array;
-    height: Float64Array;
-    tissueFraction: Float32Array;
-    kept: Uint32Array;
-    train: Uint32Array;
-    stride0: number;
-    tileSize0: number;
-    columns: number;
-    rows: number;
-  };
+  trainFrom?: 'sample' | 'region';
+  trainRegion?: number[] | null;
+  tiles?: AnalysisTiles;
   modelId?: string | null;
   modelUrl?: string | null;
   history?: Float32Array | null;

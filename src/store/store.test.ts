@@ -219,4 +219,17 @@ describe('alerts and overlays', () => {
     store.getState().removeOverlay('clusters');
     expect(store.getState().overlays).toHaveLength(0);
   });
+
+  it('keeps the swipe divider within the viewer, and off as null', () => {
+    const store = createAppStore();
+    expect(store.getState().swipe).toBeNull();
+    store.getState().setSwipe(0.4);
+    expect(store.getState().swipe).toBe(0.4);
+    store.getState().setSwipe(1.7);
+    expect(store.getState().swipe).toBe(1);
+    store.getState().setSwipe(-0.2);
+    expect(store.getState().swipe).toBe(0);
+    store.getState().setSwipe(null);
+    expect(store.getState().swipe).toBeNull();
+  });
 });

@@ -169,7 +169,12 @@ export function createCishEndpoint(deps: CishEndpointDeps): CishWorkerApi {
         minTissueFraction: params.minTissueFraction,
         mppOverride: params.mppOverride,
       });
-      const train = chooseTrainingTiles(grid, { sample: params.trainCount, seed: params.seed });
+      const train = params.trainRegion
+        ? chooseTrainingTiles(grid, { polygon: params.trainRegion })
+        : chooseTrainingTiles(grid, { sample: params.trainCount, seed: params.seed });
+      if (params.trainRegion && train.length === 0) {
+        throw new Error('the region drawn for training holds no kept tile: draw it over tissue, or take a random sample');
+      }
       state.grid = grid;
       state.train = train;
       return {

@@ -38,6 +38,8 @@ export interface TileParams {
   trainCount: number;
   seed: number;
   mppOverride?: number;
+  /** When set, the training tiles are the kept tiles whose centre lies in this level-0 polygon [x0, y0, x1, y1, …] instead. */
+  trainRegion?: number[];
 }
 
 /** The tile grid as columns (level-0 px), one entry per lattice tile. */

@@ -6,6 +6,7 @@ import { initNodeBackend } from '../../engine/wasm-node';
 import {
   buildCishAutoencoder,
   CISH_LAYER_NAMES,
+  initialiseOutputBias,
   cishGeometry,
   loadCishAutoencoder,
   splitCishAutoencoder,
@@ -122,13 +123,37 @@ describe('CISH options', () => {
     expect(autoencoder.countParams()).toBe(expectedParameters(8, 120).total);
   });
 
+  it('starts the reconstruction at the tiles\' mean intensity (output bias = logit(mean))', async () => {
+    const models = buildCishAutoencoder({ inputSize: 60, seed: 4 });
+    const tiles = tf.add(0.7, tf.mul(0.1, tf.randomUniform([4, 60, 60, 1], -1, 1, 'float32', 9)));
+    const meanOutput = async () => {
+      const out = models.autoencoder.predict(tiles) as tf.Tensor;
+      const value = (await tf.mean(out).data())[0];
+      out.dispose();
+      return value;
+    };
+    const before = await meanOutput();
+    const tensorsBefore = tf.memory().numTensors;
+    initialiseOutputBias(models, tiles);
+    expect(tf.memory().numTensors).toBe(tensorsBefore);
+    const bias = await models.autoencoder.getLayer(CISH_LAYER_NAMES.decDeconv[3]).getWeights()[1].data();
+    const mean = (await tf.mean(tiles).data())[0];
+    expect(bias[0]).toBeCloseTo(Math.log(mean / (1 - mean)), 5);
+    const after = await meanOutput();
+    expect(Math.abs(after - mean)).toBeLessThan(Math.abs(before - mean));
+    expect(Math.abs(after - mean)).toBeLessThan(0.05);
+    expect(() => initialiseOutputBias(models, tf.fill([1, 60, 60, 1], NaN))).toThrow(/non-finite/);
+    tiles.dispose();
+    models.autoencoder.weights.forEach((w) => w.dispose());
+  });
+
   it('rejects input sizes the pools cannot divide', () => {
     expect(() => buildCishAutoencoder({ inputSize: 250 })).toThrow(/multiple of 60/);
     expect(() => cishGeometry(300, 0)).toThrow(/latentDim/);
   });
 
   it('has the seed defaults', () => {
-    expect(CISH_DEFAULTS).toMatchObject({ batchSize: 32, epochs: 70, learningRate: 1e-3, loss: 'mse' });
+    expect(CISH_DEFAULTS).toMatchObject({ batchSize: 32, epochs: 70, learningRate: 1e-3, loss: 'mse', adamEpsilon: 1e-8 });
     expect(tilePixels()).toEqual({ size: 300, step: 150 });
     expect(tilePixels(150, 75, 0.25)).toEqual({ size: 600, step: 300 });
   });

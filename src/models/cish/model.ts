@@ -1,4 +1,5 @@
 import * as tfl from '@tensorflow/tfjs-layers';
+import * as tf from '@tensorflow/tfjs-core';
 import type { io } from '@tensorflow/tfjs-core';
 import { CISH_DEFAULTS } from './defaults';
 
@@ -189,6 +190,23 @@ export function buildCishAutoencoder(options: CishModelOptions = {}): CishModels
     encoder: tfl.model({ name: 'cish_encoder', inputs: tile, outputs: latent }),
     decoder: tfl.model({ name: 'cish_decoder', inputs: code, outputs: decoded }),
   };
+}
+
+/**
+ * Starts the sigmoid output at the mean intensity of a batch of training
+ * tiles (last bias = logit(mean)); every other weight stays as built. From
+ * 0.5, Adam (≤ lr per step) spends ~1,000 steps only moving the output to
+ * the data's brightness before any tile-specific feature pays off.
+ */
+export function initialiseOutputBias(models: CishModels, tiles: tf.Tensor): void {
+  const mean = tf.tidy(() => tf.mean(tiles).dataSync()[0]);
+  if (!Number.isFinite(mean)) throw new RangeError('training tiles contain non-finite values');
+  const clamped = Math.min(0.99, Math.max(0.01, mean));
+  const output = models.autoencoder.getLayer(CISH_LAYER_NAMES.decDeconv[CISH_LAYER_NAMES.decDeconv.length - 1]);
+  const [kernel, bias] = output.getWeights();
+  const logit = tf.fill(bias.shape, Math.log(clamped / (1 - clamped)));
+  output.setWeights([kernel, logit]);
+  logit.dispose();
 }
 
 /**

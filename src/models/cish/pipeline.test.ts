@@ -74,7 +74,7 @@ describe('CISH pipeline on a synthetic slide', () => {
     expect(grid.tileSize).toBe(300);
     const train = chooseTrainingTiles(grid, { sample: 256, seed: 1 });
     const t1 = performance.now();
-    const { models, result } = await trainCish(slide, grid, train, { epochs: 4, batchSize: 32, seed: 1 });
+    const { models, result } = await trainCish(slide, grid, train, { epochs: 6, batchSize: 32, seed: 1 });
     const t2 = performance.now();
     expect(result.status).toBe('completed');
     expect(result.history[result.history.length - 1].loss).toBeLessThan(result.history[0].loss);
@@ -101,6 +101,19 @@ describe('CISH pipeline on a synthetic slide', () => {
       Float64Array.from(interior, (_, i) => projected.projected[i]),
       Float64Array.from(truthLevels),
     );
+    // Spread of each code unit over the tiles: ~0 means the unit is stuck on
+    // the 1 %-slope side of the code's LeakyReLU (see the issue notes).
+    const spread = [0, 1].map((d) => {
+      let sum = 0;
+      let sumSq = 0;
+      const n = latents.length / 2;
+      for (let i = 0; i < n; i++) {
+        sum += latents[2 * i + d];
+        sumSq += latents[2 * i + d] ** 2;
+      }
+      return Math.sqrt(Math.max(0, sumSq / n - (sum / n) ** 2));
+    });
+    console.log(`losses ${result.history.map((h) => h.loss.toFixed(5)).join(' ')}; latent sd ${spread.map((v) => v.toExponential(2)).join(', ')}`);
     console.log(
       `mask IoU ${iou.toFixed(4)}, tiles kept ${grid.kept.length} (interior ${interior.length}), ` +
         `ARI ${ari.toFixed(3)}, Spearman ${rho.toFixed(3)}, FPC ${clusters.fpc.toFixed(3)}; ` +
@@ -112,9 +125,11 @@ describe('CISH pipeline on a synthetic slide', () => {
     expect(latents.length).toBe(grid.kept.length * 2);
     expect(latents.every(Number.isFinite)).toBe(true);
     expect(clusters.labels.length).toBe(grid.kept.length);
-    // Not yet met with this short budget (see the issue notes): ARI ≥ 0.8 and
-    // |ρ| ≥ 0.9 need ~10+ epochs here and are not stable across seeds. The
-    // values are printed above so regressions and progress stay visible.
+    // Not met yet (see the issue notes): ARI ≥ 0.8 and |ρ| ≥ 0.9. With Adam's
+    // ε = 1e-8 and the output bias started at the data's mean, runs of this
+    // set-up reach ρ ≈ 0.976 and ARI 0.75–0.97 in 3–6 epochs for some seeds,
+    // while in others both code units die on the LeakyReLU's 1 % side (this
+    // seed does). The values are printed above so progress stays visible.
     expect(Number.isFinite(ari) && Number.isFinite(rho)).toBe(true);
   }, 600_000);
 });

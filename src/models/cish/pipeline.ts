@@ -19,7 +19,7 @@ import {
 import { fcm, type FcmResult } from '../../analysis/fcm';
 import { trainModel, encodeAll, type TrainProgress, type TrainResult, type EpochSummary, TrainingControl } from '../../engine/train';
 import { tileBatchProvider, tileBatches, type TileInputSpec } from '../../engine/tile-batches';
-import { buildCishAutoencoder, type CishModels } from './model';
+import { buildCishAutoencoder, initialiseOutputBias, type CishModels } from './model';
 import { cishLoss } from './losses';
 import { preprocessTile, type PreprocessOptions } from './preprocess';
 import { CISH_DEFAULTS, type CishLossName } from './defaults';
@@ -163,16 +163,26 @@ export async function trainCish(
   if (!(batchSize >= 1 && Number.isInteger(batchSize))) throw new RangeError(`batch size must be a positive integer, got ${batchSize}`);
   const epochs = options.epochs ?? CISH_DEFAULTS.epochs;
   if (!(epochs >= 1 && Number.isInteger(epochs))) throw new RangeError(`epochs must be a positive integer, got ${epochs}`);
-  const models =
-    options.models ?? buildCishAutoencoder({ latentDim: options.latentDim ?? CISH_DEFAULTS.latentDim, inputSize, seed: options.seed });
-  const optimizer = tf.train.adam(options.learningRate ?? CISH_DEFAULTS.learningRate);
   const spec = cishInputSpec(inputSize, options.preprocess);
+  const batches = tileBatchProvider(source, grid, trainIndices, spec, { batchSize, seed: options.seed ?? 0 });
+  let models = options.models;
+  if (!models) {
+    models = buildCishAutoencoder({ latentDim: options.latentDim ?? CISH_DEFAULTS.latentDim, inputSize, seed: options.seed });
+    // The first batch of epoch 0 is read (and cached) now instead of at step 0.
+    const first = await batches.getBatch(0, 0, options.signal);
+    try {
+      initialiseOutputBias(models, first.xs);
+    } finally {
+      tf.dispose([first.xs, first.ys ?? []]);
+    }
+  }
+  const optimizer = tf.train.adam(options.learningRate ?? CISH_DEFAULTS.learningRate, 0.9, 0.999, CISH_DEFAULTS.adamEpsilon);
   try {
     const result = await trainModel({
       model: models.autoencoder,
       optimizer,
       loss: cishLoss(options.loss ?? CISH_DEFAULTS.loss),
-      batches: tileBatchProvider(source, grid, trainIndices, spec, { batchSize, seed: options.seed ?? 0 }),
+      batches,
       epochs,
       onProgress: options.onProgress,
       onEpochEnd: options.onEpochEnd ? (summary) => options.onEpochEnd!(summary, models) : undefined,

@@ -7,6 +7,7 @@ import { buildTileCsv, buildTileGeoJson, clusterRanks, tileColours, type TileTab
 import { CISH_DEFAULTS } from '../../models/cish/defaults';
 import { LatentScatter } from '../scatter/LatentScatter';
 import { LineChart } from './charts';
+import { MaskEditControls, TrainingRegionControls } from './DrawControls';
 import { parseAll, type NumberRule } from './params';
 import {
   cancelTraining,
@@ -31,6 +32,7 @@ import {
   runTrain,
   setOverlayVisible,
   setTrainingPaused,
+  setTrainingRegion,
   syncOverlays,
   useModel,
 } from './cish-service';
@@ -164,6 +166,7 @@ export function CishPanel() {
   const [clusterTexts, setCluster] = useTexts({ k: '7', m: '2', tol: '0.005', seed: '0' });
   const [exportDs, setExportDs] = useState('8');
   const [shown, setShown] = useState(() => (slideId ? overlayVisibility(slideId) : { mask: true, tiles: true, map: true }));
+  const swipe = useAppStore((s) => s.swipe);
 
   useEffect(() => watchClosedSlides(), []);
 
@@ -184,7 +187,11 @@ export function CishPanel() {
       .catch((error) => setOpenError(errorMessage(error)));
   }, [slideId]);
 
+  const trainFrom = analysis?.trainFrom ?? 'sample';
+  const trainRegion = analysis?.trainRegion ?? null;
   const tileParsed = parseAll(tileTexts, TILE_RULES);
+  // The sample size only matters when the tiles are sampled.
+  if (trainFrom === 'region') delete tileParsed.errors.trainCount;
   if (tileParsed.values.overlapUm !== undefined && tileParsed.values.tileUm !== undefined && !(tileParsed.values.overlapUm < tileParsed.values.tileUm)) {
     tileParsed.errors.overlapUm = 'must be < tile size';
   }
@@ -314,6 +321,7 @@ export function CishPanel() {
             </label>
           </p>
         )}
+        {a?.mask && <MaskEditControls key={slideId} slideId={slideId} slideName={slide.name} mask={a.mask} mpp={mpp} disabled={busy !== null} />}
       </Step>
 
       <Step n={2} title="Tiles" done={!!a?.tiles}>
@@ -327,25 +335,56 @@ export function CishPanel() {
           <Field label="Min tissue" error={tileParsed.errors.minTissue}>
             <NumberInput label="Minimum tissue fraction" value={tileTexts.minTissue} onChange={(v) => setTile('minTissue', v)} error={tileParsed.errors.minTissue} testId="cish-min-tissue" />
           </Field>
-          <Field label="Training tiles" error={tileParsed.errors.trainCount}>
-            <NumberInput label="Training tiles" value={tileTexts.trainCount} onChange={(v) => setTile('trainCount', v)} error={tileParsed.errors.trainCount} testId="cish-train-count" />
-          </Field>
           <Field label="Seed" error={tileParsed.errors.seed}>
             <NumberInput label="Sampling seed" value={tileTexts.seed} onChange={(v) => setTile('seed', v)} error={tileParsed.errors.seed} />
           </Field>
         </div>
+        <fieldset className="cish-train-from" data-testid="cish-train-from" data-value={trainFrom}>
+          <legend>Training tiles</legend>
+          <div className="cish-row">
+            <label className="cish-inline">
+              <input
+                type="radio"
+                name={`cish-train-from-${slideId}`}
+                checked={trainFrom === 'sample'}
+                disabled={busy !== null || running}
+                data-testid="cish-train-from-sample"
+                onChange={() => setTrainingRegion(slideId, { trainFrom: 'sample' })}
+              />{' '}
+              random sample of
+            </label>
+            <NumberInput label="Training tiles" value={tileTexts.trainCount} onChange={(v) => setTile('trainCount', v)} error={tileParsed.errors.trainCount} testId="cish-train-count" />
+            {tileParsed.errors.trainCount && <em className="cish-error" role="status">{tileParsed.errors.trainCount}</em>}
+          </div>
+          <label className="cish-inline">
+            <input
+              type="radio"
+              name={`cish-train-from-${slideId}`}
+              checked={trainFrom === 'region'}
+              disabled={busy !== null || running}
+              data-testid="cish-train-from-region"
+              onChange={() => setTrainingRegion(slideId, { trainFrom: 'region' })}
+            />{' '}
+            region drawn on the slide
+          </label>
+          <TrainingRegionControls key={slideId} slideId={slideId} slideName={slide.name} region={trainRegion} mpp={mpp} disabled={busy !== null || running} />
+        </fieldset>
         <button
           type="button"
           data-testid="cish-tiles"
-          disabled={busy !== null || running || hasErrors(tileParsed.errors) || mpp === undefined}
+          disabled={busy !== null || running || hasErrors(tileParsed.errors) || mpp === undefined || (trainFrom === 'region' && !trainRegion)}
           onClick={() => {
             const v = tileParsed.values;
-            void guard('tiles', () => runTiles(slideId, { tileUm: v.tileUm, overlapUm: v.overlapUm, minTissueFraction: v.minTissue, trainCount: v.trainCount, seed: v.seed, mppOverride: slide.mppOverride }));
+            const region = trainFrom === 'region' && trainRegion ? { trainRegion } : {};
+            void guard('tiles', () =>
+              runTiles(slideId, { tileUm: v.tileUm, overlapUm: v.overlapUm, minTissueFraction: v.minTissue, trainCount: v.trainCount ?? 0, seed: v.seed, mppOverride: slide.mppOverride, ...region }),
+            );
           }}
         >
           Make tiles
         </button>
         {!a?.mask && <span className="muted"> (without a mask every tile is kept)</span>}
+        {trainFrom === 'region' && !trainRegion && <span className="muted"> (draw the training region first)</span>}
         {a?.tiles && (
           <p className="cish-result" data-testid="cish-tiles-result" data-kept={a.tiles.kept.length} data-train={a.tiles.train.length}>
             {a.tiles.columns * a.tiles.rows} tiles · <strong>{a.tiles.kept.length}</strong> kept · {a.tiles.train.length} for training · {Math.round(a.tiles.tileSize0)} px ·{' '}
@@ -507,6 +546,15 @@ export function CishPanel() {
             <div className="cish-grid">
               <Field label="Show map">
                 <input type="checkbox" checked={shown.map && layerVisible('map')} onChange={(e) => setShownLayer('map', e.currentTarget.checked)} aria-label="Show the expression map" />
+              </Field>
+              <Field label="Swipe">
+                <input
+                  type="checkbox"
+                  checked={swipe !== null}
+                  data-testid="cish-swipe"
+                  aria-label="Swipe: the map left of a divider you drag, the slide on the right"
+                  onChange={(e) => appStore.getState().setSwipe(e.currentTarget.checked ? 0.5 : null)}
+                />
               </Field>
               <Field label="Opacity">
                 <input

@@ -5,7 +5,7 @@
  * Tensors stay in the worker; only typed arrays arrive here.
  */
 import * as Comlink from 'comlink';
-import { appStore, isAbortError, type CishAnalysis } from '../../store';
+import { appStore, isAbortError, type AnalysisMask, type CishAnalysis } from '../../store';
 import { getDecoderPool } from '../services';
 import {
   deleteCheckpoint,
@@ -17,6 +17,7 @@ import {
   type CheckpointRecord,
 } from '../../store/persistence';
 import { clusterColours, clusterRanks, tileColours } from '../../analysis/exports';
+import type { MaskBox } from '../viewer/draw-geometry';
 import type { ClusterParams, CishWorkerApi, MaskParams, TileParams, TrainParams, StoredModelInfo } from '../../workers/cish-protocol';
 
 let worker: Comlink.Remote<CishWorkerApi> | null = null;
@@ -79,6 +80,8 @@ export function forgetSlide(slideId: string): void {
   if (!opened.has(slideId)) return;
   opened.delete(slideId);
   tileParamsBySlide.delete(slideId);
+  maskEditing.delete(slideId);
+  maskCanvases.delete(slideId);
   void worker?.close(slideId);
   appStore.getState().clearAnalysis(slideId);
 }
@@ -88,6 +91,8 @@ async function restoreResults(slideId: string, fingerprint: string): Promise<voi
   if (!stored) return;
   const patch: Partial<CishAnalysis> = {};
   if (stored.mask) patch.mask = stored.mask;
+  if (stored.trainFrom) patch.trainFrom = stored.trainFrom;
+  if (stored.trainRegion) patch.trainRegion = stored.trainRegion;
   if (stored.tiles) patch.tiles = stored.tiles;
   if (stored.latents) {
     patch.latents = stored.latents;
@@ -146,6 +151,20 @@ export async function runMask(slideId: string, params: MaskParams): Promise<bool
   persist(slideId, { mask });
   syncOverlays(slideId);
   return true;
+}
+
+/** Stores an edited mask (a new array, so views update) and saves it like a computed one. */
+export function saveEditedMask(slideId: string, mask: AnalysisMask): void {
+  appStore.getState().patchAnalysis(slideId, { mask });
+  persist(slideId, { mask });
+  syncOverlays(slideId);
+}
+
+/** Where the training tiles come from, and the region drawn for them (level-0 polygon). */
+export function setTrainingRegion(slideId: string, patch: { trainFrom?: 'sample' | 'region'; trainRegion?: number[] | null }): void {
+  appStore.getState().patchAnalysis(slideId, patch);
+  persist(slideId, patch);
+  syncOverlays(slideId);
 }
 
 export async function runTiles(slideId: string, params: TileParams): Promise<boolean> {
@@ -375,24 +394,128 @@ export function downloadBlob(blob: Blob, name: string): void {
 
 // ------------------------------------------------------------------ overlays
 
-export const overlayIds = (slideId: string) => ({ mask: `cish-mask-${slideId}`, tiles: `cish-tiles-${slideId}`, map: `cish-map-${slideId}` });
+export const overlayIds = (slideId: string) => ({
+  mask: `cish-mask-${slideId}`,
+  tiles: `cish-tiles-${slideId}`,
+  map: `cish-map-${slideId}`,
+  region: `cish-region-${slideId}`,
+});
 
-/** Canvas of the mask, tinted, one pixel per mask pixel (drawn scaled by the viewer). */
-function maskCanvas(mask: NonNullable<CishAnalysis['mask']>): HTMLCanvasElement {
-  const canvas = document.createElement('canvas');
-  canvas.width = mask.width;
-  canvas.height = mask.height;
+/**
+ * One mask canvas per slide and the array it shows, so a brush stroke
+ * repaints only the pixels it changed (and masks kept for undo hold no canvas).
+ */
+const maskCanvases = new Map<string, { data: Uint8Array; canvas: HTMLCanvasElement }>();
+
+/** Paints the mask pixels of `box` (tinted tissue, transparent background) into its canvas. */
+function paintMaskCanvas(canvas: HTMLCanvasElement, mask: AnalysisMask, box: MaskBox): void {
+  const width = box.x1 - box.x0;
+  const height = box.y1 - box.y0;
+  if (width <= 0 || height <= 0) return;
   const ctx = canvas.getContext('2d')!;
-  const image = ctx.createImageData(mask.width, mask.height);
-  for (let i = 0; i < mask.data.length; i++) {
-    if (mask.data[i] === 0) continue;
-    image.data[4 * i] = 64;
-    image.data[4 * i + 1] = 200;
-    image.data[4 * i + 2] = 255;
-    image.data[4 * i + 3] = 255;
+  const image = ctx.createImageData(width, height);
+  for (let y = 0; y < height; y++) {
+    const row = (box.y0 + y) * mask.width + box.x0;
+    for (let x = 0; x < width; x++) {
+      if (mask.data[row + x] === 0) continue;
+      const o = 4 * (y * width + x);
+      image.data[o] = 64;
+      image.data[o + 1] = 200;
+      image.data[o + 2] = 255;
+      image.data[o + 3] = 255;
+    }
   }
-  ctx.putImageData(image, 0, 0);
-  return canvas;
+  ctx.putImageData(image, box.x0, box.y0);
+}
+
+/** Canvas of the slide's mask, one pixel per mask pixel (drawn scaled by the viewer). */
+function maskCanvasFor(slideId: string, mask: AnalysisMask): HTMLCanvasElement {
+  let entry = maskCanvases.get(slideId);
+  if (!entry || entry.canvas.width !== mask.width || entry.canvas.height !== mask.height) {
+    const canvas = document.createElement('canvas');
+    canvas.width = mask.width;
+    canvas.height = mask.height;
+    entry = { data: new Uint8Array(0), canvas };
+    maskCanvases.set(slideId, entry);
+  }
+  if (entry.data !== mask.data) {
+    // putImageData replaces every pixel of the box, background included.
+    paintMaskCanvas(entry.canvas, mask, { x0: 0, y0: 0, x1: mask.width, y1: mask.height });
+    entry.data = mask.data;
+  }
+  return entry.canvas;
+}
+
+/** Slides whose mask is being edited: their mask layer shows even over tiles. */
+const maskEditing = new Set<string>();
+
+export function setMaskEditing(slideId: string, editing: boolean): void {
+  if (editing) maskEditing.add(slideId);
+  else maskEditing.delete(slideId);
+  syncOverlays(slideId);
+}
+
+function addMaskLayer(slideId: string, mask: AnalysisMask, visible: boolean): void {
+  const canvas = maskCanvasFor(slideId, mask);
+  appStore.getState().addOverlay({
+    id: overlayIds(slideId).mask,
+    name: 'Tissue mask',
+    slideId,
+    kind: 'draw',
+    opacity: 0.3,
+    visible,
+    draw(ctx, view) {
+      const t = view.transform;
+      ctx.transform(t[0], t[1], t[2], t[3], t[4], t[5]);
+      ctx.imageSmoothingEnabled = false;
+      ctx.drawImage(canvas, 0, 0, mask.width * mask.downsample, mask.height * mask.downsample);
+    },
+  });
+}
+
+/**
+ * Shows `mask` (the working copy of a brush stroke) as the slide's mask
+ * layer. It equals `previous` outside `box`, so when the canvas shows
+ * `previous` only `box` is repainted.
+ */
+export function showEditedMask(slideId: string, mask: AnalysisMask, previous: Uint8Array, box: MaskBox | null): void {
+  const entry = maskCanvases.get(slideId);
+  if (entry && entry.data === previous && entry.canvas.width === mask.width && entry.canvas.height === mask.height) {
+    if (box) paintMaskCanvas(entry.canvas, mask, box);
+    entry.data = mask.data;
+  }
+  addMaskLayer(slideId, mask, true);
+}
+
+/** The outline of the region drawn for training tiles, a constant width on screen. */
+function addRegionLayer(slideId: string, region: number[]): void {
+  appStore.getState().addOverlay({
+    id: overlayIds(slideId).region,
+    name: 'Training region',
+    slideId,
+    kind: 'draw',
+    opacity: 1,
+    visible: true,
+    draw(ctx, view) {
+      const t = view.transform;
+      ctx.beginPath();
+      for (let i = 0; i + 1 < region.length; i += 2) {
+        const x = t[0] * region[i] + t[2] * region[i + 1] + t[4];
+        const y = t[1] * region[i] + t[3] * region[i + 1] + t[5];
+        if (i === 0) ctx.moveTo(x, y);
+        else ctx.lineTo(x, y);
+      }
+      ctx.closePath();
+      ctx.lineJoin = 'round';
+      ctx.strokeStyle = 'rgba(0,0,0,0.6)';
+      ctx.lineWidth = 4;
+      ctx.stroke();
+      ctx.strokeStyle = '#ffd400';
+      ctx.lineWidth = 2;
+      ctx.setLineDash([8, 5]);
+      ctx.stroke();
+    },
+  });
 }
 
 /** Mosaic rectangles: each kept tile's centre square of one stride, so overlapping tiles tile the plane. */
@@ -434,24 +557,8 @@ export function syncOverlays(slideId: string): void {
   }
   const hasMap = !!(analysis.labels && analysis.clusterColors && analysis.tiles && analysis.labels.length === analysis.tiles.kept.length);
   const shown = overlayVisibility(slideId);
-  if (analysis.mask) {
-    const mask = analysis.mask;
-    const canvas = maskCanvas(mask);
-    store.addOverlay({
-      id: ids.mask,
-      name: 'Tissue mask',
-      slideId,
-      kind: 'draw',
-      opacity: 0.3,
-      visible: shown.mask && !analysis.tiles,
-      draw(ctx, view) {
-        const t = view.transform;
-        ctx.transform(t[0], t[1], t[2], t[3], t[4], t[5]);
-        ctx.imageSmoothingEnabled = false;
-        ctx.drawImage(canvas, 0, 0, mask.width * mask.downsample, mask.height * mask.downsample);
-      },
-    });
-  } else store.removeOverlay(ids.mask);
+  if (analysis.mask) addMaskLayer(slideId, analysis.mask, (shown.mask && !analysis.tiles) || maskEditing.has(slideId));
+  else store.removeOverlay(ids.mask);
 
   if (analysis.tiles) {
     const tiles = analysis.tiles;
@@ -483,8 +590,13 @@ export function syncOverlays(slideId: string): void {
       colors,
       opacity: analysis.mapOpacity,
       visible: shown.map,
+      swipe: true,
     });
   } else store.removeOverlay(ids.map);
+
+  // Re-added last, so the outline stays on top of the tile and map layers.
+  store.removeOverlay(ids.region);
+  if (analysis.trainFrom === 'region' && analysis.trainRegion) addRegionLayer(slideId, analysis.trainRegion);
 }
 
 /** The expression map alone as a PNG, one pixel per `downsample` level-0 pixels. */

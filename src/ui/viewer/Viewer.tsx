@@ -6,8 +6,10 @@ import { ViewerContext } from './ViewerContext';
 import { ViewerToolbar } from './ViewerToolbar';
 import { ScaleBar } from './ScaleBar';
 import { CursorReadout } from './CursorReadout';
+import { DrawToolLayer } from './DrawToolLayer';
+import { SwipeDivider } from './SwipeDivider';
 
-/** The slide viewer: OpenSeadragon plus toolbar, scale bar and cursor readout. */
+/** The slide viewer: OpenSeadragon plus toolbar, scale bar, cursor readout, drawing tools and swipe divider. */
 export function Viewer() {
   const hostRef = useRef<HTMLDivElement>(null);
   const containerRef = useRef<HTMLDivElement>(null);
@@ -45,6 +47,8 @@ export function Viewer() {
             <ViewerToolbar controller={controller} />
             <ScaleBar controller={controller} />
             <CursorReadout controller={controller} />
+            <SwipeDivider controller={controller} />
+            <DrawToolLayer controller={controller} />
           </>
         )}
       </div>

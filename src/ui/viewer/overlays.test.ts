@@ -1,6 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { affineFromPoints, affineScale, applyAffine, invertAffine, makeView, visibleRect, type Affine } from './overlays';
+import {
+  affineFromPoints,
+  affineScale,
+  applyAffine,
+  drawOverlays,
+  invertAffine,
+  makeView,
+  swipeClipWidth,
+  visibleRect,
+  type Affine,
+  type OverlayLayer,
+} from './overlays';
 
 interface AffineFixture {
   transform: number[];
@@ -54,5 +65,49 @@ describe('overlay transforms (reference: numpy)', () => {
     expect(view.scale).toBe(0.5);
     expect(view.visible).toEqual({ x: -200, y: -100, width: 1600, height: 1200 });
     expect(view.pixelRatio).toBe(2);
+  });
+});
+
+describe('swipe', () => {
+  it('clips only layers that opt in, and only while the divider is set', () => {
+    expect(swipeClipWidth({ swipe: true }, { swipeX: 300, width: 800 })).toBe(300);
+    expect(swipeClipWidth({ swipe: true }, { swipeX: -20, width: 800 })).toBe(0);
+    expect(swipeClipWidth({ swipe: true }, { swipeX: 900, width: 800 })).toBe(800);
+    expect(swipeClipWidth({ swipe: true }, { width: 800 })).toBeNull();
+    expect(swipeClipWidth({}, { swipeX: 300, width: 800 })).toBeNull();
+  });
+
+  it('draws a swipe layer inside a clip rectangle left of the divider (device px)', () => {
+    const calls: string[] = [];
+    const record = (name: string) => (...args: unknown[]) => calls.push(`${name}(${args.join(',')})`);
+    const ctx = {
+      canvas: { width: 1600, height: 1200 },
+      globalAlpha: 1,
+      fillStyle: '',
+      save: record('save'),
+      restore: record('restore'),
+      setTransform: record('setTransform'),
+      clearRect: record('clearRect'),
+      beginPath: record('beginPath'),
+      rect: record('rect'),
+      clip: record('clip'),
+      fillRect: record('fillRect'),
+    } as unknown as CanvasRenderingContext2D;
+    const tiles = (id: string, swipe: boolean): OverlayLayer => ({
+      id,
+      name: id,
+      slideId: null,
+      kind: 'tiles',
+      opacity: 1,
+      visible: true,
+      swipe,
+      rects: new Float32Array([0, 0, 10, 10]),
+      colors: new Uint8Array([255, 0, 0, 255]),
+    });
+    drawOverlays(ctx, [tiles('plain', false), tiles('swiped', true)], null, makeView([1, 0, 0, 1, 0, 0], 800, 600, 2, 250));
+    const clips = calls.filter((c) => c.startsWith('rect(') || c === 'clip()');
+    expect(clips).toEqual(['rect(0,0,250,600)', 'clip()']);
+    // The clip comes after the second layer's save, so it ends with that layer's restore.
+    expect(calls.indexOf('clip()')).toBeGreaterThan(calls.lastIndexOf('save()'));
   });
 });

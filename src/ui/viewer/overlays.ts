@@ -36,6 +36,8 @@ export interface OverlayView {
   visible: Rect2;
   /** CSS px per level-0 px (the zoom). */
   scale: number;
+  /** x (CSS px) of the swipe divider while swipe is on; layers with `swipe` are drawn only left of it. */
+  swipeX?: number;
 }
 
 interface OverlayBase {
@@ -46,6 +48,8 @@ interface OverlayBase {
   /** 0..1 */
   opacity: number;
   visible: boolean;
+  /** Takes part in the swipe comparison: drawn only left of the divider while swipe is on. */
+  swipe?: boolean;
 }
 
 /** Free drawing. The context arrives in CSS px (pixel ratio applied); use view.transform to place things. */
@@ -122,8 +126,16 @@ export function visibleRect(t: Affine, width: number, height: number): Rect2 {
   return { x, y, width: Math.max(...xs) - x, height: Math.max(...ys) - y };
 }
 
-export function makeView(transform: Affine, width: number, height: number, pixelRatio: number): OverlayView {
-  return { transform, width, height, pixelRatio, visible: visibleRect(transform, width, height), scale: affineScale(transform) };
+export function makeView(transform: Affine, width: number, height: number, pixelRatio: number, swipeX?: number): OverlayView {
+  const view: OverlayView = { transform, width, height, pixelRatio, visible: visibleRect(transform, width, height), scale: affineScale(transform) };
+  if (swipeX !== undefined) view.swipeX = swipeX;
+  return view;
+}
+
+/** Width (CSS px, from the left edge) a layer is clipped to, or null when it is drawn whole. */
+export function swipeClipWidth(layer: Pick<OverlayLayer, 'swipe'>, view: Pick<OverlayView, 'swipeX' | 'width'>): number | null {
+  if (!layer.swipe || view.swipeX === undefined) return null;
+  return Math.max(0, Math.min(view.width, view.swipeX));
 }
 
 function intersects(r: Rect2, x: number, y: number, w: number, h: number): boolean {
@@ -202,6 +214,13 @@ export function drawOverlays(
     ctx.save();
     ctx.globalAlpha = Math.min(1, layer.opacity);
     try {
+      const clipWidth = swipeClipWidth(layer, view);
+      if (clipWidth !== null) {
+        ctx.setTransform(view.pixelRatio, 0, 0, view.pixelRatio, 0, 0);
+        ctx.beginPath();
+        ctx.rect(0, 0, clipWidth, view.height);
+        ctx.clip();
+      }
       if (layer.kind === 'tiles') drawTileMap(ctx, layer, view);
       else if (layer.kind === 'points') drawPoints(ctx, layer, view);
       else {

@@ -1,7 +1,9 @@
 /**
  * Viewer keyboard shortcuts. OpenSeadragon already handles arrows/WASD (pan),
  * +/− (zoom), 0 (fit), R (rotate) and F (flip) while its canvas has focus; these
- * work from anywhere on the page except text fields.
+ * work from anywhere on the page except text fields. The drawing tools'
+ * keys (Esc, Enter, Ctrl+Z, Backspace) are handled by draw-tools.ts while a
+ * tool is active and are listed here for the help.
  */
 export type ShortcutAction = 'fit' | 'actual-size' | 'zoom-in' | 'zoom-out' | 'help' | 'close-help';
 
@@ -14,6 +16,10 @@ export const SHORTCUT_HELP: { keys: string; action: string }[] = [
   { keys: 'R / Shift+R', action: 'Rotate (click the slide first)' },
   { keys: 'F', action: 'Flip horizontally (click the slide first)' },
   { keys: 'Mouse wheel, drag', action: 'Zoom, pan' },
+  { keys: 'Esc', action: 'Stop the drawing tool (rectangle, polygon, brush); close this help' },
+  { keys: 'Enter or double-click', action: 'Finish the polygon being drawn' },
+  { keys: 'Ctrl+Z', action: 'While drawing: undo the last brush stroke, or drop the last polygon point' },
+  { keys: 'Backspace', action: 'While drawing a polygon: drop the last point' },
   { keys: '?', action: 'Show or hide this help' },
 ];
 

@@ -2,7 +2,8 @@
  * Owns the OpenSeadragon viewer: shows the store's active slide through a
  * pool-backed tile source, keeps per-slide view positions, counts drawn and
  * failed tiles on the host element (data-tiles-drawn / data-tiles-failed),
- * and draws the overlay layers on a canvas that follows the viewport.
+ * and draws the overlay layers on a canvas that follows the viewport (layers
+ * that opt into swipe are clipped at the divider).
  * React components only call its small API.
  */
 import OpenSeadragon from 'openseadragon';
@@ -164,6 +165,15 @@ export class ViewerController {
     return affineFromPoints(toScreen(0, 0), toScreen(unit, 0), toScreen(0, unit), unit);
   }
 
+  /** Redraws the overlay canvas on the next frame (for layers whose draw() reads state that changed). */
+  redrawOverlays(): void {
+    if (this.overlayFrame) return;
+    this.overlayFrame = requestAnimationFrame(() => {
+      this.overlayFrame = 0;
+      this.drawOverlayLayers();
+    });
+  }
+
   /** The current view (slide pixels plus overlays) as a PNG. */
   async exportPng(): Promise<Blob> {
     const drawerCanvas = (this.viewer.drawer as unknown as { canvas: HTMLCanvasElement }).canvas;
@@ -204,7 +214,7 @@ export class ViewerController {
     } else if (active) {
       this.shownSlide = active;
     }
-    if (state.overlays !== previous.overlays) this.scheduleOverlayDraw();
+    if (state.overlays !== previous.overlays || state.swipe !== previous.swipe) this.redrawOverlays();
   }
 
   private showSlide(slide: OpenSlide | null): void {
@@ -246,16 +256,8 @@ export class ViewerController {
   }
 
   private onViewChanged(): void {
-    this.scheduleOverlayDraw();
+    this.redrawOverlays();
     for (const listener of this.viewListeners) listener();
-  }
-
-  private scheduleOverlayDraw(): void {
-    if (this.overlayFrame) return;
-    this.overlayFrame = requestAnimationFrame(() => {
-      this.overlayFrame = 0;
-      this.drawOverlayLayers();
-    });
   }
 
   private drawOverlayLayers(): void {
@@ -264,7 +266,7 @@ export class ViewerController {
     const width = this.viewer.container.clientWidth;
     const height = this.viewer.container.clientHeight;
     const ratio = window.devicePixelRatio || 1;
-    const layers = this.store.getState().overlays;
+    const { overlays: layers, swipe } = this.store.getState();
     const slideId = this.shownSlide?.id ?? null;
     const anyVisible = layers.some((l) => l.visible && (l.slideId === null || l.slideId === slideId));
     // Without layers, keep the canvas empty and tiny: nothing to composite.
@@ -277,6 +279,7 @@ export class ViewerController {
     if (targetWidth === 0 || targetHeight === 0) return;
     const ctx = canvas.getContext('2d');
     if (!ctx) return;
-    drawOverlays(ctx, layers, slideId, makeView(this.imageToScreenTransform(), width, height, ratio));
+    const swipeX = swipe === null ? undefined : swipe * width;
+    drawOverlays(ctx, layers, slideId, makeView(this.imageToScreenTransform(), width, height, ratio, swipeX));
   }
 }
