@@ -147,6 +147,30 @@ function padOrCropSpatial(
 // ---------------------------------------------------------------------------
 // Conv2DBackpropFilter
 
+/** Attributes shared by the conv kernels (and their gradients) that fix the geometry. */
+interface ConvGeometryAttrs {
+  strides: [number, number] | number;
+  pad: 'valid' | 'same' | number | Explicit;
+  /** Absent on Conv2DBackpropFilter/Input, which have no dilation. */
+  dilations?: [number, number] | number;
+  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+}
+
+/** tfjs' NHWC conv geometry from a kernel's attributes. */
+function convInfo(attrs: NamedAttrMap, xShape: readonly number[], filterShape: readonly number[], depthwise: boolean): backend_util.Conv2DInfo {
+  const { strides, pad, dilations, dimRoundingMode } = attrs as unknown as ConvGeometryAttrs;
+  return backend_util.computeConv2DInfo(
+    xShape as Shape4,
+    filterShape as Shape4,
+    strides,
+    dilations ?? 1,
+    pad,
+    dimRoundingMode,
+    depthwise,
+    'channelsLast',
+  );
+}
+
 /**
  * dW[i, j, ci, co] = Σ_{b, oh, ow} x_pad[b, oh·s + i, ow·s + j, ci] · dy[b, oh, ow, co].
  *
@@ -163,24 +187,9 @@ function conv2DBackpropFilter(args: {
   const { inputs, backend, attrs } = args;
   const x = inputs.x as TensorInfo;
   const dy = inputs.dy as TensorInfo;
-  const { strides, pad, dataFormat, dimRoundingMode, filterShape } = attrs as unknown as {
-    strides: [number, number] | number;
-    pad: 'valid' | 'same' | number | Explicit;
-    dataFormat: string;
-    dimRoundingMode?: 'floor' | 'round' | 'ceil';
-    filterShape: Shape4;
-  };
+  const { dataFormat, filterShape } = attrs as unknown as { dataFormat: string; filterShape: Shape4 };
   assertChannelsLast(dataFormat, 'Conv2DBackpropFilter');
-  const info = backend_util.computeConv2DInfo(
-    x.shape as Shape4,
-    filterShape,
-    strides,
-    1,
-    pad,
-    dimRoundingMode,
-    false,
-    'channelsLast',
-  );
+  const info = convInfo(attrs, x.shape, filterShape, false);
   const simd = simdKernelsFor(backend);
   if (simd !== null && useSimdFilterGradient(info) && x.dtype === 'float32' && dy.dtype === 'float32') {
     const out = (backend as unknown as BackendWasm).makeOutput(filterShape, 'float32');
@@ -308,24 +317,9 @@ function conv2DBackpropInputFast(args: {
   const { inputs, backend, attrs } = args;
   const dy = inputs.dy as TensorInfo;
   const filter = inputs.filter as TensorInfo;
-  const { strides, pad, dataFormat, dimRoundingMode, inputShape } = attrs as unknown as {
-    strides: [number, number] | number;
-    pad: 'valid' | 'same' | number | Explicit;
-    dataFormat: string;
-    dimRoundingMode?: 'floor' | 'round' | 'ceil';
-    inputShape: Shape4;
-  };
+  const { dataFormat, inputShape } = attrs as unknown as { dataFormat: string; inputShape: Shape4 };
   if (dataFormat !== undefined && dataFormat !== 'NHWC') return null;
-  const info = backend_util.computeConv2DInfo(
-    inputShape,
-    filter.shape as Shape4,
-    strides,
-    1,
-    pad,
-    dimRoundingMode,
-    false,
-    'channelsLast',
-  );
+  const info = convInfo(attrs, inputShape, filter.shape, false);
   const { batchSize: B, inHeight: H, inWidth: W, inChannels: Ci, outChannels: Co } = info;
   const { outHeight: OH, outWidth: OW, strideHeight: sh, strideWidth: sw } = info;
   const kh = info.filterHeight;
@@ -533,23 +527,8 @@ function depthwiseBackpropFilter(args: {
   const { inputs, backend, attrs } = args;
   const x = inputs.x as TensorInfo;
   const dy = inputs.dy as TensorInfo;
-  const { strides, dilations, pad, dimRoundingMode, filterShape } = attrs as unknown as {
-    strides: [number, number] | number;
-    dilations: [number, number] | number;
-    pad: 'valid' | 'same' | number | Explicit;
-    dimRoundingMode?: 'floor' | 'round' | 'ceil';
-    filterShape: Shape4;
-  };
-  const info = backend_util.computeConv2DInfo(
-    x.shape as Shape4,
-    filterShape,
-    strides,
-    dilations ?? 1,
-    pad,
-    dimRoundingMode,
-    true,
-    'channelsLast',
-  );
+  const { filterShape } = attrs as unknown as { filterShape: Shape4 };
+  const info = convInfo(attrs, x.shape, filterShape, true);
   return filterGradientByConv(backend, x, dy, info, true);
 }
 
@@ -567,23 +546,8 @@ function depthwiseBackpropInput(args: {
   const { inputs, backend, attrs } = args;
   const dy = inputs.dy as TensorInfo;
   const filter = inputs.filter as TensorInfo;
-  const { strides, dilations, pad, dimRoundingMode, inputShape } = attrs as unknown as {
-    strides: [number, number] | number;
-    dilations: [number, number] | number;
-    pad: 'valid' | 'same' | number | Explicit;
-    dimRoundingMode?: 'floor' | 'round' | 'ceil';
-    inputShape: Shape4;
-  };
-  const info = backend_util.computeConv2DInfo(
-    inputShape,
-    filter.shape as Shape4,
-    strides,
-    dilations ?? 1,
-    pad,
-    dimRoundingMode,
-    true,
-    'channelsLast',
-  );
+  const { inputShape } = attrs as unknown as { inputShape: Shape4 };
+  const info = convInfo(attrs, inputShape, filter.shape, true);
   const { batchSize: B, inHeight: H, inWidth: W, inChannels: Ci, outChannels: Co } = info;
   const { outHeight: OH, outWidth: OW, strideHeight: sh, strideWidth: sw } = info;
   const dh = info.dilationHeight;
@@ -653,13 +617,7 @@ function conv2dSingleChannel(
   const x = inputs.x as TensorInfo;
   const filter = inputs.filter as TensorInfo;
   const bias = fused ? ((inputs.bias as TensorInfo | undefined) ?? null) : null;
-  const { strides, pad, dilations, dimRoundingMode, dataFormat } = attrs as unknown as {
-    strides: [number, number] | number;
-    pad: 'valid' | 'same' | number | Explicit;
-    dilations?: [number, number] | number;
-    dimRoundingMode?: 'floor' | 'round' | 'ceil';
-    dataFormat?: string;
-  };
+  const { dataFormat } = attrs as unknown as { dataFormat?: string };
   const activation = fused ? ((attrs.activation as string | undefined) ?? 'linear') : 'linear';
   if (dataFormat !== undefined && dataFormat !== 'NHWC') return null;
   if (activation !== 'linear' && activation !== 'relu') return null;
@@ -669,16 +627,7 @@ function conv2dSingleChannel(
   const [kh, kw, , co] = filter.shape;
   if (kh !== 3 || kw !== 3 || co % 4 !== 0) return null;
   if (bias !== null && (bias.dtype !== 'float32' || util.sizeFromShape(bias.shape) !== co)) return null;
-  const info = backend_util.computeConv2DInfo(
-    x.shape as Shape4,
-    filter.shape as Shape4,
-    strides,
-    dilations ?? 1,
-    pad,
-    dimRoundingMode,
-    false,
-    'channelsLast',
-  );
+  const info = convInfo(attrs, x.shape, filter.shape, false);
   if (info.strideHeight !== 1 || info.strideWidth !== 1 || info.dilationHeight !== 1 || info.dilationWidth !== 1) {
     return null;
   }
