@@ -3,9 +3,19 @@ import { defineConfig } from 'vite';
 import react from '@vitejs/plugin-react';
 import { VitePWA } from 'vite-plugin-pwa';
 
+// Cross-origin isolation gives SharedArrayBuffer, which the threaded wasm
+// backend needs. The dev and preview servers send the headers; on static
+// hosts that cannot, the service worker (src/sw.ts) adds them.
+const CROSS_ORIGIN_ISOLATION_HEADERS = {
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Embedder-Policy': 'require-corp',
+};
+
 // Relative base: the static build works from any folder of any static host.
 export default defineConfig({
   base: './',
+  server: { headers: CROSS_ORIGIN_ISOLATION_HEADERS },
+  preview: { headers: CROSS_ORIGIN_ISOLATION_HEADERS },
   plugins: [
     react(),
     // Offline support: src/sw.ts precaches every built file (see src/ui/register-sw.ts).
@@ -40,7 +50,15 @@ export default defineConfig({
       devOptions: { enabled: false },
     }),
   ],
-  worker: { format: 'es' },
+  worker: {
+    format: 'es',
+    // tfjs-backend-wasm starts its threads from the source text of its
+    // Emscripten factory (Function.toString()), evaluated alone in a blob
+    // worker. Renaming identifiers, or dropping `typeof x` guards around
+    // variables of the enclosing module (both done by the compressor), breaks
+    // that text, so worker bundles only lose whitespace.
+    rolldownOptions: { output: { minify: { mangle: false, compress: false, codegen: true } } },
+  },
   build: { target: 'es2022', sourcemap: true },
   test: {
     include: ['src/**/*.test.ts', 'tests/**/*.test.ts'],

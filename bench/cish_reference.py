@@ -28,6 +28,8 @@ import time
 
 import numpy as np
 
+from cish_torch import build_cish_autoencoder
+
 
 def median(values):
     return float(np.median(values))
@@ -66,39 +68,6 @@ def tissue_mask(small, sigma, radius, polarity):
 
 
 # ---------------------------------------------------------------- model
-
-def build_autoencoder(torch, latent=2, size=300):
-    nn = torch.nn
-    side = size // 60
-    flat = 32 * side * side
-
-    class Autoencoder(nn.Module):
-        def __init__(self):
-            super().__init__()
-            layers = []
-            for cin, cout, pool in [(1, 4, 2), (4, 8, 2), (8, 16, 3), (16, 32, 5)]:
-                layers += [nn.Conv2d(cin, cout, 3, padding=1), nn.ReLU(), nn.MaxPool2d(pool)]
-            layers += [nn.Flatten(),
-                       nn.Linear(flat, 100), nn.LeakyReLU(0.01),
-                       nn.Linear(100, 25), nn.LeakyReLU(0.01),
-                       nn.Linear(25, latent), nn.LeakyReLU(0.01)]
-            self.encoder = nn.Sequential(*layers)
-            self.decoder = nn.Sequential(
-                nn.Linear(latent, 25), nn.LeakyReLU(0.01),
-                nn.Linear(25, 100), nn.LeakyReLU(0.01),
-                nn.Linear(100, flat), nn.LeakyReLU(0.01),
-                nn.Unflatten(1, (32, side, side)),
-                nn.ConvTranspose2d(32, 16, 5, stride=5), nn.ReLU(),
-                nn.ConvTranspose2d(16, 8, 3, stride=3), nn.ReLU(),
-                nn.ConvTranspose2d(8, 4, 2, stride=2), nn.ReLU(),
-                nn.ConvTranspose2d(4, 1, 2, stride=2), nn.Sigmoid(),
-            )
-
-        def forward(self, x):
-            return self.decoder(self.encoder(x))
-
-    return Autoencoder()
-
 
 class SlideTiles:
     """Tiles read with OpenSlide and preprocessed like src/models/cish/preprocess.ts."""
@@ -179,7 +148,7 @@ def main():
     size = inputs['tiles']['size']
     batch = inputs['batch']
     tiles = torch.from_numpy(np.fromfile(os.path.join(work, 'train_tiles.f32'), dtype='<f4').reshape(n, 1, size, size).copy())
-    model = build_autoencoder(torch)
+    model = build_cish_autoencoder(torch)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     loss_fn = torch.nn.MSELoss()
     generator = torch.Generator().manual_seed(inputs['seed'])

@@ -10,19 +10,14 @@
 // Pillow (native libjpeg-turbo) in 1 and N threads, and `vips avg` (OpenSlide).
 // Reports medians after a warm-up and appends a dated section to bench/RESULTS.md.
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, existsSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { chromium } from '@playwright/test';
 import { startServer } from '../e2e/serve-dist.mjs';
+import { BENCH_DIST, CHROMIUM, CHROMIUM_ARGS, PYTHON, RESULTS, buildAppAndBenchPage, chromiumVersion, fmt, root, summary } from './common.mjs';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const DEMO = path.join(root, 'public/demo/CMU-1-Small-Region.svs');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const PYTHON = '/usr/bin/python3';
-const RESULTS = path.join(root, 'bench/RESULTS.md');
-const BENCH_DIST = path.join(root, '.cache/bench-dist');
 
 function parseArgs(argv) {
   const options = { runs: 7, write: true };
@@ -32,40 +27,6 @@ function parseArgs(argv) {
     else throw new Error(`unknown argument ${argv[i]} (use --runs N, --no-write)`);
   }
   return options;
-}
-
-const median = (values) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-};
-const summary = (values) => ({ median: median(values), min: Math.min(...values), max: Math.max(...values), n: values.length });
-
-/** Newest modification time (ms) among files under `paths`. */
-function newestMtime(paths) {
-  let newest = 0;
-  const visit = (p) => {
-    if (!existsSync(p)) return;
-    const stat = statSync(p);
-    if (stat.isDirectory()) for (const entry of readdirSync(p)) visit(path.join(p, entry));
-    else newest = Math.max(newest, stat.mtimeMs);
-  };
-  paths.forEach((p) => visit(path.join(root, p)));
-  return newest;
-}
-
-function run(command, args, options = {}) {
-  const result = spawnSync(command, args, { cwd: root, stdio: 'inherit', ...options });
-  if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} failed (${result.status ?? result.signal})`);
-  return result;
-}
-
-/** Rebuilds `output` when any input is newer (or it is missing). */
-function buildIfStale(output, inputs, command, args) {
-  const outputPath = path.join(root, output);
-  if (existsSync(outputPath) && statSync(outputPath).mtimeMs >= newestMtime(inputs)) return;
-  console.log(`[bench] building ${output}`);
-  run(command, args);
 }
 
 /**
@@ -168,19 +129,10 @@ function vipsReference(runs) {
   return { slide, overhead, decodeMs: Math.max(0.001, slide.median - overhead.median) };
 }
 
-const fmt = (x, digits = 1) => (x === undefined || Number.isNaN(x) ? 'n/a' : x.toFixed(digits));
-
 async function main() {
   const options = parseArgs(process.argv.slice(2));
   const loadAtStart = os.loadavg();
-  const appInputs = ['src', 'public', 'index.html', 'vite.config.ts', 'package-lock.json'];
-  buildIfStale('dist/index.html', appInputs, 'npm', ['run', 'build']);
-  buildIfStale('.cache/bench-dist/bench.html', [...appInputs, 'bench.html', 'bench/vite.config.ts'], 'npx', [
-    'vite',
-    'build',
-    '--config',
-    'bench/vite.config.ts',
-  ]);
+  buildAppAndBenchPage();
 
   const appServer = await startServer({ root: path.join(root, 'dist'), base: '/tilescope/', port: 0, host: '127.0.0.1', isolate: false });
   const benchServer = await startServer({ root: BENCH_DIST, base: '/', port: 0, host: '127.0.0.1', isolate: false });
@@ -189,7 +141,7 @@ async function main() {
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
-    args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    args: CHROMIUM_ARGS,
   });
   let timing;
   let throughput;
@@ -205,7 +157,6 @@ async function main() {
     appServer.close();
     benchServer.close();
   }
-  const chromiumVersion = spawnSync(CHROMIUM, ['--version'], { encoding: 'utf8' }).stdout.trim();
 
   console.log('[bench] references (Pillow, vips)…');
   const poolThreads = throughput.poolSize;
@@ -229,7 +180,7 @@ async function main() {
     `## ${now.toISOString().slice(0, 16).replace('T', ' ')} UTC`,
     '',
     `Command: \`npm run bench${options.runs !== 7 ? ` -- --runs ${options.runs}` : ''}\`. Machine: ${cpu[0]?.model ?? 'unknown CPU'}, ${cpu.length} cores, ` +
-      `${Math.round(os.totalmem() / 2 ** 30)} GiB, load average ${load} at start; ${chromiumVersion} headless; Node ${process.version}.`,
+      `${Math.round(os.totalmem() / 2 ** 30)} GiB, load average ${load} at start; ${chromiumVersion()} headless; Node ${process.version}.`,
     `Slide: public/demo/CMU-1-Small-Region.svs, level 0 = ${throughput.width} × ${throughput.height} px in ${tiles} JPEG tiles of ` +
       `${throughput.tileWidth} × ${throughput.tileHeight}. Median of ${options.runs} runs after one warm-up.`,
     '',

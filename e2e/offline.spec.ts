@@ -20,8 +20,8 @@ import {
 test.use({ serviceWorkers: 'allow' });
 
 /** Serves `root` on a free port under `base`; returns the server and the app URL. */
-async function privateServer(root: string, base: string): Promise<{ server: Server; url: string }> {
-  const server = await startServer({ root, base, port: 0, host: '127.0.0.1', isolate: false });
+async function privateServer(root: string, base: string, isolate = false): Promise<{ server: Server; url: string }> {
+  const server = await startServer({ root, base, port: 0, host: '127.0.0.1', isolate });
   return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}${base}` };
 }
 
@@ -65,6 +65,8 @@ test('offline: after one visit the app reloads with no server and still opens sl
       await navigator.serviceWorker.ready;
     });
     await expect.poll(() => page.evaluate(() => navigator.serviceWorker.controller !== null)).toBe(true);
+    // This server sends no COOP/COEP, and the first load was not served by the worker.
+    expect(await page.evaluate(() => crossOriginIsolated)).toBe(false);
   } finally {
     await stop(server);
   }
@@ -76,6 +78,10 @@ test('offline: after one visit the app reloads with no server and still opens sl
   await expect(fileInput(page)).toBeAttached();
   await expectDemoOpen(page);
   expect(await page.evaluate(() => navigator.serviceWorker.controller !== null)).toBe(true);
+  // The worker added COOP/COEP to the cached page and scripts: the reload is
+  // cross-origin isolated, so TF.js runs threaded wasm, also offline.
+  expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
+  await expect(page.getByTestId('backend-status')).toHaveAttribute('title', /multi-threaded/, { timeout: 60_000 });
 
   // Opening other slides needs codec chunks and wasm the demo did not use (OpenJPEG
   // for JPEG 2000), from the cache only.
@@ -91,6 +97,19 @@ test('offline: after one visit the app reloads with no server and still opens sl
   }
   await expect(page.getByRole('alert')).toHaveCount(0);
   expect(failures).toEqual([]);
+});
+
+test('a server that sends COOP/COEP gives cross-origin isolation and threaded wasm on the first load', async ({ page }) => {
+  const { server, url } = await privateServer(path.join(repoRoot, 'dist'), '/isolated/', true);
+  try {
+    await page.goto(url);
+    await expectDemoOpen(page);
+    expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
+    await expect(page.getByTestId('backend-status')).toHaveAttribute('title', /multi-threaded/, { timeout: 60_000 });
+    await expect(page.getByRole('alert')).toHaveCount(0);
+  } finally {
+    await stop(server);
+  }
 });
 
 test('a new deployment waits, is announced, and takes over when the user reloads', async ({ page }) => {

@@ -5,7 +5,6 @@ scipy, scikit-image):
 
   /usr/bin/python3 scripts/cish_torch_equivalence.py            # PyTorch equivalence
   /usr/bin/python3 scripts/cish_torch_equivalence.py preprocess # write preprocessing references
-  /usr/bin/python3 scripts/cish_torch_equivalence.py bench      # PyTorch CPU timings, 2 threads
 
 1. PyTorch equivalence (default). Rebuilds the seed's network in PyTorch
    (NCHW, conv -> ReLU -> max-pool, flatten C×H×W, Linear + LeakyReLU(0.01),
@@ -24,10 +23,8 @@ scipy, scikit-image):
    The fixtures are written by
      CISH_WRITE_FIXTURES=1 npx vitest run src/models/cish/torch-fixtures.test.ts
 
-3. `bench` times the same network in PyTorch on the CPU (2 threads, batch
-   32 of 300×300): encoder forward and one Adam/MSE training step, median
-   of 7 after warm-up, to compare with `TILESCOPE_BENCH=1 npx vitest run
-   src/models/cish/perf.test.ts` on the same machine.
+   The network itself is defined once, in bench/cish_torch.py; `npm run
+   bench` times it against the TF.js model (bench/models_reference.py).
 
 2. `preprocess` writes tests/fixtures/cish/preprocess.json: a small random
    RGB tile and its grey level (skimage rgb2gray), median (scipy), resizes
@@ -41,6 +38,8 @@ import sys
 import numpy as np
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, 'bench'))
+from cish_torch import build_cish_autoencoder  # noqa: E402
 FIXTURES = os.path.join(ROOT, 'tests', 'fixtures', 'cish')
 TOLERANCE = 1e-4
 
@@ -61,36 +60,13 @@ def load_tfjs_weights(model_dir):
     return model_json, weights
 
 
-def build_torch_model(latent_dim, size, torch):
-    nn = torch.nn
-    side = size // 60
-    flat = side * side * 32
-
-    class CishAutoencoder(nn.Module):
-        def __init__(self):
-            super().__init__()
-            blocks = []
-            for cin, cout, pool in [(1, 4, 2), (4, 8, 2), (8, 16, 3), (16, 32, 5)]:
-                blocks += [nn.Conv2d(cin, cout, 3, padding=1), nn.ReLU(), nn.MaxPool2d(pool)]
-            self.encoder = nn.Sequential(
-                *blocks,
-                nn.Flatten(),
-                nn.Linear(flat, 100), nn.LeakyReLU(0.01),
-                nn.Linear(100, 25), nn.LeakyReLU(0.01),
-                nn.Linear(25, latent_dim), nn.LeakyReLU(0.01),
-            )
-            self.decoder = nn.Sequential(
-                nn.Linear(latent_dim, 25), nn.LeakyReLU(0.01),
-                nn.Linear(25, 100), nn.LeakyReLU(0.01),
-                nn.Linear(100, flat), nn.LeakyReLU(0.01),
-                nn.Unflatten(1, (32, side, side)),
-                nn.ConvTranspose2d(32, 16, 5, stride=5), nn.ReLU(),
-                nn.ConvTranspose2d(16, 8, 3, stride=3), nn.ReLU(),
-                nn.ConvTranspose2d(8, 4, 2, stride=2), nn.ReLU(),
-                nn.ConvTranspose2d(4, 1, 2, stride=2), nn.Sigmoid(),
-            )
-
-    return CishAutoencoder()
+def input_standardisation(model_json):
+    """(scale, offset) of the encoder's fixed Rescaling layer; identity for models saved before it existed."""
+    layers = model_json['modelTopology']['config']['layers']
+    for layer in layers:
+        if layer['class_name'] == 'Rescaling':
+            return float(layer['config']['scale']), float(layer['config']['offset'])
+    return 1.0, 0.0
 
 
 def assign(param, array, torch):
@@ -137,18 +113,19 @@ def load_into_torch(model, weights, side, torch):
 def torch_equivalence():
     import torch
     torch.set_num_threads(2)
-    _, weights = load_tfjs_weights(os.path.join(FIXTURES, 'model'))
+    model_json, weights = load_tfjs_weights(os.path.join(FIXTURES, 'model'))
+    scale, offset = input_standardisation(model_json)
     with open(os.path.join(FIXTURES, 'outputs.json')) as f:
         outputs = json.load(f)
     n, size, _, _ = outputs['tileShape']
     latent_dim = outputs['latentDim']
-    model = build_torch_model(latent_dim, size, torch).eval()
+    model = build_cish_autoencoder(torch, latent_dim, size).eval()
     count = load_into_torch(model, weights, size // 60, torch)
 
     tiles = np.fromfile(os.path.join(FIXTURES, 'tiles.u8'), dtype=np.uint8).reshape(n, 1, size, size)
     x = torch.from_numpy(tiles.astype(np.float32) / np.float32(255))
     with torch.no_grad():
-        codes = model.encoder(x).numpy()
+        codes = model.encoder(x * scale + offset).numpy()
         rn = outputs['reconstructionShape'][0]
         recon = model.decoder(torch.from_numpy(np.array(outputs['latent'][:rn], dtype=np.float32))).numpy()
     tfjs_codes = np.array(outputs['latent'], dtype=np.float32)
@@ -211,43 +188,7 @@ def preprocess_fixtures():
     return 0
 
 
-def bench():
-    import time
-    import torch
-    torch.set_num_threads(int(os.environ.get('THREADS', '2')))
-    torch.manual_seed(0)
-    model = build_torch_model(2, 300, torch)
-    x = torch.rand(32, 1, 300, 300)
-    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
-
-    def encode():
-        with torch.no_grad():
-            model.encoder(x)
-
-    def step():
-        opt.zero_grad()
-        loss = torch.nn.functional.mse_loss(model.decoder(model.encoder(x)), x)
-        loss.backward()
-        opt.step()
-
-    for name, fn in [('encoder forward', encode), ('training step', step)]:
-        for _ in range(2):
-            fn()
-        wall, cpu = [], []
-        for _ in range(7):
-            t0, c0 = time.perf_counter(), time.process_time()
-            fn()
-            wall.append((time.perf_counter() - t0) * 1000)
-            cpu.append((time.process_time() - c0) * 1000)
-        wall.sort()
-        cpu.sort()
-        # CPU time sums all threads; it is steadier than wall time on a loaded machine.
-        print(f'pytorch ({torch.get_num_threads()} threads) {name}: wall median {wall[3]:.0f} (min {wall[0]:.0f}), '
-              f'CPU median {cpu[3]:.0f} ms/batch 32')
-    return 0
-
-
 if __name__ == '__main__':
     command = sys.argv[1] if len(sys.argv) > 1 else 'torch'
-    commands = {'preprocess': preprocess_fixtures, 'bench': bench, 'torch': torch_equivalence}
+    commands = {'preprocess': preprocess_fixtures, 'torch': torch_equivalence}
     sys.exit(commands[command]())

@@ -15,16 +15,17 @@ declare const self: ServiceWorkerGlobalScope & {
 };
 
 // ---------------------------------------------------------------------------
-// CROSS-ORIGIN ISOLATION (not enabled yet).
-// Threaded wasm needs SharedArrayBuffer, which needs the page to be cross-origin
-// isolated: COOP `same-origin` + COEP `require-corp` (or `credentialless`) on the
-// document, and CORP on subresources. Static hosts often cannot send headers, so
-// this worker will add them. To enable: set CROSS_ORIGIN_ISOLATION to true. The
-// fetch handler already routes every navigation through respondWith() when it is
-// on, and every response it produces passes through withIsolationHeaders().
-// The page must then reload once after the worker first takes control, since
-// isolation is decided when the document is created.
-const CROSS_ORIGIN_ISOLATION = false;
+// CROSS-ORIGIN ISOLATION.
+// Threaded wasm needs SharedArrayBuffer, which needs the page (and the worker
+// running TF.js) to be cross-origin isolated: COOP `same-origin` + COEP
+// `require-corp` on the document and worker scripts. Static hosts often cannot
+// send headers, so this worker adds them to everything it answers, and every
+// navigation passes through it. Isolation is decided when a document is
+// created, so the first visit to a host without the headers runs
+// single-threaded; every later load (including offline ones) is isolated. We do
+// not force a reload on first install: it would interrupt a user who has
+// already dropped a slide.
+const CROSS_ORIGIN_ISOLATION = true;
 
 function withIsolationHeaders(response: Response): Response {
   if (!CROSS_ORIGIN_ISOLATION || response.type === 'opaque' || response.status === 0) return response;

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { argmaxRows, fcm, fpcSweep, partitionCoefficient, randomPartition } from './fcm';
+import { argmaxRows, fcm, fpcSweep, partitionCoefficient, randomPartition, type FcmResult } from './fcm';
+import { Random } from './random';
+import { adjustedRandIndex } from './metrics';
 import { loadFloat64, loadReference } from './testing/fixtures';
 
 const reference = loadReference();
@@ -179,6 +181,40 @@ describe('fcm behaviour', () => {
     expect(r.stopped).toBe(true);
     expect(r.iterations).toBe(4);
     expect(r.objective.length).toBe(4);
+  });
+
+  it('nInit keeps the start with the lowest objective and escapes local minima', () => {
+    // Five groups on a line, the last one further out: like a latent code
+    // ordered by expression level. A few single starts merge two groups and split another.
+    const rng = new Random(11);
+    const points: number[] = [];
+    const truth: number[] = [];
+    [0, 1, 2, 3, 4.5].forEach((centre, group) => {
+      for (let i = 0; i < 200; i++) {
+        const t = centre + 0.12 * rng.normal();
+        points.push(t, 0.5 * t + 0.05 * rng.normal());
+        truth.push(group);
+      }
+    });
+    const x = Float64Array.from(points);
+    const truthLabels = Int32Array.from(truth);
+    const finalJ = (r: FcmResult) => r.objective[r.objective.length - 1];
+    let singleFailures = 0;
+    let multiFailures = 0;
+    for (let seed = 0; seed < 40; seed++) {
+      if (adjustedRandIndex(truthLabels, fcm(x, 2, { k: 5, seed }).labels) < 0.95) singleFailures++;
+      if (adjustedRandIndex(truthLabels, fcm(x, 2, { k: 5, seed, nInit: 10 }).labels) < 0.95) multiFailures++;
+    }
+    expect(singleFailures).toBeGreaterThan(0);
+    expect(multiFailures).toBe(0);
+
+    const best = fcm(x, 2, { k: 5, seed: 3, nInit: 4 });
+    const starts = [fcm(x, 2, { k: 5, seed: 3 }), ...[1, 2, 3].map((i) => fcm(x, 2, { k: 5, seed: `3/${i}` }))];
+    expect(finalJ(best)).toBe(Math.min(...starts.map(finalJ)));
+    // With an explicit initial U there is nothing to restart.
+    const u = randomPartition(x.length / 2, 5, 1);
+    expect(Array.from(fcm(x, 2, { k: 5, initialU: u, nInit: 5 }).u)).toEqual(Array.from(fcm(x, 2, { k: 5, initialU: u }).u));
+    expect(() => fcm(x, 2, { k: 5, nInit: 0 })).toThrow(/nInit/);
   });
 
   it('the objective never increases (alternating optimisation)', () => {

@@ -47,6 +47,13 @@ export interface FcmOptions {
   seed?: Seed;
   /** Initial partition matrix, n×K row-major; rows are normalised to sum to 1. */
   initialU?: Float32Array | Float64Array;
+  /**
+   * Random starts (as scikit-learn's k-means `n_init`); the run with the lowest
+   * final objective J_m wins. FCM, like k-means, stops in local minima: on a
+   * 1-D-like latent with unevenly spaced groups one start in a few merges two
+   * groups and splits another. Ignored when initialU is given. Default 1.
+   */
+  nInit?: number;
   /** Matrix norm of the stopping rule (default 'frobenius'). */
   norm?: FcmNorm;
   /** Called after every iteration; return 'stop' to end early (result.stopped is then true). */
@@ -83,6 +90,7 @@ export const FCM_DEFAULTS = {
   maxIter: 1000,
   norm: 'frobenius' as FcmNorm,
   seed: 0,
+  nInit: 1,
 } as const;
 
 function checkFcmParameters(n: number, k: number, m: number, tol: number, maxIter: number): void {
@@ -198,9 +206,26 @@ export function partitionCoefficient(u: Float64Array | Float32Array, k: number):
 
 /**
  * Fuzzy c-means over n points of dimension `dims` (row-major in `points`).
- * Runs in float64 whatever the input type.
+ * Runs in float64 whatever the input type. Start i > 0 of `nInit` draws its
+ * partition from the seed `${seed}/${i}`, so start 0 is the plain seeded run.
  */
 export function fcm(points: PointArray, dims: number, options: FcmOptions): FcmResult {
+  const nInit = options.initialU ? 1 : (options.nInit ?? FCM_DEFAULTS.nInit);
+  if (!Number.isInteger(nInit) || nInit < 1) throw new RangeError(`fcm: nInit must be an integer ≥ 1, got ${nInit}`);
+  const seed = options.seed ?? FCM_DEFAULTS.seed;
+  let best = fcmOnce(points, dims, options);
+  for (let start = 1; start < nInit; start++) {
+    const candidate = fcmOnce(points, dims, { ...options, seed: `${seed}/${start}` });
+    if (finalObjective(candidate) < finalObjective(best)) best = candidate;
+  }
+  return best;
+}
+
+function finalObjective(result: FcmResult): number {
+  return result.objective.length > 0 ? result.objective[result.objective.length - 1] : Infinity;
+}
+
+function fcmOnce(points: PointArray, dims: number, options: FcmOptions): FcmResult {
   const n = checkPoints(points, dims);
   const k = options.k;
   const m = options.m ?? FCM_DEFAULTS.m;
@@ -389,6 +414,7 @@ export interface FpcSweepOptions {
   maxIter?: number;
   seed?: Seed;
   norm?: FcmNorm;
+  nInit?: number;
   /** Called after each K finishes; return 'stop' to end the sweep early. */
   onK?: (k: number, result: FcmResult) => void | 'stop';
 }
@@ -426,6 +452,7 @@ export function fpcSweep(points: PointArray, dims: number, options: FpcSweepOpti
       maxIter: options.maxIter,
       seed: options.seed,
       norm: options.norm,
+      nInit: options.nInit,
     });
     out.fpc[index] = result.fpc;
     out.iterations[index] = result.iterations;

@@ -17,7 +17,7 @@ import {
   encodeCishTiles,
   trainCish,
 } from '../models/cish/pipeline';
-import { CISH_DEFAULTS } from '../models/cish/defaults';
+import { CISH_DEFAULTS, CISH_FCM_DEFAULTS } from '../models/cish/defaults';
 import type { CishModels } from '../models/cish/model';
 import type { PreprocessOptions } from '../models/cish/preprocess';
 import type { TileGrid } from '../tiling/tile-grid';
@@ -55,6 +55,7 @@ Options:
   --k K               FCM clusters (default 7)
   --m M               FCM fuzziness, > 1 (default 2)
   --tol T             FCM stopping threshold (default 0.005)
+  --starts N          FCM random starts, the best objective wins (default ${CISH_FCM_DEFAULTS.nInit})
   --seed S            seed for weights, tile sampling and FCM (default 0)
   --geojson KIND      regions (default: one annotation per cluster) or tiles
   --map-max-side N    long side of map.png in px (default 2048)
@@ -81,6 +82,7 @@ const OPTIONS = {
   k: { type: 'string' },
   m: { type: 'string' },
   tol: { type: 'string' },
+  starts: { type: 'string' },
   seed: { type: 'string' },
   geojson: { type: 'string' },
   'map-max-side': { type: 'string' },
@@ -107,6 +109,7 @@ export interface AnalyzeSettings {
   k: number;
   m: number;
   tol: number;
+  starts: number;
   seed: number;
   geojson: 'regions' | 'tiles';
   mapMaxSide: number;
@@ -152,6 +155,7 @@ export function parseAnalyzeArgs(argv: string[]): AnalyzeSettings | 'help' {
     k: o.number('k', 7, { min: 2, integer: true }),
     m: o.number('m', 2, { min: 1, exclusiveMin: true }),
     tol: o.number('tol', 0.005, { min: 0, exclusiveMin: true }),
+    starts: o.number('starts', CISH_FCM_DEFAULTS.nInit, { min: 1, integer: true }),
     seed: o.number('seed', 0, { integer: true }),
     geojson: o.choice('geojson', ['regions', 'tiles'] as const, 'regions'),
     mapMaxSide: o.number('map-max-side', 2048, { min: 16, integer: true }),
@@ -341,7 +345,7 @@ export async function runAnalyze(argv: string[], io: CliIO): Promise<number> {
     const encodeSeconds = progress.end();
 
     progress.begin('cluster', `FCM K=${s.k} m=${s.m}`);
-    const clusters = clusterLatents(latents, s.latent, { k: s.k, m: s.m, tol: s.tol, seed: s.seed });
+    const clusters = clusterLatents(latents, s.latent, { k: s.k, m: s.m, tol: s.tol, seed: s.seed, nInit: s.starts });
     progress.end(`FPC ${clusters.fpc.toFixed(4)}, ${clusters.iterations} iterations`);
 
     progress.begin('export');
@@ -406,6 +410,7 @@ export async function runAnalyze(argv: string[], io: CliIO): Promise<number> {
         k: s.k,
         m: s.m,
         tol: s.tol,
+        starts: s.starts,
         fpc: clusters.fpc,
         iterations: clusters.iterations,
         converged: clusters.converged,

@@ -33,13 +33,13 @@ function blobPoints() {
 describe('cluster command', () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'tilescope-cluster-'));
 
-  it('fcm: same labels, memberships and FPC as src/analysis/fcm with the same seed', async () => {
+  it('fcm: same labels, memberships and FPC as src/analysis/fcm with the same seed and starts', async () => {
     const outFile = path.join(dir, 'fcm.csv');
     const { out, io } = capture();
-    const code = await main(['cluster', '--in', BLOBS, '--method', 'fcm', '--k', '3', '--m', '1.8', '--tol', '0.001', '--seed', '5', '--out', outFile], io);
+    const code = await main(['cluster', '--in', BLOBS, '--method', 'fcm', '--k', '3', '--m', '1.8', '--tol', '0.001', '--seed', '5', '--starts', '3', '--out', outFile], io);
     expect(code).toBe(0);
     const { points, truth, table: input } = blobPoints();
-    const reference = fcm(points, 2, { k: 3, m: 1.8, tol: 0.001, seed: 5 });
+    const reference = fcm(points, 2, { k: 3, m: 1.8, tol: 0.001, seed: 5, nInit: 3 });
     expect(out.stdout).toBe(`FPC ${reference.fpc.toFixed(4)}\n`);
     const result = parseCsv(readFileSync(outFile, 'utf8'));
     // Input columns kept in order, the old cluster column replaced.

@@ -6,6 +6,7 @@ import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fcm } from '../analysis/fcm';
 import { kmeans } from '../analysis/kmeans';
+import { CISH_FCM_DEFAULTS } from '../models/cish/defaults';
 import { CliError, OptionReader, UsageError, describeFsError, messageOf, parseCommandArgs } from './args';
 import { formatCsv, isNumericColumn, numericMatrix, parseCsv, type CsvTable } from './csv';
 import type { CliIO } from './io';
@@ -25,6 +26,7 @@ Options:
   --tol T            stopping threshold (fcm: ‖ΔU‖, default 0.005; kmeans: relative shift, default 1e-4)
   --max-iter N       most iterations (default 1000 for fcm, 300 for kmeans)
   --seed S           random seed (default 0)
+  --starts N         random starts, the best objective wins (default 10)
   --columns A,B,…    use these columns as features instead
   -h, --help         show this help
 
@@ -39,6 +41,7 @@ const OPTIONS = {
   tol: { type: 'string' },
   'max-iter': { type: 'string' },
   seed: { type: 'string' },
+  starts: { type: 'string' },
   columns: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -50,6 +53,8 @@ export interface ClusterSettings {
   tol: number;
   maxIter: number;
   seed: number;
+  /** Random starts (nInit); the lowest objective wins. */
+  starts: number;
   columns?: string[];
 }
 
@@ -115,14 +120,14 @@ export function clusterTable(input: CsvTable, settings: ClusterSettings): Cluste
   let iterations: number;
   let converged: boolean;
   if (settings.method === 'fcm') {
-    const result = fcm(points, dims, { k, m: settings.m, tol: settings.tol, maxIter: settings.maxIter, seed: settings.seed });
+    const result = fcm(points, dims, { k, m: settings.m, tol: settings.tol, maxIter: settings.maxIter, seed: settings.seed, nInit: settings.starts });
     labels = result.labels;
     memberships = result.u;
     fpc = result.fpc;
     iterations = result.iterations;
     converged = result.converged;
   } else {
-    const result = kmeans(points, dims, { k, tol: settings.tol, maxIter: settings.maxIter, seed: settings.seed });
+    const result = kmeans(points, dims, { k, tol: settings.tol, maxIter: settings.maxIter, seed: settings.seed, nInit: settings.starts });
     labels = result.labels;
     memberships = new Float64Array(n * k);
     for (let i = 0; i < n; i++) memberships[i * k + labels[i]] = 1;
@@ -168,6 +173,7 @@ export async function runCluster(argv: string[], io: CliIO): Promise<number> {
     tol: options.number('tol', method === 'fcm' ? 0.005 : 1e-4, { min: 0, exclusiveMin: true }),
     maxIter: options.number('max-iter', method === 'fcm' ? 1000 : 300, { min: 1, integer: true }),
     seed: options.number('seed', 0, { integer: true }),
+    starts: options.number('starts', CISH_FCM_DEFAULTS.nInit, { min: 1, integer: true }),
     columns: options.string('columns')?.split(',').map((s) => s.trim()).filter((s) => s !== ''),
   };
 

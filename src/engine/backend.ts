@@ -213,6 +213,18 @@ export interface InitBackendOptions {
   wasmPaths?: string | Record<string, string>;
   /** A probe to use instead of probing (tests). */
   probe?: BackendProbe;
+  /**
+   * Threads of the threaded wasm build (default: one per logical core, at
+   * most 8, the size of its preallocated worker pool). 1 runs the same
+   * binary on one thread (benchmarks compare the two).
+   */
+  wasmThreads?: number;
+}
+
+/** Threads the threaded wasm build gets by default. tfjs' own default is half the cores. */
+function defaultWasmThreads(): number {
+  const cores = typeof navigator === 'undefined' ? 1 : (navigator.hardwareConcurrency ?? 1);
+  return Math.max(1, Math.min(8, cores));
 }
 
 const FALLBACK_ORDER: BackendName[] = ['webgpu', 'webgl', 'wasm', 'cpu'];
@@ -234,7 +246,7 @@ async function activate(name: BackendName, choice: BackendChoice, options: InitB
       } catch {
         // Paths can only be set before the first initialisation; later calls keep the first ones.
       }
-      if (!choice.wasmThreads) wasm.setThreadsCount(1);
+      wasm.setThreadsCount(choice.wasmThreads ? (options.wasmThreads ?? defaultWasmThreads()) : 1);
       const { registerWasmTrainingKernels } = await import('./wasm-kernels');
       registerWasmTrainingKernels();
       break;
@@ -268,7 +280,12 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
     if (name !== choice.backend && (name === 'webgpu' || name === 'webgl')) continue;
     if (name === 'wasm' && probe.wasm === null) continue;
     if (await activate(name, choice, options)) {
-      return name === choice.backend ? choice : { ...choice, backend: name, reason: `${choice.reason}; ${choice.backend} failed to start, using ${name}` };
+      if (name !== choice.backend) return { ...choice, backend: name, reason: `${choice.reason}; ${choice.backend} failed to start, using ${name}` };
+      if (name === 'wasm' && choice.wasmThreads) {
+        const { getThreadsCount } = await import('@tensorflow/tfjs-backend-wasm');
+        return { ...choice, reason: `${choice.reason}, ${getThreadsCount()} threads` };
+      }
+      return choice;
     }
   }
   throw new Error('no TensorFlow.js backend could be started');

@@ -221,7 +221,7 @@ export function createCishEndpoint(deps: CishEndpointDeps): CishWorkerApi {
         models = await loadCishAutoencoder(resume.checkpointUrl);
       }
       try {
-        const { models: trained, result } = await trainCish(state.source, grid, train, {
+        const { models: trained, result, restarts } = await trainCish(state.source, grid, train, {
           latentDim: params.latentDim,
           loss: params.loss,
           batchSize: params.batchSize,
@@ -232,6 +232,7 @@ export function createCishEndpoint(deps: CishEndpointDeps): CishWorkerApi {
           models,
           signal: job.controller.signal,
           control: job.control,
+          onRestart: (attempt) => callbacks.onRestart(attempt),
           onProgress: (p) =>
             callbacks.onStep({
               epoch: p.epoch + epochOffset,
@@ -266,7 +267,7 @@ export function createCishEndpoint(deps: CishEndpointDeps): CishWorkerApi {
         trained.autoencoder.setUserDefinedMetadata(meta as unknown as object);
         await trained.autoencoder.save(url);
         setModel(state, trained, meta);
-        return { modelId, modelUrl: url, status: result.status, history: Float32Array.from(history) };
+        return { modelId, modelUrl: url, status: result.status, history: Float32Array.from(history), restarts };
       } catch (error) {
         if (models && state.model?.models !== models) disposeModels(models);
         throw error;
@@ -312,7 +313,7 @@ export function createCishEndpoint(deps: CishEndpointDeps): CishWorkerApi {
     },
 
     async cluster(latents, dim, params) {
-      const result = fcm(latents, dim, { k: params.k, m: params.m, tol: params.tol, seed: params.seed });
+      const result = fcm(latents, dim, { k: params.k, m: params.m, tol: params.tol, seed: params.seed, nInit: params.nInit });
       return {
         memberships: Float32Array.from(result.u),
         labels: result.labels,
@@ -326,7 +327,7 @@ export function createCishEndpoint(deps: CishEndpointDeps): CishWorkerApi {
     async fpcSweep(latents, dim, params, kMin, kMax) {
       const range: number[] = [];
       for (let k = kMin; k <= kMax; k++) range.push(k);
-      const result = fpcSweep(latents, dim, { kRange: range, m: params.m, tol: params.tol, seed: params.seed });
+      const result = fpcSweep(latents, dim, { kRange: range, m: params.m, tol: params.tol, seed: params.seed, nInit: params.nInit });
       return { k: result.k, fpc: result.fpc };
     },
 

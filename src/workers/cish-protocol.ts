@@ -101,6 +101,8 @@ export interface EpochEnd {
 export interface TrainCallbacks {
   onStep(step: TrainStep): void;
   onEpoch(epoch: EpochEnd): void;
+  /** A new model's code collapsed in its first epoch; training starts again from new weights. */
+  onRestart(attempt: number): void;
 }
 
 export interface TrainOutcome {
@@ -109,6 +111,8 @@ export interface TrainOutcome {
   status: 'completed' | 'early-stopped' | 'cancelled';
   /** Mean loss per epoch (the whole run, resumed epochs included). */
   history: Float32Array;
+  /** Starts thrown away because the code collapsed (see trainCish). */
+  restarts: number;
 }
 
 export interface ResumeFrom {
@@ -122,6 +126,8 @@ export interface ClusterParams {
   m: number;
   tol: number;
   seed: number;
+  /** Random starts; the lowest objective wins (see fcm()). */
+  nInit: number;
 }
 
 export interface ClusterOutcome {

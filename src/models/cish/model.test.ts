@@ -7,6 +7,9 @@ import {
   buildCishAutoencoder,
   CISH_LAYER_NAMES,
   initialiseOutputBias,
+  tileStatistics,
+  codeIsCollapsed,
+  cishForwardFlops,
   cishGeometry,
   loadCishAutoencoder,
   splitCishAutoencoder,
@@ -134,7 +137,7 @@ describe('CISH options', () => {
     };
     const before = await meanOutput();
     const tensorsBefore = tf.memory().numTensors;
-    initialiseOutputBias(models, tiles);
+    initialiseOutputBias(models, tileStatistics(tiles).mean);
     expect(tf.memory().numTensors).toBe(tensorsBefore);
     const bias = await models.autoencoder.getLayer(CISH_LAYER_NAMES.decDeconv[3]).getWeights()[1].data();
     const mean = (await tf.mean(tiles).data())[0];
@@ -142,9 +145,70 @@ describe('CISH options', () => {
     const after = await meanOutput();
     expect(Math.abs(after - mean)).toBeLessThan(Math.abs(before - mean));
     expect(Math.abs(after - mean)).toBeLessThan(0.05);
-    expect(() => initialiseOutputBias(models, tf.fill([1, 60, 60, 1], NaN))).toThrow(/non-finite/);
+    const blank = tf.fill([1, 60, 60, 1], NaN);
+    expect(() => tileStatistics(blank)).toThrow(/non-finite/);
+    blank.dispose();
     tiles.dispose();
     models.autoencoder.weights.forEach((w) => w.dispose());
+  });
+
+  it('standardises the encoder input with the training tiles\' statistics', () => {
+    const tiles = tf.add(0.6, tf.mul(0.2, tf.randomNormal([3, 60, 60, 1], 0, 1, 'float32', 5)));
+    const stats = tileStatistics(tiles);
+    expect(stats.mean).toBeCloseTo(0.6, 2);
+    expect(stats.std).toBeCloseTo(0.2, 2);
+    const models = buildCishAutoencoder({ inputSize: 60, seed: 4, inputStatistics: stats });
+    const standardised = tf.tidy(() => {
+      const layer = models.autoencoder.getLayer(CISH_LAYER_NAMES.standardise);
+      return layer.apply(tiles) as tf.Tensor;
+    });
+    const moments = tf.tidy(() => {
+      const m = tf.moments(standardised);
+      return [m.mean.dataSync()[0], Math.sqrt(m.variance.dataSync()[0])];
+    });
+    expect(moments[0]).toBeCloseTo(0, 4);
+    expect(moments[1]).toBeCloseTo(1, 4);
+    // The scaling is fixed: it is part of the saved graph, not a trained weight.
+    expect(models.autoencoder.getLayer(CISH_LAYER_NAMES.standardise).countParams()).toBe(0);
+    expect(() => buildCishAutoencoder({ inputSize: 60, inputStatistics: { mean: 0.5, std: 0 } })).toThrow(/positive sd/);
+    // A blank batch has no spread; the input is then left unscaled.
+    const flat = tf.fill([2, 60, 60, 1], 0.9);
+    expect(tileStatistics(flat).std).toBe(1);
+    tf.dispose([tiles, standardised, flat]);
+    models.autoencoder.weights.forEach((w) => w.dispose());
+  });
+
+  it('reports a collapsed code only when every unit sits on the LeakyReLU\'s negative side', () => {
+    const models = buildCishAutoencoder({ inputSize: 60, seed: 4 });
+    const tiles = tf.randomUniform([6, 60, 60, 1], 0, 1, 'float32', 3);
+    const latent = models.autoencoder.getLayer(CISH_LAYER_NAMES.encDense[2]);
+    const [kernel] = latent.getWeights();
+    const setBias = (values: number[]) => {
+      const zero = tf.zerosLike(kernel);
+      const bias = tf.tensor1d(values);
+      latent.setWeights([zero, bias]);
+      tf.dispose([zero, bias]);
+    };
+    setBias([-1, -2]);
+    expect(codeIsCollapsed(models, tiles)).toBe(true);
+    setBias([-1, 0.5]);
+    expect(codeIsCollapsed(models, tiles)).toBe(false);
+    tiles.dispose();
+    models.autoencoder.weights.forEach((w) => w.dispose());
+  });
+
+  it('counts forward FLOPs layer by layer (benchmarks report GFLOP/s from it)', () => {
+    // [output pixels, multiply-adds per output pixel] for every layer of a 300 px tile.
+    const layers: Array<[number, number]> = [
+      [300 * 300 * 4, 9 * 1], [150 * 150 * 8, 9 * 4], [75 * 75 * 16, 9 * 8], [25 * 25 * 32, 9 * 16],
+      [100, 800], [25, 100], [2, 25], [25, 2], [100, 25], [800, 100],
+      [25 * 25 * 16, 32], [75 * 75 * 8, 16], [150 * 150 * 4, 8], [300 * 300 * 1, 4],
+    ];
+    const expected = 2 * layers.reduce((sum, [outputs, macs]) => sum + outputs * macs, 0);
+    expect(cishForwardFlops(300, 2)).toBe(expected);
+    expect(cishForwardFlops(300, 2)).toBeCloseTo(42.73e6, -4);
+    // Convs and deconvs scale with the tile's area; the dense layers do not.
+    expect(cishForwardFlops(600, 2)).toBeGreaterThan(3.5 * cishForwardFlops(300, 2));
   });
 
   it('rejects input sizes the pools cannot divide', () => {

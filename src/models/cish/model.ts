@@ -16,6 +16,14 @@ import { CISH_DEFAULTS } from './defaults';
  *   kernel = stride tiles the output with non-overlapping patches, so each
  *   layer is one matrix product plus a depth-to-space, which is also the
  *   fastest form on every backend.
+ *
+ * One addition the seed does not have: the encoder's first layer standardises
+ * the input, (x − mean) / sd with the mean and sd of the training tiles
+ * (fixed, not trained; identity when not given). CISH tiles are bright
+ * (mean ~0.75) and differ by a few per cent in stain, so on raw intensities
+ * the code varies ~5 % between tiles at the start and the short runs we
+ * tested rarely learned the expression level; standardised, they do within
+ * one or two epochs. The target of the reconstruction is still the raw tile.
  */
 
 export const CISH_POOL_SIZES = [2, 2, 3, 5] as const;
@@ -25,6 +33,7 @@ export const CISH_DENSE_UNITS = [100, 25] as const;
 /** Layer names; stable so that exported weights can be mapped to other frameworks. */
 export const CISH_LAYER_NAMES = {
   input: 'tile',
+  standardise: 'enc_standardise',
   encConv: ['enc_conv1', 'enc_conv2', 'enc_conv3', 'enc_conv4'],
   encPool: ['enc_pool1', 'enc_pool2', 'enc_pool3', 'enc_pool4'],
   flatten: 'enc_flatten',
@@ -45,6 +54,13 @@ export interface CishModelOptions {
   leakyAlpha?: number;
   /** Seed for the weight initialisers, for reproducible runs. */
   seed?: number;
+  /** Mean and standard deviation of the training tiles; the encoder standardises its input with them. */
+  inputStatistics?: TileStatistics;
+}
+
+export interface TileStatistics {
+  mean: number;
+  std: number;
 }
 
 export interface CishModels {
@@ -85,20 +101,53 @@ export function cishGeometry(inputSize: number, latentDim: number): CishGeometry
   };
 }
 
+/**
+ * Floating-point operations of one forward pass of the autoencoder for one
+ * tile (2 per multiply-add; pooling and activations are not counted). A
+ * training step costs about 3× this per tile: the forward pass, and the
+ * gradients with respect to activations and to weights, each of the same size.
+ */
+export function cishForwardFlops(inputSize: number = CISH_DEFAULTS.inputSize, latentDim: number = CISH_DEFAULTS.latentDim): number {
+  const geometry = cishGeometry(inputSize, latentDim);
+  let macs = 0;
+  let side = inputSize;
+  let channels = 1;
+  CISH_CONV_FILTERS.forEach((filters, i) => {
+    macs += side * side * 9 * channels * filters; // 3×3 'same' conv
+    channels = filters;
+    side /= CISH_POOL_SIZES[i];
+  });
+  const dense = [geometry.flatLength, ...CISH_DENSE_UNITS, latentDim, ...[...CISH_DENSE_UNITS].reverse(), geometry.flatLength];
+  for (let i = 0; i + 1 < dense.length; i++) macs += dense[i] * dense[i + 1];
+  // kernel = stride transposed convs: each output pixel takes one input pixel's channels.
+  const deconvChannels = [32, 16, 8, 4, 1];
+  [...CISH_POOL_SIZES].reverse().forEach((stride, i) => {
+    side *= stride;
+    macs += side * side * deconvChannels[i] * deconvChannels[i + 1];
+  });
+  return 2 * macs;
+}
+
 interface CishLayers {
   geometry: CishGeometry;
   encoderStack: tfl.layers.Layer[];
   decoderStack: tfl.layers.Layer[];
 }
 
-function createLayers(opts: Required<Omit<CishModelOptions, 'seed'>> & { seed?: number }): CishLayers {
+function createLayers(
+  opts: Required<Omit<CishModelOptions, 'seed' | 'inputStatistics'>> & { seed?: number; inputStatistics?: TileStatistics },
+): CishLayers {
   const geometry = cishGeometry(opts.inputSize, opts.latentDim);
   const n = CISH_LAYER_NAMES;
   let seedCounter = opts.seed;
   // Distinct seeds per layer; undefined keeps tfjs' own random initialisation.
   const init = () =>
     seedCounter === undefined ? undefined : tfl.initializers.glorotUniform({ seed: seedCounter++ });
-  const encoderStack: tfl.layers.Layer[] = [];
+  const { mean, std } = opts.inputStatistics ?? { mean: 0, std: 1 };
+  if (!(Number.isFinite(mean) && std > 0 && Number.isFinite(std))) {
+    throw new RangeError(`input statistics need a finite mean and a positive sd, got ${mean} and ${std}`);
+  }
+  const encoderStack: tfl.layers.Layer[] = [tfl.layers.rescaling({ name: n.standardise, scale: 1 / std, offset: -mean / std })];
   CISH_CONV_FILTERS.forEach((filters, i) => {
     encoderStack.push(
       tfl.layers.conv2d({
@@ -175,6 +224,7 @@ export function buildCishAutoencoder(options: CishModelOptions = {}): CishModels
     inputSize: options.inputSize ?? CISH_DEFAULTS.inputSize,
     leakyAlpha: options.leakyAlpha ?? CISH_DEFAULTS.leakyAlpha,
     seed: options.seed,
+    inputStatistics: options.inputStatistics,
   });
   const { geometry } = layers;
   const tile = tfl.input({
@@ -192,15 +242,26 @@ export function buildCishAutoencoder(options: CishModelOptions = {}): CishModels
   };
 }
 
+/** Mean and standard deviation over every value of a batch of tiles. */
+export function tileStatistics(tiles: tf.Tensor): TileStatistics {
+  const [mean, variance] = tf.tidy(() => {
+    const moments = tf.moments(tiles);
+    return tf.stack([moments.mean, moments.variance]).dataSync();
+  });
+  if (!Number.isFinite(mean) || !Number.isFinite(variance)) throw new RangeError('training tiles contain non-finite values');
+  // A blank batch has no spread (float32 rounding leaves ~1e-4; 8-bit tiles
+  // step by 4e-3): 1 then leaves the input as it is instead of amplifying noise.
+  const std = Math.sqrt(variance);
+  return { mean, std: std > 1e-3 ? std : 1 };
+}
+
 /**
- * Starts the sigmoid output at the mean intensity of a batch of training
- * tiles (last bias = logit(mean)); every other weight stays as built. From
- * 0.5, Adam (≤ lr per step) spends ~1,000 steps only moving the output to
- * the data's brightness before any tile-specific feature pays off.
+ * Starts the sigmoid output at the mean intensity of the training tiles
+ * (last bias = logit(mean)); every other weight stays as built. From 0.5,
+ * Adam (≤ lr per step) spends ~1,000 steps only moving the output to the
+ * data's brightness before any tile-specific feature pays off.
  */
-export function initialiseOutputBias(models: CishModels, tiles: tf.Tensor): void {
-  const mean = tf.tidy(() => tf.mean(tiles).dataSync()[0]);
-  if (!Number.isFinite(mean)) throw new RangeError('training tiles contain non-finite values');
+export function initialiseOutputBias(models: CishModels, mean: number): void {
   const clamped = Math.min(0.99, Math.max(0.01, mean));
   const output = models.autoencoder.getLayer(CISH_LAYER_NAMES.decDeconv[CISH_LAYER_NAMES.decDeconv.length - 1]);
   const [kernel, bias] = output.getWeights();
@@ -235,4 +296,24 @@ export function splitCishAutoencoder(autoencoder: tfl.LayersModel): CishModels {
 export async function loadCishAutoencoder(source: string | io.IOHandler): Promise<CishModels> {
   const autoencoder = await tfl.loadLayersModel(source);
   return splitCishAutoencoder(autoencoder);
+}
+
+/**
+ * True when every code unit sits on the 1 %-slope side of the code's
+ * LeakyReLU for most of `tiles` (its median output is negative). The first
+ * steps shrink the code towards zero, because a decoder that has not yet
+ * learned to use it only turns its variation into error; in some
+ * initialisations both units cross zero. Gradients through them are then
+ * 100× smaller, below Adam's ε for most weights, and the code stays
+ * uninformative for the rest of a short run.
+ */
+export function codeIsCollapsed(models: CishModels, tiles: tf.Tensor): boolean {
+  const codes = tf.tidy(() => (models.encoder.predict(tiles) as tf.Tensor).arraySync() as number[][]);
+  if (codes.length === 0) return false;
+  const units = codes[0].length;
+  for (let unit = 0; unit < units; unit++) {
+    const values = codes.map((code) => code[unit]).sort((a, b) => a - b);
+    if (values[Math.floor(values.length / 2)] >= 0) return false;
+  }
+  return true;
 }

@@ -10,7 +10,7 @@ import { meanSquaredError } from './losses';
  * Timings of the CISH model on the wasm backend in Node (single-threaded
  * SIMD), batch 32 of 300×300: encoder forward and one Adam/MSE step.
  * Skipped unless TILESCOPE_BENCH=1; compare with
- * `/usr/bin/python3 scripts/cish_torch_equivalence.py bench` run right after.
+ * the PyTorch timings that `npm run bench` takes in the same run (bench/models_reference.py).
  */
 
 function median(values: number[]): number {

@@ -1,8 +1,10 @@
 /**
  * The CISH pipeline (issue: CISH expression mapping) on a synthetic slide
- * with known truth: mask → tiles → train → encode → FCM. Asserts the mask
- * IoU, the shapes of every result and that no tensor leaks; prints ARI and
- * Spearman ρ, whose acceptance thresholds are not reached yet.
+ * with known truth: mask → tiles → train → encode → FCM, with a short
+ * training budget (256 tiles, 6 epochs). Asserts the acceptance values (mask
+ * IoU ≥ 0.95, ARI ≥ 0.8 on interior tiles, |Spearman ρ| ≥ 0.9 between the
+ * latent's main axis and the level), the shapes of every result and that no
+ * tensor leaks.
  *
  * The slide is 48000 × 32000 px at 0.5 µm/px (a 24 × 16 mm section) because
  * the seed's mask (σ = 10 at 1/20 scale, triangle threshold) widens the
@@ -53,7 +55,7 @@ describe('CISH pipeline on a synthetic slide', () => {
     await initNodeBackend('wasm');
   });
 
-  it('runs mask → tiles → train → encode → FCM; mask IoU ≥ 0.95; no tensor leaks', async () => {
+  it('mask → tiles → train → encode → FCM: mask IoU ≥ 0.95, ARI ≥ 0.8, |ρ| ≥ 0.9, no tensor leaks', async () => {
     const tensorsBefore = tf.memory().numTensors;
     const t0 = performance.now();
     const { mask } = await computeCishMask(slide);
@@ -74,7 +76,7 @@ describe('CISH pipeline on a synthetic slide', () => {
     expect(grid.tileSize).toBe(300);
     const train = chooseTrainingTiles(grid, { sample: 256, seed: 1 });
     const t1 = performance.now();
-    const { models, result } = await trainCish(slide, grid, train, { epochs: 6, batchSize: 32, seed: 1 });
+    const { models, result, restarts } = await trainCish(slide, grid, train, { epochs: 6, batchSize: 32, seed: 1 });
     const t2 = performance.now();
     expect(result.status).toBe('completed');
     expect(result.history[result.history.length - 1].loss).toBeLessThan(result.history[0].loss);
@@ -101,8 +103,12 @@ describe('CISH pipeline on a synthetic slide', () => {
       Float64Array.from(interior, (_, i) => projected.projected[i]),
       Float64Array.from(truthLevels),
     );
-    // Spread of each code unit over the tiles: ~0 means the unit is stuck on
-    // the 1 %-slope side of the code's LeakyReLU (see the issue notes).
+    // Spread and mean of each code unit, printed to show how the code formed.
+    const means = [0, 1].map((d) => {
+      let sum = 0;
+      for (let i = 0; i < latents.length / 2; i++) sum += latents[2 * i + d];
+      return sum / (latents.length / 2);
+    });
     const spread = [0, 1].map((d) => {
       let sum = 0;
       let sumSq = 0;
@@ -113,7 +119,7 @@ describe('CISH pipeline on a synthetic slide', () => {
       }
       return Math.sqrt(Math.max(0, sumSq / n - (sum / n) ** 2));
     });
-    console.log(`losses ${result.history.map((h) => h.loss.toFixed(5)).join(' ')}; latent sd ${spread.map((v) => v.toExponential(2)).join(', ')}`);
+    console.log(`losses ${result.history.map((h) => h.loss.toFixed(5)).join(' ')}; latent sd ${spread.map((v) => v.toExponential(2)).join(', ')}, mean ${means.map((v) => v.toExponential(2)).join(', ')}; restarts ${restarts}`);
     console.log(
       `mask IoU ${iou.toFixed(4)}, tiles kept ${grid.kept.length} (interior ${interior.length}), ` +
         `ARI ${ari.toFixed(3)}, Spearman ${rho.toFixed(3)}, FPC ${clusters.fpc.toFixed(3)}; ` +
@@ -125,11 +131,12 @@ describe('CISH pipeline on a synthetic slide', () => {
     expect(latents.length).toBe(grid.kept.length * 2);
     expect(latents.every(Number.isFinite)).toBe(true);
     expect(clusters.labels.length).toBe(grid.kept.length);
-    // Not met yet (see the issue notes): ARI ≥ 0.8 and |ρ| ≥ 0.9. With Adam's
-    // ε = 1e-8 and the output bias started at the data's mean, runs of this
-    // set-up reach ρ ≈ 0.976 and ARI 0.75–0.97 in 3–6 epochs for some seeds,
-    // while in others both code units die on the LeakyReLU's 1 % side (this
-    // seed does). The values are printed above so progress stays visible.
-    expect(Number.isFinite(ari) && Number.isFinite(rho)).toBe(true);
+    // Acceptance (issue: CISH expression mapping). Reached with the encoder's
+    // input standardisation, the restart of a collapsed code and FCM's best of
+    // 10 starts; see the README's deviations. A sweep of seeds 1–5 with this
+    // budget gave |ρ| 0.94–0.98 for all and ARI ≥ 0.8 for 3 of 5 (0.42 and
+    // 0.79 for the others): a short run is still sensitive to the start.
+    expect(ari).toBeGreaterThanOrEqual(0.8);
+    expect(Math.abs(rho)).toBeGreaterThanOrEqual(0.9);
   }, 600_000);
 });

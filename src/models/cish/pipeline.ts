@@ -19,10 +19,10 @@ import {
 import { fcm, type FcmResult } from '../../analysis/fcm';
 import { trainModel, encodeAll, type TrainProgress, type TrainResult, type EpochSummary, TrainingControl } from '../../engine/train';
 import { tileBatchProvider, tileBatches, type TileInputSpec } from '../../engine/tile-batches';
-import { buildCishAutoencoder, initialiseOutputBias, type CishModels } from './model';
+import { buildCishAutoencoder, codeIsCollapsed, initialiseOutputBias, tileStatistics, type CishModels } from './model';
 import { cishLoss } from './losses';
 import { preprocessTile, type PreprocessOptions } from './preprocess';
-import { CISH_DEFAULTS, type CishLossName } from './defaults';
+import { CISH_DEFAULTS, CISH_FCM_DEFAULTS, type CishLossName } from './defaults';
 
 // ---------------------------------------------------------------- mask
 
@@ -150,14 +150,40 @@ export interface CishTrainOptions {
   control?: TrainingControl;
   /** Continue training these models (resume from a checkpoint; pass the remaining epochs) instead of new ones. */
   models?: CishModels;
+  /**
+   * New models whose code collapses early (codeIsCollapsed) are
+   * thrown away and started again from other initial weights, at most this
+   * many times (default 2). The seed met the same dying-unit problem and
+   * answered it with LeakyReLU; that alone does not stop it in short runs.
+   */
+  maxRestarts?: number;
+  /** Called when a collapsed start is thrown away; `attempt` counts from 1. */
+  onRestart?: (attempt: number) => void;
 }
+
+export interface CishTrainOutcome {
+  models: CishModels;
+  result: TrainResult;
+  /** Starts thrown away because their code collapsed. */
+  restarts: number;
+}
+
+/**
+ * Collapse is checked at epoch ends within the first epoch or the first this
+ * many steps: in our runs the code either collapsed within ~50 steps or not
+ * at all, and a later restart would throw away too much work.
+ */
+const COLLAPSE_WINDOW_STEPS = 200;
+
+/** Weight seeds of successive starts: far apart, because each layer takes the next seed. */
+const RESTART_SEED_STRIDE = 7919;
 
 export async function trainCish(
   source: SlideSource,
   grid: TileGrid,
   trainIndices: Uint32Array,
   options: CishTrainOptions = {},
-): Promise<{ models: CishModels; result: TrainResult }> {
+): Promise<CishTrainOutcome> {
   const inputSize = options.inputSize ?? CISH_DEFAULTS.inputSize;
   const batchSize = options.batchSize ?? CISH_DEFAULTS.batchSize;
   if (!(batchSize >= 1 && Number.isInteger(batchSize))) throw new RangeError(`batch size must be a positive integer, got ${batchSize}`);
@@ -165,33 +191,60 @@ export async function trainCish(
   if (!(epochs >= 1 && Number.isInteger(epochs))) throw new RangeError(`epochs must be a positive integer, got ${epochs}`);
   const spec = cishInputSpec(inputSize, options.preprocess);
   const batches = tileBatchProvider(source, grid, trainIndices, spec, { batchSize, seed: options.seed ?? 0 });
-  let models = options.models;
-  if (!models) {
-    models = buildCishAutoencoder({ latentDim: options.latentDim ?? CISH_DEFAULTS.latentDim, inputSize, seed: options.seed });
-    // The first batch of epoch 0 is read (and cached) now instead of at step 0.
-    const first = await batches.getBatch(0, 0, options.signal);
-    try {
-      initialiseOutputBias(models, first.xs);
-    } finally {
-      tf.dispose([first.xs, first.ys ?? []]);
-    }
-  }
-  const optimizer = tf.train.adam(options.learningRate ?? CISH_DEFAULTS.learningRate, 0.9, 0.999, CISH_DEFAULTS.adamEpsilon);
+  const maxRestarts = options.models ? 0 : (options.maxRestarts ?? 2);
+  // New models take their input standardisation and output bias from the
+  // first batch of epoch 0, read (and cached) now instead of at step 0; it
+  // is also the batch the collapse check encodes.
+  const first = options.models ? null : await batches.getBatch(0, 0, options.signal);
   try {
-    const result = await trainModel({
-      model: models.autoencoder,
-      optimizer,
-      loss: cishLoss(options.loss ?? CISH_DEFAULTS.loss),
-      batches,
-      epochs,
-      onProgress: options.onProgress,
-      onEpochEnd: options.onEpochEnd ? (summary) => options.onEpochEnd!(summary, models) : undefined,
-      signal: options.signal,
-      control: options.control,
-    });
-    return { models, result };
+    const statistics = first ? tileStatistics(first.xs) : null;
+    for (let attempt = 0; ; attempt++) {
+      let models = options.models;
+      if (!models) {
+        const seed = options.seed === undefined ? undefined : options.seed + attempt * RESTART_SEED_STRIDE;
+        models = buildCishAutoencoder({
+          latentDim: options.latentDim ?? CISH_DEFAULTS.latentDim,
+          inputSize,
+          seed,
+          inputStatistics: statistics!,
+        });
+        initialiseOutputBias(models, statistics!.mean);
+      }
+      const restart = new AbortController();
+      const signal = options.signal ? AbortSignal.any([options.signal, restart.signal]) : restart.signal;
+      const optimizer = tf.train.adam(options.learningRate ?? CISH_DEFAULTS.learningRate, 0.9, 0.999, CISH_DEFAULTS.adamEpsilon);
+      let result: TrainResult;
+      try {
+        result = await trainModel({
+          model: models.autoencoder,
+          optimizer,
+          loss: cishLoss(options.loss ?? CISH_DEFAULTS.loss),
+          batches,
+          epochs,
+          onProgress: options.onProgress,
+          onEpochEnd: async (summary) => {
+            const early = summary.epoch === 0 || (summary.epoch + 1) * batches.stepsPerEpoch <= COLLAPSE_WINDOW_STEPS;
+            if (early && attempt < maxRestarts && first && codeIsCollapsed(models, first.xs)) {
+              restart.abort();
+              return;
+            }
+            await options.onEpochEnd?.(summary, models);
+          },
+          signal,
+          control: options.control,
+        });
+      } finally {
+        optimizer.dispose();
+      }
+      if (restart.signal.aborted && !options.signal?.aborted) {
+        disposeCishModels(models);
+        options.onRestart?.(attempt + 1);
+        continue;
+      }
+      return { models, result, restarts: attempt };
+    }
   } finally {
-    optimizer.dispose();
+    if (first) tf.dispose([first.xs, first.ys ?? []]);
   }
 }
 
@@ -230,9 +283,11 @@ export interface CishClusterOptions {
   m?: number;
   tol?: number;
   seed?: number;
+  nInit?: number;
 }
 
-/** Seed 000 §4: FCM on the latent codes (K = 7, tol 0.005 by default). */
+/** Seed 000 §4: FCM on the latent codes, with CISH_FCM_DEFAULTS where options are left out. */
 export function clusterLatents(latents: Float32Array, latentDim: number, options: CishClusterOptions = {}): FcmResult {
-  return fcm(latents, latentDim, { k: options.k ?? 7, m: options.m ?? 2, tol: options.tol ?? 0.005, seed: options.seed ?? 0 });
+  const d = CISH_FCM_DEFAULTS;
+  return fcm(latents, latentDim, { k: options.k ?? d.k, m: options.m ?? d.m, tol: options.tol ?? d.tol, seed: options.seed ?? 0, nInit: options.nInit ?? d.nInit });
 }

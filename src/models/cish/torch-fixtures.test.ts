@@ -4,7 +4,7 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { initNodeBackend } from '../../engine/wasm-node';
 import { trainModel } from '../../engine/train';
-import { buildCishAutoencoder, loadCishAutoencoder } from './model';
+import { buildCishAutoencoder, loadCishAutoencoder, tileStatistics } from './model';
 import { meanSquaredError } from './losses';
 import { syntheticBatch } from './testing/synthetic-tiles';
 
@@ -41,8 +41,11 @@ function tilesToTensor(u8: Uint8Array): tf.Tensor4D {
 }
 
 async function writeFixtures(): Promise<void> {
-  const { autoencoder, encoder, decoder } = buildCishAutoencoder({ seed: 2024 });
   const train = syntheticBatch(8, SIZE, 700);
+  const trainTiles = tf.tensor4d(train.data, [8, SIZE, SIZE, 1]);
+  const inputStatistics = tileStatistics(trainTiles);
+  trainTiles.dispose();
+  const { autoencoder, encoder, decoder } = buildCishAutoencoder({ seed: 2024, inputStatistics });
   const optimizer = tf.train.adam(2e-3);
   await trainModel({
     model: autoencoder,
@@ -110,6 +113,11 @@ describe('CISH cross-framework fixtures', () => {
       expect(existsSync(path.join(DIR, f))).toBe(true);
     }
     expect(readFileSync(path.join(DIR, 'model', 'weights.bin')).byteLength).toBe(186421 * 4);
+    // The fixture model standardises its input, so the PyTorch check covers that layer too.
+    const layers = JSON.parse(readFileSync(path.join(DIR, 'model', 'model.json'), 'utf8')).modelTopology.config.layers;
+    const rescaling = layers.find((layer: { class_name: string }) => layer.class_name === 'Rescaling');
+    expect(rescaling.config.scale).not.toBe(1);
+    expect(rescaling.config.offset).not.toBe(0);
   });
 
   it('the committed model reproduces the committed latent codes and reconstructions', async () => {

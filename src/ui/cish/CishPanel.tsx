@@ -4,7 +4,7 @@ import { appStore, effectiveMpp, errorMessage, formatEta, selectActiveSlide, use
 import type { CheckpointRecord } from '../../store/persistence';
 import type { StoredModelInfo } from '../../workers/cish-protocol';
 import { buildTileCsv, buildTileGeoJson, clusterRanks, tileColours, type TileTable } from '../../analysis/exports';
-import { CISH_DEFAULTS } from '../../models/cish/defaults';
+import { CISH_DEFAULTS, CISH_FCM_DEFAULTS } from '../../models/cish/defaults';
 import { LatentScatter } from '../scatter/LatentScatter';
 import { LineChart } from './charts';
 import { MaskEditControls, TrainingRegionControls } from './DrawControls';
@@ -106,6 +106,7 @@ const CLUSTER_RULES = {
   m: { above: 1, max: 10 },
   tol: { above: 0, max: 1 },
   seed: { min: 0, integer: true },
+  nInit: { min: 1, max: 100, integer: true },
 } satisfies Record<string, NumberRule>;
 
 function useTexts<K extends string>(initial: Texts<K>): [Texts<K>, (key: K, value: string) => void] {
@@ -163,7 +164,7 @@ export function CishPanel() {
   const [loss, setLoss] = useState<'mse' | 'mae'>(CISH_DEFAULTS.loss);
   const [mode, setMode] = useState<'intensity' | 'od'>(CISH_DEFAULTS.intensityMode);
   const [contrast, setContrast] = useState(false);
-  const [clusterTexts, setCluster] = useTexts({ k: '7', m: '2', tol: '0.005', seed: '0' });
+  const [clusterTexts, setCluster] = useTexts({ k: String(CISH_FCM_DEFAULTS.k), m: String(CISH_FCM_DEFAULTS.m), tol: String(CISH_FCM_DEFAULTS.tol), seed: '0', nInit: String(CISH_FCM_DEFAULTS.nInit) });
   const [exportDs, setExportDs] = useState('8');
   const [shown, setShown] = useState(() => (slideId ? overlayVisibility(slideId) : { mask: true, tiles: true, map: true }));
   const swipe = useAppStore((s) => s.swipe);
@@ -515,12 +516,15 @@ export function CishPanel() {
           <Field label="Seed" error={clusterParsed.errors.seed}>
             <NumberInput label="FCM seed" value={clusterTexts.seed} onChange={(v) => setCluster('seed', v)} error={clusterParsed.errors.seed} />
           </Field>
+          <Field label="Starts" error={clusterParsed.errors.nInit}>
+            <NumberInput label="Random starts (lowest objective wins)" value={clusterTexts.nInit} onChange={(v) => setCluster('nInit', v)} error={clusterParsed.errors.nInit} />
+          </Field>
         </div>
         <div className="cish-row">
-          <button type="button" data-testid="cish-cluster" disabled={busy !== null || !a?.latents || hasErrors(clusterParsed.errors)} onClick={() => void guard('cluster', () => runCluster(slideId, { k: clusterValues.k, m: clusterValues.m, tol: clusterValues.tol, seed: clusterValues.seed }))}>
+          <button type="button" data-testid="cish-cluster" disabled={busy !== null || !a?.latents || hasErrors(clusterParsed.errors)} onClick={() => void guard('cluster', () => runCluster(slideId, { k: clusterValues.k, m: clusterValues.m, tol: clusterValues.tol, seed: clusterValues.seed, nInit: clusterValues.nInit }))}>
             Cluster
           </button>
-          <button type="button" data-testid="cish-fpc" disabled={busy !== null || !a?.latents || hasErrors(clusterParsed.errors)} onClick={() => void guard('fpc', () => runFpcSweep(slideId, { m: clusterValues.m, tol: clusterValues.tol, seed: clusterValues.seed }))}>
+          <button type="button" data-testid="cish-fpc" disabled={busy !== null || !a?.latents || hasErrors(clusterParsed.errors)} onClick={() => void guard('fpc', () => runFpcSweep(slideId, { m: clusterValues.m, tol: clusterValues.tol, seed: clusterValues.seed, nInit: clusterValues.nInit }))}>
             FPC for K = 2…12
           </button>
         </div>

@@ -202,6 +202,7 @@ export async function runTrain(slideId: string, params: TrainParams, resume?: Ch
   if (!tileParams) throw new Error('compute the tiles first');
   let stepLoss = new Float32Array(0);
   let lastPush = 0;
+  let restarts = 0;
   const value = await workerJob(resume ? 'Train autoencoder (resumed)' : 'Train autoencoder', async (jobId, report) => {
     trainingJobs.set(slideId, jobId);
     appStore.getState().patchAnalysis(slideId, {
@@ -215,7 +216,8 @@ export async function runTrain(slideId: string, params: TrainParams, resume?: Ch
         stepLoss = grown;
         const steps = step.stepsPerEpoch ?? 1;
         const progress = (step.epoch + step.step / steps) / step.epochs;
-        report(progress, `epoch ${step.epoch + 1}/${step.epochs} · step ${step.step}/${step.stepsPerEpoch ?? '?'} · loss ${step.loss.toPrecision(3)}`);
+        const restarted = restarts > 0 ? ` · restarted ×${restarts} (code collapsed)` : '';
+        report(progress, `epoch ${step.epoch + 1}/${step.epochs} · step ${step.step}/${step.stepsPerEpoch ?? '?'} · loss ${step.loss.toPrecision(3)}${restarted}`);
         const now = performance.now();
         // Store updates are cheap but re-render the panel: at most ~5 per second.
         if (now - lastPush < 200 && step.step !== step.stepsPerEpoch) return;
@@ -233,6 +235,11 @@ export async function runTrain(slideId: string, params: TrainParams, resume?: Ch
             stepLoss,
           },
         });
+      },
+      onRestart(attempt: number) {
+        // The thrown-away start's step losses would mislead the live curve.
+        restarts = attempt;
+        stepLoss = new Float32Array(0);
       },
       onEpoch(epoch: { epoch: number; loss: number; checkpointUrl: string }) {
         const previous = analysisOf(slideId)?.history;

@@ -1,0 +1,109 @@
+/**
+ * One model-benchmark configuration, in its own worker (a backend and its
+ * wasm thread count are fixed once per worker): builds the model, then times
+ * training steps at the paper's batch size and inference batches, reading
+ * each result back so the time includes the work, not only its scheduling.
+ * Driven by model-bench.ts; bench/run.mjs turns the times into rows.
+ */
+import * as Comlink from 'comlink';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-core/dist/register_all_gradients';
+import { initBackend, isSoftwareAdapter, type BackendName } from '../engine/backend';
+import { buildCishAutoencoder, cishForwardFlops } from '../models/cish/model';
+import { cishLoss } from '../models/cish/losses';
+import { CISH_DEFAULTS } from '../models/cish/defaults';
+
+export interface ModelBenchConfig {
+  backend: BackendName;
+  /** wasm only: threads of the threaded build (1 = the same binary on one thread). */
+  wasmThreads?: number;
+  batch: number;
+  warmup: number;
+  trainSteps: number;
+  inferenceBatches: number;
+}
+
+export interface ModelBenchResult {
+  model: 'cish';
+  backend: string;
+  reason: string;
+  /** False for software GPU adapters and renderers (SwiftShader, llvmpipe). */
+  hardware: boolean;
+  batch: number;
+  trainStepMs: number[];
+  inferenceBatchMs: number[];
+  forwardFlopsPerTile: number;
+  /** Tensors alive before and after the timed work: equal means nothing leaked. */
+  tensorsBefore: number;
+  tensorsAfter: number;
+}
+
+async function time(fn: () => Promise<void>): Promise<number> {
+  const start = performance.now();
+  await fn();
+  return performance.now() - start;
+}
+
+const api = {
+  async run(config: ModelBenchConfig): Promise<ModelBenchResult | { skipped: string }> {
+    const choice = await initBackend({ override: config.backend, wasmThreads: config.wasmThreads });
+    if (choice.backend !== config.backend) return { skipped: `${config.backend} unavailable: ${choice.reason}` };
+    if (choice.adapterInfo && isSoftwareAdapter(choice.adapterInfo)) {
+      // The app never picks it (see engine/backend.ts); a batch would take minutes.
+      return { skipped: `software WebGPU adapter (${[choice.adapterInfo.vendor, choice.adapterInfo.architecture].filter(Boolean).join(' / ')}), which the app skips` };
+    }
+    const renderer = choice.adapterInfo ? null : await webglRenderer(config.backend);
+    const hardware = choice.adapterInfo ? !isSoftwareAdapter(choice.adapterInfo) : renderer === null || !/swiftshader|llvmpipe|software/i.test(renderer);
+    const models = buildCishAutoencoder({ seed: 1 });
+    const optimizer = tf.train.adam(CISH_DEFAULTS.learningRate, 0.9, 0.999, CISH_DEFAULTS.adamEpsilon);
+    const loss = cishLoss('mse');
+    const x = tf.randomUniform([config.batch, CISH_DEFAULTS.inputSize, CISH_DEFAULTS.inputSize, 1], 0, 1, 'float32', 7);
+    const trainStep = async () => {
+      const value = tf.tidy(() => optimizer.minimize(() => loss(x, models.autoencoder.apply(x, { training: true }) as tf.Tensor), true)!);
+      await value.data();
+      value.dispose();
+    };
+    const inferenceBatch = async () => {
+      const codes = tf.tidy(() => models.encoder.predict(x) as tf.Tensor);
+      await codes.data();
+      codes.dispose();
+    };
+    for (let i = 0; i < config.warmup; i++) {
+      await trainStep();
+      await inferenceBatch();
+    }
+    const tensorsBefore = tf.memory().numTensors;
+    const trainStepMs: number[] = [];
+    for (let i = 0; i < config.trainSteps; i++) trainStepMs.push(await time(trainStep));
+    const inferenceBatchMs: number[] = [];
+    for (let i = 0; i < config.inferenceBatches; i++) inferenceBatchMs.push(await time(inferenceBatch));
+    const tensorsAfter = tf.memory().numTensors;
+    x.dispose();
+    optimizer.dispose();
+    for (const variable of models.autoencoder.weights) variable.dispose();
+    return {
+      model: 'cish',
+      backend: config.backend === 'wasm' ? `wasm ×${config.wasmThreads ?? 1}` : config.backend,
+      reason: renderer ? `${choice.reason} (${renderer})` : choice.reason,
+      hardware,
+      batch: config.batch,
+      trainStepMs,
+      inferenceBatchMs,
+      forwardFlopsPerTile: cishForwardFlops(),
+      tensorsBefore,
+      tensorsAfter,
+    };
+  },
+};
+
+/** The WebGL renderer string, to tell SwiftShader from a real GPU; null for other backends. */
+async function webglRenderer(backend: BackendName): Promise<string | null> {
+  if (backend !== 'webgl' || typeof OffscreenCanvas === 'undefined') return null;
+  const gl = new OffscreenCanvas(1, 1).getContext('webgl2');
+  if (!gl) return null;
+  const debug = gl.getExtension('WEBGL_debug_renderer_info');
+  return String(gl.getParameter(debug ? debug.UNMASKED_RENDERER_WEBGL : gl.RENDERER));
+}
+
+export type ModelBenchWorker = typeof api;
+Comlink.expose(api);
