@@ -21,7 +21,12 @@ export interface ModelBenchConfig {
   warmup: number;
   trainSteps: number;
   inferenceBatches: number;
+  /** Also profile one inference batch and one training step per kernel (tf.profile). */
+  profile?: boolean;
 }
+
+/** Milliseconds per kernel name over one profiled call, largest first. */
+export type KernelProfile = Array<[name: string, ms: number]>;
 
 export interface ModelBenchResult {
   model: 'cish';
@@ -36,6 +41,17 @@ export interface ModelBenchResult {
   /** Tensors alive before and after the timed work: equal means nothing leaked. */
   tensorsBefore: number;
   tensorsAfter: number;
+  profile?: { inference: KernelProfile; training: KernelProfile };
+}
+
+async function profileKernels(fn: () => Promise<void>): Promise<KernelProfile> {
+  const info = await tf.profile(fn);
+  const totals = new Map<string, number>();
+  for (const kernel of info.kernels) {
+    const ms = typeof kernel.kernelTimeMs === 'number' ? kernel.kernelTimeMs : 0;
+    totals.set(kernel.name, (totals.get(kernel.name) ?? 0) + ms);
+  }
+  return [...totals.entries()].sort((a, b) => b[1] - a[1]);
 }
 
 async function time(fn: () => Promise<void>): Promise<number> {
@@ -64,7 +80,7 @@ const api = {
       value.dispose();
     };
     const inferenceBatch = async () => {
-      const codes = tf.tidy(() => models.encoder.predict(x) as tf.Tensor);
+      const codes = tf.tidy(() => models.encoder.apply(x, { training: false }) as tf.Tensor);
       await codes.data();
       codes.dispose();
     };
@@ -78,6 +94,7 @@ const api = {
     const inferenceBatchMs: number[] = [];
     for (let i = 0; i < config.inferenceBatches; i++) inferenceBatchMs.push(await time(inferenceBatch));
     const tensorsAfter = tf.memory().numTensors;
+    const profile = config.profile ? { inference: await profileKernels(inferenceBatch), training: await profileKernels(trainStep) } : undefined;
     x.dispose();
     optimizer.dispose();
     for (const variable of models.autoencoder.weights) variable.dispose();
@@ -92,6 +109,7 @@ const api = {
       forwardFlopsPerTile: cishForwardFlops(),
       tensorsBefore,
       tensorsAfter,
+      profile,
     };
   },
 };
