@@ -10,8 +10,9 @@ import { createJobsSlice, type JobsSlice } from './jobs';
 import { createAlertsSlice, type AlertsSlice } from './alerts';
 import { createOverlaysSlice, type OverlaysSlice } from './overlays';
 import { createAnalysisSlice, type AnalysisSlice } from './analysis';
+import { createSelectionsSlice, type SelectionsSlice } from './selections';
 
-export type AppState = SlidesSlice & JobsSlice & AlertsSlice & OverlaysSlice & AnalysisSlice;
+export type AppState = SlidesSlice & JobsSlice & AlertsSlice & OverlaysSlice & AnalysisSlice & SelectionsSlice;
 export type AppStore = StoreApi<AppState>;
 
 export interface StoreOptions {
@@ -27,6 +28,7 @@ export function createAppStore(options: StoreOptions = {}): AppStore {
     ...createAlertsSlice(...args),
     ...createOverlaysSlice(...args),
     ...createAnalysisSlice(...args),
+    ...createSelectionsSlice(...args),
   }));
 }
 
@@ -44,3 +46,4 @@ export { isAbortError, errorMessage } from './jobs';
 export type { Alert, AlertLevel } from './alerts';
 export { formatEta } from './eta';
 export type { CishAnalysis, AnalysisTiles, AnalysisMask, TrainingState, BackendStatus } from './analysis';
+export type { SlideSelections } from './selections';

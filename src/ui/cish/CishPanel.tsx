@@ -5,7 +5,8 @@ import type { CheckpointRecord } from '../../store/persistence';
 import type { StoredModelInfo } from '../../workers/cish-protocol';
 import { buildTileCsv, buildTileGeoJson, clusterRanks, tileColours, type TileTable } from '../../analysis/exports';
 import { CISH_DEFAULTS, CISH_FCM_DEFAULTS } from '../../models/cish/defaults';
-import { LatentScatter } from '../scatter/LatentScatter';
+import { LatentExplorer } from '../explorer/LatentExplorer';
+import { downloadBlob, downloadText as download, fileStem as baseName } from '../download';
 import { LineChart } from './charts';
 import { MaskEditControls, TrainingRegionControls } from './DrawControls';
 import { parseAll, type NumberRule } from './params';
@@ -14,7 +15,6 @@ import {
   checkpointFor,
   deleteModel,
   discardCheckpoint,
-  downloadBlob,
   ensureOpen,
   exportModel,
   forgetSlide,
@@ -129,18 +129,10 @@ function panToTile(analysis: CishAnalysis, row: number): void {
   document.querySelector('[data-testid="latent-scatter"]')?.setAttribute('data-picked-tile', String(id));
 }
 
-function download(text: string, name: string, type: string): void {
-  downloadBlob(new Blob([text], { type }), name);
-}
-
 function tableOf(analysis: CishAnalysis): TileTable | null {
   const { tiles, latents, labels, memberships } = analysis;
   if (!tiles || !latents) return null;
   return { x: tiles.x, y: tiles.y, width: tiles.width, height: tiles.height, ids: tiles.kept, latents, dim: analysis.latentDim, labels, memberships, k: analysis.k };
-}
-
-function baseName(name: string): string {
-  return name.replace(/\.[^.]+$/, '').replace(/[^\w.-]+/g, '_') || 'slide';
 }
 
 /** The CISH expression-mapping workflow (seed 000) as numbered steps. */
@@ -629,7 +621,7 @@ export function CishPanel() {
           <p className="muted">Cluster the codes to draw the map.</p>
         )}
         {a?.latents && latentColours && (
-          <LatentScatter latents={a.latents} dim={a.latentDim} colours={latentColours} onPick={(row) => panToTile(a, row)} />
+          <LatentExplorer slideId={slideId} slideName={slide.name} analysis={a} colours={latentColours} onPick={(row) => panToTile(a, row)} />
         )}
       </Step>
     </section>

@@ -4,6 +4,7 @@
  * `analysis` slice, overlays kept in step, and persistence by fingerprint.
  * Tensors stay in the worker; only typed arrays arrive here.
  */
+import { downloadBlob } from '../download';
 import * as Comlink from 'comlink';
 import { appStore, isAbortError, type AnalysisMask, type CishAnalysis } from '../../store';
 import { getDecoderPool } from '../services';
@@ -388,16 +389,6 @@ export async function importModel(files: File[]): Promise<StoredModelInfo> {
   return cishWorker().importModel(files, files.map((f) => f.name));
 }
 
-export function downloadBlob(blob: Blob, name: string): void {
-  const url = URL.createObjectURL(blob);
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = name;
-  document.body.appendChild(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
-}
 
 // ------------------------------------------------------------------ overlays
 

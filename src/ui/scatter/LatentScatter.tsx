@@ -1,4 +1,5 @@
-import { useEffect, useMemo, useRef } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
+import type { SelectionMode } from '../../analysis/selections';
 import { fitTransform, nearestPoint, plotCoordinates, rasterise, type ScatterTransform } from './scatter-math';
 
 export interface LatentScatterProps {
@@ -8,8 +9,24 @@ export interface LatentScatterProps {
   colours: Uint8Array;
   width?: number;
   height?: number;
-  /** Called with the row index of a clicked point. */
+  /** Called with the row index of a clicked point (pick tool). */
   onPick?: (index: number) => void;
+  /** What a drag does: nothing (pick), a freehand lasso or a rectangle. */
+  tool?: ScatterTool;
+  /**
+   * A finished lasso or rectangle, as a polygon [x0, y0, x1, y1, …] in plot
+   * units. Shift adds to the selection, Alt subtracts, otherwise it replaces.
+   */
+  onShape?: (polygon: number[], mode: SelectionMode) => void;
+}
+
+export type ScatterTool = 'pick' | 'lasso' | 'rect';
+
+/** The drag's outline as a closed polygon in CSS px (rectangles from their two corners). */
+function shapePolygon(tool: ScatterTool, path: number[]): number[] {
+  if (tool !== 'rect') return path;
+  const [x0, y0, x1, y1] = path;
+  return [x0, y0, x1, y0, x1, y1, x0, y1];
 }
 
 /**
@@ -18,8 +35,9 @@ export interface LatentScatterProps {
  * the element as data-transform="sx,ox,sy,oy" (CSS px) so tests and tools can
  * locate points: screenX = x·sx + ox, screenY = y·sy + oy.
  */
-export function LatentScatter({ latents, dim, colours, width = 270, height = 200, onPick }: LatentScatterProps) {
+export function LatentScatter({ latents, dim, colours, width = 270, height = 200, onPick, tool = 'pick', onShape }: LatentScatterProps) {
   const canvasRef = useRef<HTMLCanvasElement>(null);
+  const [path, setPath] = useState<number[] | null>(null);
   const plot = useMemo(() => plotCoordinates(latents, dim), [latents, dim]);
   const transform: ScatterTransform = useMemo(() => fitTransform(plot.xy, width, height), [plot, width, height]);
 
@@ -41,11 +59,37 @@ export function LatentScatter({ latents, dim, colours, width = 270, height = 200
     ctx.putImageData(image, 0, 0);
   }, [plot, colours, transform, width, height]);
 
-  const onClick = (event: React.MouseEvent<HTMLCanvasElement>) => {
-    if (!onPick) return;
+  const local = (event: React.PointerEvent | React.MouseEvent) => {
     const rect = event.currentTarget.getBoundingClientRect();
-    const index = nearestPoint(plot.xy, transform, event.clientX - rect.left, event.clientY - rect.top, 8);
+    return [event.clientX - rect.left, event.clientY - rect.top];
+  };
+
+  const onClick = (event: React.MouseEvent<HTMLCanvasElement>) => {
+    if (!onPick || tool !== 'pick') return;
+    const [x, y] = local(event);
+    const index = nearestPoint(plot.xy, transform, x, y, 8);
     if (index >= 0) onPick(index);
+  };
+
+  const onPointerDown = (event: React.PointerEvent<HTMLCanvasElement>) => {
+    if (tool === 'pick' || event.button !== 0) return;
+    event.currentTarget.setPointerCapture(event.pointerId);
+    const [x, y] = local(event);
+    setPath(tool === 'rect' ? [x, y, x, y] : [x, y]);
+  };
+  const onPointerMove = (event: React.PointerEvent<HTMLCanvasElement>) => {
+    if (!path) return;
+    const [x, y] = local(event);
+    if (tool === 'rect') setPath([path[0], path[1], x, y]);
+    else if (Math.hypot(x - path[path.length - 2], y - path[path.length - 1]) >= 2) setPath([...path, x, y]);
+  };
+  const onPointerUp = (event: React.PointerEvent<HTMLCanvasElement>) => {
+    if (!path) return;
+    setPath(null);
+    const polygon = shapePolygon(tool, path);
+    if (polygon.length < 6 || !onShape) return;
+    const plotPolygon = polygon.map((v, q) => (q % 2 === 0 ? (v - transform.ox) / transform.sx : (v - transform.oy) / transform.sy));
+    onShape(plotPolygon, event.shiftKey ? 'add' : event.altKey ? 'subtract' : 'replace');
   };
 
   return (
@@ -55,10 +99,20 @@ export function LatentScatter({ latents, dim, colours, width = 270, height = 200
         data-testid="latent-scatter"
         data-point-count={plot.xy.length / 2}
         data-transform={`${transform.sx},${transform.ox},${transform.sy},${transform.oy}`}
-        style={{ width, height }}
+        data-tool={tool}
+        style={{ width, height, cursor: tool === 'pick' ? 'pointer' : 'crosshair', touchAction: 'none' }}
         onClick={onClick}
-        title="Click a point to show its tile"
+        onPointerDown={onPointerDown}
+        onPointerMove={onPointerMove}
+        onPointerUp={onPointerUp}
+        onPointerCancel={() => setPath(null)}
+        title={tool === 'pick' ? 'Click a point to show its tile' : 'Drag to select; Shift adds, Alt subtracts'}
       />
+      {path && (
+        <svg className="latent-scatter-shape" width={width} height={height} aria-hidden="true">
+          <polygon points={shapePolygon(tool, path).join(' ')} />
+        </svg>
+      )}
       <figcaption className="muted">
         {plot.axes[0]} → · {plot.axes[1]} ↑ · {plot.xy.length / 2} tiles
       </figcaption>

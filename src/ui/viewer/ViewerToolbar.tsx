@@ -1,3 +1,4 @@
+import { downloadBlob, fileStem } from '../download';
 import { useEffect, useState } from 'react';
 import { appStore, errorMessage } from '../../store';
 import type { ViewerController } from './viewer-controller';
@@ -5,20 +6,9 @@ import { SHORTCUT_HELP, shortcutFor } from './shortcuts';
 
 const ZOOM_STEP = 1.5;
 
-function downloadBlob(blob: Blob, fileName: string): void {
-  const url = URL.createObjectURL(blob);
-  const link = document.createElement('a');
-  link.href = url;
-  link.download = fileName;
-  document.body.appendChild(link);
-  link.click();
-  link.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
-}
 
 function viewFileName(slideName: string | undefined): string {
-  const stem = (slideName ?? 'view').replace(/\.[^.]+$/, '').replace(/[^\w.-]+/g, '_') || 'view';
-  return `${stem}-view.png`;
+  return `${fileStem(slideName, 'view')}-view.png`;
 }
 
 /** Zoom buttons, PNG export and the shortcut help, plus the page-wide shortcuts. */

@@ -1,0 +1,158 @@
+// The latent explorer on the demo slide: mask and tiles are computed by the
+// app, then each kept tile gets a latent code equal to its tile position
+// (column, row), so a shape in the scatter has a known set of tiles. The test
+// draws rectangles and a lasso on the scatter, checks the selected tiles
+// against a point-in-polygon count done here, checks the overlay paints
+// exactly those tiles, undoes, and round-trips the selections through a
+// GeoJSON file.
+import { readFileSync } from 'node:fs';
+import { expect, test, type Page } from '@playwright/test';
+import { expectDemoOpen, openApp } from './helpers';
+
+interface Snapshot {
+  kept: number;
+  /** Latent (plot) coordinates per kept tile. */
+  xy: number[];
+  transform: [number, number, number, number];
+}
+
+async function prepare(page: Page): Promise<Snapshot> {
+  await openApp(page);
+  await expectDemoOpen(page);
+  await page.getByTestId('cish-mask').click();
+  await expect(page.getByTestId('cish-mask-result')).toContainText('threshold', { timeout: 60_000 });
+  await page.getByTestId('cish-tiles').click();
+  await expect(page.getByTestId('cish-tiles-result')).toBeVisible({ timeout: 30_000 });
+  // Codes = tile position in units of the tile step, so every point sits on a lattice.
+  await page.evaluate(() => {
+    const store = window.__tilescope!.store;
+    const state = store.getState();
+    const slideId = state.activeSlideId!;
+    const tiles = state.analysis[slideId].tiles!;
+    const latents = new Float32Array(2 * tiles.kept.length);
+    tiles.kept.forEach((id, i) => {
+      latents[2 * i] = Math.round(tiles.x[id] / tiles.stride0);
+      latents[2 * i + 1] = Math.round(tiles.y[id] / tiles.stride0);
+    });
+    state.patchAnalysis(slideId, { latents, latentDim: 2 });
+  });
+  const scatter = page.getByTestId('latent-scatter');
+  await expect(scatter).toBeVisible();
+  await scatter.scrollIntoViewIfNeeded();
+  return page.evaluate(() => {
+    const state = window.__tilescope!.store.getState();
+    const a = state.analysis[state.activeSlideId!];
+    const t = document.querySelector('[data-testid="latent-scatter"]')!.getAttribute('data-transform')!.split(',').map(Number);
+    return { kept: a.tiles!.kept.length, xy: Array.from(a.latents!), transform: t as [number, number, number, number] };
+  });
+}
+
+/** Page position of a plot point. */
+async function toPage(page: Page, s: Snapshot, x: number, y: number): Promise<{ x: number; y: number }> {
+  await page.getByTestId('latent-scatter').scrollIntoViewIfNeeded();
+  const box = (await page.getByTestId('latent-scatter').boundingBox())!;
+  const [sx, ox, sy, oy] = s.transform;
+  return { x: box.x + x * sx + ox, y: box.y + y * sy + oy };
+}
+
+async function drag(page: Page, points: Array<{ x: number; y: number }>, modifier?: 'Shift' | 'Alt'): Promise<void> {
+  if (modifier) await page.keyboard.down(modifier);
+  await page.mouse.move(points[0].x, points[0].y);
+  await page.mouse.down();
+  for (const p of points.slice(1)) await page.mouse.move(p.x, p.y, { steps: 4 });
+  await page.mouse.up();
+  if (modifier) await page.keyboard.up(modifier);
+}
+
+/** Members of each selection, and the tiles the overlay paints (alpha > 0), from the store. */
+async function state(page: Page): Promise<{ members: number[][]; painted: number[] }> {
+  return page.evaluate(() => {
+    const st = window.__tilescope!.store.getState();
+    const slideId = st.activeSlideId!;
+    const members = (st.selections[slideId]?.set.selections ?? []).map((s) => Array.from(s.members));
+    const layer = st.overlays.find((l) => l.id === `explorer-selections-${slideId}`);
+    const painted: number[] = [];
+    if (layer && layer.kind === 'tiles') for (let i = 0; 4 * i < layer.colors.length; i++) if (layer.colors[4 * i + 3] > 0) painted.push(i);
+    return { members, painted };
+  });
+}
+
+const indicesOf = (bits: number[]) => bits.flatMap((b, i) => (b ? [i] : []));
+
+test('lasso and rectangle in the scatter select exactly the expected tiles, paint them, undo, and survive a GeoJSON round trip', async ({ page }) => {
+  const s = await prepare(page);
+  const xs = s.xy.filter((_, q) => q % 2 === 0);
+  const ys = s.xy.filter((_, q) => q % 2 === 1);
+  const [minX, maxX] = [Math.min(...xs), Math.max(...xs)];
+  const [minY, maxY] = [Math.min(...ys), Math.max(...ys)];
+  // A rectangle over the left half of the codes, edges between lattice values
+  // (the outer ones 0.3 steps out, which stays inside the plot's margin).
+  const x1 = Math.floor((minX + maxX) / 2) + 0.5;
+  const rectExpected = xs.map((x, i) => (x < x1 && ys[i] > minY - 0.3 && ys[i] < maxY + 0.3 ? 1 : 0));
+  expect(indicesOf(rectExpected).length).toBeGreaterThan(0);
+
+  await page.getByTestId('explorer-tool-rect').click();
+  await drag(page, [await toPage(page, s, minX - 0.3, minY - 0.3), await toPage(page, s, x1, maxY + 0.3)]);
+  let now = await state(page);
+  expect(now.members).toHaveLength(1);
+  expect(indicesOf(now.members[0])).toEqual(indicesOf(rectExpected));
+  expect(now.painted).toEqual(indicesOf(rectExpected));
+  await expect(page.getByTestId('explorer-selection')).toHaveAttribute('data-count', String(indicesOf(rectExpected).length));
+
+  // Alt + lasso (a triangle) subtracts the points inside it.
+  await page.getByTestId('explorer-tool-lasso').click();
+  // Half of the rectangle, cut along its diagonal (vertices off the lattice lines).
+  const triangle = [
+    [minX - 0.3, maxY + 0.3],
+    [x1 - 0.05, maxY + 0.3],
+    [x1 - 0.05, minY - 0.3],
+  ];
+  const side = (p: number[], q: number[], x: number, y: number) => (q[0] - p[0]) * (y - p[1]) - (q[1] - p[1]) * (x - p[0]);
+  const inTriangle = (x: number, y: number) => {
+    const d = [side(triangle[0], triangle[1], x, y), side(triangle[1], triangle[2], x, y), side(triangle[2], triangle[0], x, y)];
+    return d.every((v) => v > 0) || d.every((v) => v < 0);
+  };
+  const afterSubtract = rectExpected.map((bit, i) => (bit && !inTriangle(xs[i], ys[i]) ? 1 : 0));
+  const lassoPath = [];
+  for (const [px, py] of [...triangle, triangle[0]]) lassoPath.push(await toPage(page, s, px, py));
+  await drag(page, lassoPath, 'Alt');
+  now = await state(page);
+  // The lasso is drawn through mouse positions, so allow points within a pixel of its edges to differ.
+  const differing = indicesOf(now.members[0].map((b, i) => (b !== afterSubtract[i] ? 1 : 0)));
+  expect(differing.length).toBeLessThanOrEqual(2);
+  expect(indicesOf(afterSubtract).length).toBeLessThan(indicesOf(rectExpected).length - 5);
+  expect(now.painted).toEqual(indicesOf(now.members[0]));
+
+  // Undo brings back the rectangle's selection exactly; redo the subtraction.
+  await page.getByTestId('explorer-undo').click();
+  expect(indicesOf((await state(page)).members[0])).toEqual(indicesOf(rectExpected));
+  await page.getByTestId('explorer').focus();
+  await page.keyboard.press('Control+Shift+Z');
+  const selected = (await state(page)).members[0];
+  expect(indicesOf(selected).length).toBeLessThan(indicesOf(rectExpected).length);
+
+  // A second named selection from a Shift-rectangle on the right.
+  await page.getByTestId('explorer-new').click();
+  await page.getByTestId('explorer-tool-rect').click();
+  await drag(page, [await toPage(page, s, x1, minY - 0.3), await toPage(page, s, maxX + 0.3, maxY + 0.3)], 'Shift');
+  now = await state(page);
+  expect(now.members).toHaveLength(2);
+  const right = xs.map((x) => (x > x1 ? 1 : 0));
+  expect(indicesOf(now.members[1])).toEqual(indicesOf(right));
+
+  // Export GeoJSON, clear everything, import the file: the same two selections come back.
+  const downloadPromise = page.waitForEvent('download');
+  await page.getByTestId('explorer-export-geojson').click();
+  const file = await (await downloadPromise).path();
+  const geojson = JSON.parse(readFileSync(file!, 'utf8'));
+  expect(geojson.features).toHaveLength(2);
+  expect(geojson.features[0].properties.classification.name).toBe('Selection 1');
+  expect(geojson.features[0].geometry.type).toBe('MultiPolygon');
+  for (let i = 0; i < 4; i++) await page.getByTestId('explorer-undo').click();
+  expect((await state(page)).painted).toEqual([]);
+  await page.getByTestId('explorer-import').setInputFiles(file!);
+  await expect(page.getByTestId('explorer-selection')).toHaveCount(2);
+  const back = await state(page);
+  expect(back.members.map(indicesOf)).toEqual([indicesOf(selected), indicesOf(right)]);
+  await expect(page.getByRole('alert')).toHaveCount(0);
+});

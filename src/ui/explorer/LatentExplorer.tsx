@@ -1,0 +1,184 @@
+import { useEffect, useMemo, useRef, useState } from 'react';
+import { appStore, errorMessage, useAppStore, type CishAnalysis } from '../../store';
+import { addSelection, countMembers, removeSelection, setActiveSelection, updateSelection, cellsAreaMm2, type Rgb, type SelectionSet } from '../../analysis/selections';
+import { LatentScatter, type ScatterTool } from '../scatter/LatentScatter';
+import { plotCoordinates } from '../scatter/scatter-math';
+import { downloadText, fileStem } from '../download';
+import {
+  exportSelectionsCsv,
+  exportSelectionsGeoJson,
+  importSelectionsGeoJson,
+  selectInScatter,
+  selectionTiles,
+  syncSelectionLayer,
+} from './explorer-service';
+
+export interface LatentExplorerProps {
+  slideId: string;
+  slideName: string;
+  analysis: CishAnalysis;
+  /** RGBA per point when nothing is selected (e.g. cluster colours). */
+  colours: Uint8Array;
+  onPick: (row: number) => void;
+}
+
+/** Unselected points once something is selected: visible, but only as context. */
+const CONTEXT_GREY = [120, 120, 120, 255] as const;
+
+const toHex = (c: Rgb) => `#${c.map((v) => v.toString(16).padStart(2, '0')).join('')}`;
+const fromHex = (hex: string): Rgb => [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16)) as unknown as Rgb;
+
+/**
+ * The latent scatter with selection tools: lasso and rectangle (Shift adds,
+ * Alt subtracts), several named and coloured selections with counts and
+ * areas, undo/redo, GeoJSON and CSV export, GeoJSON import. Selections paint
+ * their tiles on the slide at once (explorer-service).
+ */
+export function LatentExplorer({ slideId, slideName, analysis, colours, onPick }: LatentExplorerProps) {
+  const [tool, setTool] = useState<ScatterTool>('pick');
+  const [error, setError] = useState<string | null>(null);
+  const importRef = useRef<HTMLInputElement>(null);
+  const selections = useAppStore((s) => s.selections[slideId]);
+  const items = analysis.latents ? analysis.latents.length / Math.max(1, analysis.latentDim) : 0;
+  const set = selections && selections.set.items === items ? selections.set : null;
+  const tiles = useMemo(() => selectionTiles(analysis), [analysis]);
+
+  const plot = useMemo(() => plotCoordinates(analysis.latents!, analysis.latentDim), [analysis.latents, analysis.latentDim]);
+  const [plotXs, plotYs] = useMemo(() => {
+    const n = plot.xy.length / 2;
+    const xs = new Float32Array(n);
+    const ys = new Float32Array(n);
+    for (let i = 0; i < n; i++) {
+      xs[i] = plot.xy[2 * i];
+      ys[i] = plot.xy[2 * i + 1];
+    }
+    return [xs, ys];
+  }, [plot]);
+
+  useEffect(() => syncSelectionLayer(slideId, analysis, set ?? undefined), [slideId, analysis, set]);
+
+  const anySelected = set?.selections.some((s) => s.members.some((m) => m !== 0)) ?? false;
+  const shownColours = useMemo(() => {
+    if (!set || !anySelected) return colours;
+    const out = new Uint8Array(4 * set.items);
+    for (let i = 0; i < set.items; i++) out.set(CONTEXT_GREY, 4 * i);
+    for (const selection of set.selections) {
+      const [r, g, b] = selection.color;
+      selection.members.forEach((member, i) => {
+        if (member) out.set([r, g, b, 255], 4 * i);
+      });
+    }
+    return out;
+  }, [set, anySelected, colours]);
+
+  const edit = (fn: (current: SelectionSet) => SelectionSet) => appStore.getState().editSelections(slideId, items, fn);
+  const undo = () => appStore.getState().undoSelections(slideId);
+  const redo = () => appStore.getState().redoSelections(slideId);
+
+  const onKeyDown = (event: React.KeyboardEvent) => {
+    if (event.target instanceof HTMLInputElement) return;
+    const mod = event.ctrlKey || event.metaKey;
+    const key = event.key.toLowerCase();
+    if (mod && key === 'z') (event.shiftKey ? redo : undo)();
+    else if (mod && key === 'y') redo();
+    else if (!mod && key === 'l') setTool('lasso');
+    else if (!mod && key === 'r') setTool('rect');
+    else if (!mod && key === 'p') setTool('pick');
+    else return;
+    event.preventDefault();
+    event.stopPropagation();
+  };
+
+  const stem = fileStem(slideName);
+  return (
+    <div className="latent-explorer" data-testid="explorer" tabIndex={0} onKeyDown={onKeyDown} aria-label="Latent explorer (L lasso, R rectangle, P pick, Ctrl+Z undo, Ctrl+Shift+Z redo)">
+      <div className="explorer-tools" role="toolbar" aria-label="Selection tools">
+        {(['pick', 'lasso', 'rect'] as const).map((t) => (
+          <button key={t} type="button" aria-pressed={tool === t} data-testid={`explorer-tool-${t}`} onClick={() => setTool(t)} title={{ pick: 'Pick a point (P)', lasso: 'Lasso (L)', rect: 'Rectangle (R)' }[t]}>
+            {{ pick: 'Pick', lasso: 'Lasso', rect: 'Rectangle' }[t]}
+          </button>
+        ))}
+        <button type="button" data-testid="explorer-new" onClick={() => edit((s) => addSelection(s))}>
+          New selection
+        </button>
+        <button type="button" data-testid="explorer-undo" disabled={!selections?.canUndo} onClick={undo} title="Undo (Ctrl+Z)">
+          Undo
+        </button>
+        <button type="button" data-testid="explorer-redo" disabled={!selections?.canRedo} onClick={redo} title="Redo (Ctrl+Shift+Z)">
+          Redo
+        </button>
+      </div>
+      <LatentScatter
+        latents={analysis.latents!}
+        dim={analysis.latentDim}
+        colours={shownColours}
+        tool={tool}
+        onPick={onPick}
+        onShape={(polygon, mode) => selectInScatter(slideId, plotXs, plotYs, polygon, mode)}
+      />
+      {set && set.selections.length > 0 && (
+        <ul className="explorer-selections" aria-label="Selections">
+          {set.selections.map((selection) => {
+            const count = countMembers(selection.members);
+            const area = tiles ? cellsAreaMm2(count, tiles) : null;
+            return (
+              <li key={selection.id} className={selection.id === set.activeId ? 'active' : ''} data-testid="explorer-selection" data-count={count}>
+                <input type="radio" name={`active-${slideId}`} checked={selection.id === set.activeId} onChange={() => edit((s) => setActiveSelection(s, selection.id))} aria-label={`Edit ${selection.name}`} />
+                <input type="color" className="explorer-swatch" value={toHex(selection.color)} onChange={(e) => edit((s) => updateSelection(s, selection.id, { color: fromHex(e.target.value) }))} aria-label={`Colour of ${selection.name}`} />
+                <input
+                  type="text"
+                  defaultValue={selection.name}
+                  aria-label="Selection name"
+                  onBlur={(e) => {
+                    const name = e.target.value.trim();
+                    if (name && name !== selection.name) edit((s) => updateSelection(s, selection.id, { name }));
+                  }}
+                />
+                <span>
+                  {count} tiles{area !== null ? ` · ${area.toFixed(3)} mm²` : ''}
+                </span>
+                <button type="button" aria-label={`Delete ${selection.name}`} onClick={() => edit((s) => removeSelection(s, selection.id))}>
+                  ×
+                </button>
+              </li>
+            );
+          })}
+        </ul>
+      )}
+      <div className="explorer-tools">
+        <button type="button" data-testid="explorer-export-geojson" disabled={!set || !tiles || !anySelected} onClick={() => downloadText(exportSelectionsGeoJson(set!, tiles!), `${stem}-selections.geojson`, 'application/geo+json')}>
+          Export GeoJSON
+        </button>
+        <button type="button" data-testid="explorer-export-csv" disabled={!set || !tiles || set.selections.length === 0} onClick={() => downloadText(exportSelectionsCsv(set!, tiles!), `${stem}-selections.csv`, 'text/csv')}>
+          Export CSV
+        </button>
+        <button type="button" disabled={!tiles} onClick={() => importRef.current?.click()}>
+          Import GeoJSON
+        </button>
+        <input
+          ref={importRef}
+          type="file"
+          accept=".geojson,.json,application/geo+json,application/json"
+          hidden
+          data-testid="explorer-import"
+          onChange={async (event) => {
+            const file = event.target.files?.[0];
+            event.target.value = '';
+            if (!file || !tiles) return;
+            try {
+              await importSelectionsGeoJson(slideId, file, tiles);
+              setError(null);
+            } catch (e) {
+              setError(errorMessage(e));
+            }
+          }}
+        />
+      </div>
+      {error && (
+        <p role="alert" className="error">
+          {error}
+        </p>
+      )}
+    </div>
+  );
+}
