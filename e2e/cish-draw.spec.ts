@@ -4,12 +4,7 @@
 // Screen ↔ level-0 positions are calibrated with the cursor readout, so the
 // test checks the tools' coordinates against an independent conversion.
 import { expect, test, type Page } from '@playwright/test';
-import { expectDemoOpen, openApp, viewer } from './helpers';
-
-interface Calibration {
-  toScreen(x: number, y: number): { x: number; y: number };
-  toImage(x: number, y: number): { x: number; y: number };
-}
+import { calibrate, expectDemoOpen, openApp, readoutAt, viewer, type Calibration } from './helpers';
 
 interface MaskSnapshot {
   width: number;
@@ -26,30 +21,6 @@ interface TilesSnapshot {
   kept: number[];
   train: number[];
   stride0: number;
-}
-
-/** Level-0 pixel under a page point, as the cursor readout shows it. */
-async function readoutAt(page: Page, x: number, y: number): Promise<{ x: number; y: number }> {
-  await page.mouse.move(x, y);
-  const readout = page.getByTestId('cursor-readout');
-  await expect(readout).toHaveText(/^\d+, \d+$/);
-  const [ix, iy] = (await readout.textContent())!.split(',').map((v) => Number(v.trim()));
-  return { x: ix + 0.5, y: iy + 0.5 };
-}
-
-/** An unrotated view maps level-0 to the page by a scale and an offset per axis; two readouts give both. */
-async function calibrate(page: Page): Promise<Calibration> {
-  const box = (await viewer(page).boundingBox())!;
-  const a = { x: box.x + box.width * 0.35, y: box.y + box.height * 0.3 };
-  const b = { x: box.x + box.width * 0.65, y: box.y + box.height * 0.7 };
-  const ia = await readoutAt(page, a.x, a.y);
-  const ib = await readoutAt(page, b.x, b.y);
-  const kx = (ib.x - ia.x) / (b.x - a.x);
-  const ky = (ib.y - ia.y) / (b.y - a.y);
-  return {
-    toImage: (x, y) => ({ x: ia.x + (x - a.x) * kx, y: ia.y + (y - a.y) * ky }),
-    toScreen: (x, y) => ({ x: a.x + (x - ia.x) / kx, y: a.y + (y - ia.y) / ky }),
-  };
 }
 
 async function maskOf(page: Page): Promise<MaskSnapshot> {

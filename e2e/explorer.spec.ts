@@ -7,7 +7,7 @@
 // GeoJSON file.
 import { readFileSync } from 'node:fs';
 import { expect, test, type Page } from '@playwright/test';
-import { expectDemoOpen, openApp } from './helpers';
+import { calibrate, expectDemoOpen, openApp } from './helpers';
 
 interface Snapshot {
   kept: number;
@@ -155,4 +155,43 @@ test('lasso and rectangle in the scatter select exactly the expected tiles, pain
   const back = await state(page);
   expect(back.members.map(indicesOf)).toEqual([indicesOf(selected), indicesOf(right)]);
   await expect(page.getByRole('alert')).toHaveCount(0);
+});
+
+test('a click on a tile of the slide rings its point in the scatter; a rectangle on the slide selects the tiles whose centres it holds', async ({ page }) => {
+  await prepare(page);
+  const tiles = await page.evaluate(() => {
+    const st = window.__tilescope!.store.getState();
+    const t = st.analysis[st.activeSlideId!].tiles!;
+    return Array.from(t.kept, (id) => ({ cx: t.x[id] + t.width[id] / 2, cy: t.y[id] + t.height[id] / 2 }));
+  });
+  const cal = await calibrate(page);
+  const target = Math.floor(tiles.length / 2);
+  await page.getByTestId('explorer-slide-point').click();
+  const at = cal.toScreen(tiles[target].cx, tiles[target].cy);
+  await page.mouse.click(at.x, at.y);
+  await expect(page.getByTestId('latent-scatter')).toHaveAttribute('data-highlight', String(target));
+  await page.keyboard.press('Escape');
+
+  // A rectangle around the middle third of the tile centres, in level-0 px.
+  const xs = tiles.map((t) => t.cx).sort((a, b) => a - b);
+  const ys = tiles.map((t) => t.cy).sort((a, b) => a - b);
+  const box = { x0: xs[Math.floor(xs.length / 3)], x1: xs[Math.floor((2 * xs.length) / 3)], y0: ys[0] - 1, y1: ys[ys.length - 1] + 1 };
+  const expected = tiles.flatMap((t, i) => (t.cx > box.x0 + 40 && t.cx < box.x1 - 40 ? [i] : []));
+  const uncertain = tiles.flatMap((t, i) => (Math.abs(t.cx - box.x0) <= 40 || Math.abs(t.cx - box.x1) <= 40 ? [i] : []));
+  await page.getByTestId('explorer-slide-rectangle').click();
+  const a = cal.toScreen(box.x0, box.y0);
+  const b = cal.toScreen(box.x1, box.y1);
+  await page.mouse.move(a.x, a.y);
+  await page.mouse.down();
+  await page.mouse.move(b.x, b.y, { steps: 5 });
+  await page.mouse.up();
+  const members = await page.evaluate(() => {
+    const st = window.__tilescope!.store.getState();
+    return Array.from(st.selections[st.activeSlideId!].set.selections[0].members);
+  });
+  const selected = indicesOf(members);
+  // Every tile well inside is selected; nothing outside except within the calibration's error of the edges.
+  for (const i of expected) expect(selected).toContain(i);
+  for (const i of selected) expect(expected.includes(i) || uncertain.includes(i)).toBe(true);
+  expect(selected.length).toBeGreaterThan(0);
 });

@@ -1,14 +1,17 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { appStore, errorMessage, useAppStore, type CishAnalysis } from '../../store';
-import { addSelection, countMembers, removeSelection, setActiveSelection, updateSelection, cellsAreaMm2, type Rgb, type SelectionSet } from '../../analysis/selections';
+import { addSelection, countMembers, removeSelection, setActiveSelection, updateSelection, cellsAreaMm2, type Rgb, type SelectionMode, type SelectionSet } from '../../analysis/selections';
 import { LatentScatter, type ScatterTool } from '../scatter/LatentScatter';
+import { startTool, stopTool, useActiveTool } from '../viewer/draw-tools';
 import { plotCoordinates } from '../scatter/scatter-math';
 import { downloadText, fileStem } from '../download';
 import {
   exportSelectionsCsv,
   exportSelectionsGeoJson,
   importSelectionsGeoJson,
+  itemAt,
   selectInScatter,
+  selectOnSlide,
   selectionTiles,
   syncSelectionLayer,
 } from './explorer-service';
@@ -37,6 +40,11 @@ const fromHex = (hex: string): Rgb => [1, 3, 5].map((i) => parseInt(hex.slice(i,
 export function LatentExplorer({ slideId, slideName, analysis, colours, onPick }: LatentExplorerProps) {
   const [tool, setTool] = useState<ScatterTool>('pick');
   const [error, setError] = useState<string | null>(null);
+  const [mode, setMode] = useState<SelectionMode>('replace');
+  const [highlight, setHighlight] = useState<number | null>(null);
+  const activeTool = useActiveTool();
+  const [slideTool, setSlideTool] = useState<'rectangle' | 'polygon' | 'point' | null>(null);
+  const drawingOnSlide = slideTool !== null && activeTool?.kind === slideTool ? slideTool : null;
   const importRef = useRef<HTMLInputElement>(null);
   const selections = useAppStore((s) => s.selections[slideId]);
   const items = analysis.latents ? analysis.latents.length / Math.max(1, analysis.latentDim) : 0;
@@ -89,6 +97,25 @@ export function LatentExplorer({ slideId, slideName, analysis, colours, onPick }
     event.stopPropagation();
   };
 
+  const onSlide = (kind: 'rectangle' | 'polygon' | 'point') => {
+    if (drawingOnSlide === kind) {
+      stopTool();
+      return;
+    }
+    if (!tiles) return;
+    try {
+      setSlideTool(kind);
+      startTool(kind, {
+        hint: kind === 'point' ? 'Click a tile to ring its point in the scatter · Esc stops' : undefined,
+        onDone: (polygon) => selectOnSlide(slideId, tiles, polygon, mode),
+        onPoint: (x, y) => setHighlight(itemAt(tiles, x, y)),
+        onCancel: () => setSlideTool(null),
+      });
+    } catch (e) {
+      setError(errorMessage(e));
+    }
+  };
+
   const stem = fileStem(slideName);
   return (
     <div className="latent-explorer" data-testid="explorer" tabIndex={0} onKeyDown={onKeyDown} aria-label="Latent explorer (L lasso, R rectangle, P pick, Ctrl+Z undo, Ctrl+Shift+Z redo)">
@@ -98,6 +125,11 @@ export function LatentExplorer({ slideId, slideName, analysis, colours, onPick }
             {{ pick: 'Pick', lasso: 'Lasso', rect: 'Rectangle' }[t]}
           </button>
         ))}
+        <select value={mode} onChange={(e) => setMode(e.target.value as SelectionMode)} aria-label="What a shape does" data-testid="explorer-mode" title="A shape replaces, adds to or subtracts from the active selection (Shift adds, Alt subtracts in the scatter)">
+          <option value="replace">Replace</option>
+          <option value="add">Add</option>
+          <option value="subtract">Subtract</option>
+        </select>
         <button type="button" data-testid="explorer-new" onClick={() => edit((s) => addSelection(s))}>
           New selection
         </button>
@@ -113,9 +145,19 @@ export function LatentExplorer({ slideId, slideName, analysis, colours, onPick }
         dim={analysis.latentDim}
         colours={shownColours}
         tool={tool}
+        defaultMode={mode}
+        highlight={highlight}
         onPick={onPick}
         onShape={(polygon, mode) => selectInScatter(slideId, plotXs, plotYs, polygon, mode)}
       />
+      <div className="explorer-tools" role="toolbar" aria-label="On the slide">
+        <span className="muted">On the slide:</span>
+        {(['rectangle', 'polygon', 'point'] as const).map((kind) => (
+          <button key={kind} type="button" aria-pressed={drawingOnSlide === kind} data-testid={`explorer-slide-${kind}`} disabled={!tiles} onClick={() => onSlide(kind)}>
+            {drawingOnSlide === kind ? 'Stop (Esc)' : { rectangle: 'Select rectangle', polygon: 'Select polygon', point: 'Find tile' }[kind]}
+          </button>
+        ))}
+      </div>
       {set && set.selections.length > 0 && (
         <ul className="explorer-selections" aria-label="Selections">
           {set.selections.map((selection) => {

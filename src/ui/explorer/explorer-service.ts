@@ -64,6 +64,34 @@ export function syncSelectionLayer(slideId: string, analysis: CishAnalysis | und
   });
 }
 
+/** Tile centres (level-0 px) of the items, for shapes drawn on the slide. */
+export function tileCentres(tiles: SelectionTiles): { xs: Float64Array; ys: Float64Array } {
+  const n = tiles.kept.length;
+  const xs = new Float64Array(n);
+  const ys = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const id = tiles.kept[i];
+    xs[i] = tiles.x[id] + tiles.width[id] / 2;
+    ys[i] = tiles.y[id] + tiles.height[id] / 2;
+  }
+  return { xs, ys };
+}
+
+/** Applies a rectangle or polygon drawn on the slide (level-0 px): the tiles whose centre lies inside. */
+export function selectOnSlide(slideId: string, tiles: SelectionTiles, polygon: number[], mode: SelectionMode): void {
+  const { xs, ys } = tileCentres(tiles);
+  const inside = pointsInPolygon(xs, ys, polygon);
+  appStore.getState().editSelections(slideId, xs.length, (set) => applyShape(set, inside, mode));
+}
+
+/** The item whose tile cell (the step × step square around its centre) holds a level-0 point, or −1. */
+export function itemAt(tiles: SelectionTiles, x: number, y: number): number {
+  const { xs, ys } = tileCentres(tiles);
+  const half = tiles.stepLevel0 / 2;
+  for (let i = 0; i < xs.length; i++) if (Math.abs(xs[i] - x) <= half && Math.abs(ys[i] - y) <= half) return i;
+  return -1;
+}
+
 export function exportSelectionsGeoJson(set: SelectionSet, tiles: SelectionTiles): string {
   return JSON.stringify(selectionsToGeoJson(set, tiles));
 }

@@ -18,6 +18,10 @@ export interface LatentScatterProps {
    * units. Shift adds to the selection, Alt subtracts, otherwise it replaces.
    */
   onShape?: (polygon: number[], mode: SelectionMode) => void;
+  /** Mode of a drag without Shift or Alt (default replace). */
+  defaultMode?: SelectionMode;
+  /** Row of a point to ring (e.g. the tile clicked on the slide). */
+  highlight?: number | null;
 }
 
 export type ScatterTool = 'pick' | 'lasso' | 'rect';
@@ -35,7 +39,18 @@ function shapePolygon(tool: ScatterTool, path: number[]): number[] {
  * the element as data-transform="sx,ox,sy,oy" (CSS px) so tests and tools can
  * locate points: screenX = x·sx + ox, screenY = y·sy + oy.
  */
-export function LatentScatter({ latents, dim, colours, width = 270, height = 200, onPick, tool = 'pick', onShape }: LatentScatterProps) {
+export function LatentScatter({
+  latents,
+  dim,
+  colours,
+  width = 270,
+  height = 200,
+  onPick,
+  tool = 'pick',
+  onShape,
+  defaultMode = 'replace',
+  highlight = null,
+}: LatentScatterProps) {
   const canvasRef = useRef<HTMLCanvasElement>(null);
   const [path, setPath] = useState<number[] | null>(null);
   const plot = useMemo(() => plotCoordinates(latents, dim), [latents, dim]);
@@ -57,7 +72,14 @@ export function LatentScatter({ latents, dim, colours, width = 270, height = 200
     const size = Math.max(1, Math.round((n > 20000 ? 2 : n > 2000 ? 3 : 5) * ratio));
     rasterise(plot.xy, colours, scaled, w, h, size, image.data);
     ctx.putImageData(image, 0, 0);
-  }, [plot, colours, transform, width, height]);
+    if (highlight !== null && highlight >= 0 && highlight < n) {
+      ctx.beginPath();
+      ctx.arc(plot.xy[2 * highlight] * scaled.sx + scaled.ox, plot.xy[2 * highlight + 1] * scaled.sy + scaled.oy, 6 * ratio, 0, 2 * Math.PI);
+      ctx.lineWidth = 2 * ratio;
+      ctx.strokeStyle = '#ffffff';
+      ctx.stroke();
+    }
+  }, [plot, colours, transform, width, height, highlight]);
 
   const local = (event: React.PointerEvent | React.MouseEvent) => {
     const rect = event.currentTarget.getBoundingClientRect();
@@ -89,7 +111,7 @@ export function LatentScatter({ latents, dim, colours, width = 270, height = 200
     const polygon = shapePolygon(tool, path);
     if (polygon.length < 6 || !onShape) return;
     const plotPolygon = polygon.map((v, q) => (q % 2 === 0 ? (v - transform.ox) / transform.sx : (v - transform.oy) / transform.sy));
-    onShape(plotPolygon, event.shiftKey ? 'add' : event.altKey ? 'subtract' : 'replace');
+    onShape(plotPolygon, event.shiftKey ? 'add' : event.altKey ? 'subtract' : defaultMode);
   };
 
   return (
@@ -100,6 +122,7 @@ export function LatentScatter({ latents, dim, colours, width = 270, height = 200
         data-point-count={plot.xy.length / 2}
         data-transform={`${transform.sx},${transform.ox},${transform.sy},${transform.oy}`}
         data-tool={tool}
+        data-highlight={highlight ?? ''}
         style={{ width, height, cursor: tool === 'pick' ? 'pointer' : 'crosshair', touchAction: 'none' }}
         onClick={onClick}
         onPointerDown={onPointerDown}

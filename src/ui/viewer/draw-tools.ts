@@ -10,7 +10,8 @@
  * rectangle. Polygon: click the vertices, finish with a double-click or Enter
  * (Ctrl+Z / Backspace drops the last vertex). Brush: every drag is a stroke,
  * delivered piece by piece (onStroke) until the tool is stopped; Ctrl+Z calls
- * onUndo. Escape cancels any tool. The pure geometry is in draw-geometry.ts.
+ * onUndo. Point: every click is delivered (onPoint) until the tool is stopped.
+ * Escape cancels any tool. The pure geometry is in draw-geometry.ts.
  */
 import { useSyncExternalStore } from 'react';
 import type { AppStore } from '../../store';
@@ -19,7 +20,7 @@ import type { ViewerController } from './viewer-controller';
 import { imageToScreen, screenRectToPolygon, screenToImage } from './draw-geometry';
 import { isTextField } from './shortcuts';
 
-export type DrawToolKind = 'rectangle' | 'polygon' | 'brush';
+export type DrawToolKind = 'rectangle' | 'polygon' | 'brush' | 'point';
 
 export interface BrushStrokeEvent {
   phase: 'start' | 'move' | 'end';
@@ -41,6 +42,8 @@ export interface DrawToolOptions {
   onStroke?(event: BrushStrokeEvent): void;
   /** Brush: Ctrl+Z while the tool is active. */
   onUndo?(): void;
+  /** Point: each click on the slide (level-0 px); the tool stays active until stopped. */
+  onPoint?(x: number, y: number): void;
   /** Brush radius in level-0 px (drawn as the cursor outline). */
   brushRadius?: number;
   /** CSS colour of the preview. */
@@ -73,6 +76,7 @@ const DEFAULT_HINTS: Record<DrawToolKind, string> = {
   rectangle: 'Drag a rectangle on the slide · Esc cancels',
   polygon: 'Click the corners · double-click or Enter to finish · Ctrl+Z drops a point · Esc cancels',
   brush: 'Drag to paint · Ctrl+Z undoes a stroke · Esc stops',
+  point: 'Click the slide · Esc stops',
 };
 
 let surface: { controller: ViewerController; store: AppStore } | null = null;
@@ -267,6 +271,11 @@ class ToolSession {
     press.preventDefault();
     const p = this.screenPoint(press);
     this.pointer = p;
+    if (this.kind === 'point') {
+      const image = this.toImage(p);
+      this.options.onPoint?.(image.x, image.y);
+      return;
+    }
     if (this.kind === 'polygon') {
       this.addVertex(p, press.timeStamp);
       return;
