@@ -8,6 +8,7 @@ import {
   countMembers,
   emptySelectionSet,
   removeSelection,
+  selectionColours,
   selectionsFromGeoJson,
   selectionsToCsv,
   selectionsToGeoJson,
@@ -41,6 +42,12 @@ describe('selection edits', () => {
     expect(set.selections).toHaveLength(1);
     expect(set.activeId).toBe(first.id);
     expect(() => applyShape(set, bits(1), 'add')).toThrow(/covers 1 items/);
+  });
+
+  it('colours: members in their selection\'s colour (the later selection on overlaps), the rest as given', () => {
+    let set = addSelection(emptySelectionSet(4), { name: 'a', color: [10, 20, 30], members: bits(1, 1, 0, 0) });
+    set = addSelection(set, { name: 'b', color: [40, 50, 60], members: bits(0, 1, 1, 0) });
+    expect(Array.from(selectionColours(set, 200, [1, 2, 3, 4]))).toEqual([10, 20, 30, 200, 40, 50, 60, 200, 40, 50, 60, 200, 1, 2, 3, 4]);
   });
 
   it('undo and redo step through edits; a new edit drops the redo branch', () => {

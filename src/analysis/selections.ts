@@ -96,6 +96,28 @@ export function applyShape(set: SelectionSet, inside: Uint8Array, mode: Selectio
   return { ...base, selections: base.selections.map((s) => (s.id === active.id ? { ...s, members } : s)) };
 }
 
+/**
+ * RGBA per item: each selected item in its selection's colour (the last
+ * selection wins where they overlap), the others `unselected`.
+ */
+export function selectionColours(set: SelectionSet, alpha: number, unselected: readonly [number, number, number, number]): Uint8Array {
+  const out = new Uint8Array(4 * set.items);
+  for (let i = 0; i < set.items; i++) out.set(unselected, 4 * i);
+  for (const selection of set.selections) {
+    const [r, g, b] = selection.color;
+    const members = selection.members;
+    for (let i = 0; i < set.items; i++) {
+      if (!members[i]) continue;
+      const o = 4 * i;
+      out[o] = r;
+      out[o + 1] = g;
+      out[o + 2] = b;
+      out[o + 3] = alpha;
+    }
+  }
+  return out;
+}
+
 export function countMembers(members: Uint8Array): number {
   let count = 0;
   for (let i = 0; i < members.length; i++) count += members[i];

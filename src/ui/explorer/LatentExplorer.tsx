@@ -1,6 +1,6 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { appStore, errorMessage, useAppStore, type CishAnalysis } from '../../store';
-import { addSelection, countMembers, removeSelection, setActiveSelection, updateSelection, cellsAreaMm2, type Rgb, type SelectionMode, type SelectionSet } from '../../analysis/selections';
+import { addSelection, selectionColours, countMembers, removeSelection, setActiveSelection, updateSelection, cellsAreaMm2, type Rgb, type SelectionMode, type SelectionSet } from '../../analysis/selections';
 import { LatentScatter, type ScatterTool } from '../scatter/LatentScatter';
 import { startTool, stopTool, useActiveTool } from '../viewer/draw-tools';
 import { plotCoordinates } from '../scatter/scatter-math';
@@ -68,15 +68,7 @@ export function LatentExplorer({ slideId, slideName, analysis, colours, onPick }
   const anySelected = set?.selections.some((s) => s.members.some((m) => m !== 0)) ?? false;
   const shownColours = useMemo(() => {
     if (!set || !anySelected) return colours;
-    const out = new Uint8Array(4 * set.items);
-    for (let i = 0; i < set.items; i++) out.set(CONTEXT_GREY, 4 * i);
-    for (const selection of set.selections) {
-      const [r, g, b] = selection.color;
-      selection.members.forEach((member, i) => {
-        if (member) out.set([r, g, b, 255], 4 * i);
-      });
-    }
-    return out;
+    return selectionColours(set, 255, CONTEXT_GREY);
   }, [set, anySelected, colours]);
 
   const edit = (fn: (current: SelectionSet) => SelectionSet) => appStore.getState().editSelections(slideId, items, fn);

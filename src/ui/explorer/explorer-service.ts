@@ -6,6 +6,7 @@
 import { appStore, effectiveMpp, type CishAnalysis } from '../../store';
 import {
   applyShape,
+  selectionColours,
   selectionsFromGeoJson,
   selectionsToCsv,
   selectionsToGeoJson,
@@ -44,13 +45,7 @@ export function syncSelectionLayer(slideId: string, analysis: CishAnalysis | und
     if (store.overlays.some((layer) => layer.id === id)) store.removeOverlay(id);
     return;
   }
-  const colors = new Uint8Array(4 * set.items);
-  for (const selection of set.selections) {
-    const [r, g, b] = selection.color;
-    selection.members.forEach((member, i) => {
-      if (member) colors.set([r, g, b, 200], 4 * i);
-    });
-  }
+  const colors = selectionColours(set, 200, [0, 0, 0, 0]);
   const previous = store.overlays.find((layer) => layer.id === id);
   store.addOverlay({
     id,
