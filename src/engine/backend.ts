@@ -214,17 +214,13 @@ export interface InitBackendOptions {
   /** A probe to use instead of probing (tests). */
   probe?: BackendProbe;
   /**
-   * Threads of the threaded wasm build (default: one per logical core, at
-   * most 8, the size of its preallocated worker pool). 1 runs the same
-   * binary on one thread (benchmarks compare the two).
+   * Threads of the threaded wasm build (at most 8, the size of its worker
+   * pool). By default TF.js decides (half the logical cores): on the 2-core
+   * machine one thread per core ran no faster, because the page, the slide
+   * decoders and the thread pool then share the same two cores
+   * (bench/RESULTS.md). 1 runs the same binary on one thread.
    */
   wasmThreads?: number;
-}
-
-/** Threads the threaded wasm build gets by default. tfjs' own default is half the cores. */
-function defaultWasmThreads(): number {
-  const cores = typeof navigator === 'undefined' ? 1 : (navigator.hardwareConcurrency ?? 1);
-  return Math.max(1, Math.min(8, cores));
 }
 
 const FALLBACK_ORDER: BackendName[] = ['webgpu', 'webgl', 'wasm', 'cpu'];
@@ -246,7 +242,8 @@ async function activate(name: BackendName, choice: BackendChoice, options: InitB
       } catch {
         // Paths can only be set before the first initialisation; later calls keep the first ones.
       }
-      wasm.setThreadsCount(choice.wasmThreads ? (options.wasmThreads ?? defaultWasmThreads()) : 1);
+      if (!choice.wasmThreads) wasm.setThreadsCount(1);
+      else if (options.wasmThreads !== undefined) wasm.setThreadsCount(Math.max(1, Math.min(8, Math.round(options.wasmThreads))));
       const { registerWasmTrainingKernels } = await import('./wasm-kernels');
       registerWasmTrainingKernels();
       break;
@@ -283,7 +280,8 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
       if (name !== choice.backend) return { ...choice, backend: name, reason: `${choice.reason}; ${choice.backend} failed to start, using ${name}` };
       if (name === 'wasm' && choice.wasmThreads) {
         const { getThreadsCount } = await import('@tensorflow/tfjs-backend-wasm');
-        return { ...choice, reason: `${choice.reason}, ${getThreadsCount()} threads` };
+        const threads = getThreadsCount();
+        return { ...choice, reason: `${choice.reason}, ${threads} thread${threads === 1 ? '' : 's'}` };
       }
       return choice;
     }
