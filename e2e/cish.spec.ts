@@ -143,11 +143,21 @@ test('CISH: mask, tiles, train, encode, cluster, map, scatter and exports', asyn
   expect(png.suggestedFilename()).toMatch(/\.png$/);
   await page.screenshot({ path: test.info().outputPath('cish-flow.png') });
 
-  // 11. Reloading the page restores the results of this slide from IndexedDB.
+  // 11. A rectangle over the whole scatter selects every tile; reloading the
+  // page restores the results of this slide, the selection included, from IndexedDB.
+  await page.getByTestId('explorer-tool-rect').click();
+  await scatter.scrollIntoViewIfNeeded();
+  const box = (await scatter.boundingBox())!;
+  await page.mouse.move(box.x + 2, box.y + 2);
+  await page.mouse.down();
+  await page.mouse.move(box.x + box.width - 2, box.y + box.height - 2, { steps: 4 });
+  await page.mouse.up();
+  await expect(page.getByTestId('explorer-selection')).toHaveAttribute('data-count', String(kept));
   await page.reload();
   await expectDemoOpen(page);
   await expect(page.getByTestId('cish-legend').locator('li')).toHaveCount(3, { timeout: 30_000 });
   await expect(page.getByTestId('latent-scatter')).toHaveAttribute('data-point-count', String(kept));
+  await expect(page.getByTestId('explorer-selection')).toHaveAttribute('data-count', String(kept));
 
   // 12. The trained model is listed, exports as model.json + weights, and imports back.
   await page.locator('.cish-models summary').click();

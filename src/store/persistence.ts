@@ -4,6 +4,7 @@
  * clusters. Models themselves are stored by TF.js (`indexeddb://…`) from the
  * analysis worker; here we only keep the checkpoint bookkeeping.
  */
+import type { SelectionSet } from '../analysis/selections';
 import type { PreprocessParams, TileParams, TrainParams } from '../workers/cish-protocol';
 import type { AnalysisTiles } from './analysis';
 
@@ -48,6 +49,8 @@ export interface StoredResults {
   clusterColors?: Uint8Array | null;
   fpc?: number | null;
   fpcCurve?: { k: Int32Array; fpc: Float64Array } | null;
+  /** The latent explorer's selections; items are the kept tiles in order. */
+  selections?: SelectionSet | null;
 }
 
 export interface CheckpointRecord {

@@ -21,6 +21,8 @@ export interface SelectionsSlice {
   redoSelections(slideId: string): void;
   /** Forgets the slide's selections and history (e.g. when its items change). */
   resetSelections(slideId: string): void;
+  /** Puts back stored selections, with a fresh history (nothing to undo). */
+  loadSelections(slideId: string, set: SelectionSet): void;
 }
 
 export const createSelectionsSlice: StateCreator<AppState, [], [], SelectionsSlice> = (set, get) => {
@@ -55,6 +57,11 @@ export const createSelectionsSlice: StateCreator<AppState, [], [], SelectionsSli
       const history = histories.get(slideId);
       if (!history) return;
       history.redo();
+      publish(slideId, history);
+    },
+    loadSelections(slideId, loaded) {
+      const history = new SelectionHistory(loaded);
+      histories.set(slideId, history);
       publish(slideId, history);
     },
     resetSelections(slideId) {

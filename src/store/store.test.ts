@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createAppStore, effectiveMpp, selectActiveSlide, type OpenSlide } from './index';
 import { EtaEstimator, etaSeconds, formatEta } from './eta';
 import type { SlideMetadata } from '../slide/types';
+import { addSelection, applyShape, emptySelectionSet } from '../analysis/selections';
 
 function fakeClock(start = 1000) {
   let time = start;
@@ -231,5 +232,31 @@ describe('alerts and overlays', () => {
     expect(store.getState().swipe).toBe(0);
     store.getState().setSwipe(null);
     expect(store.getState().swipe).toBeNull();
+  });
+});
+
+describe('selections', () => {
+  it('edits are undoable per slide; loading stored selections starts a fresh history; a size change starts over', () => {
+    const store = createAppStore();
+    const s = () => store.getState();
+    s().editSelections('a', 3, (set) => applyShape(set, Uint8Array.from([1, 0, 1]), 'replace'));
+    s().editSelections('a', 3, (set) => applyShape(set, Uint8Array.from([0, 1, 0]), 'add'));
+    expect(Array.from(s().selections.a.set.selections[0].members)).toEqual([1, 1, 1]);
+    expect(s().selections.a.canUndo).toBe(true);
+    s().undoSelections('a');
+    expect(Array.from(s().selections.a.set.selections[0].members)).toEqual([1, 0, 1]);
+    expect(s().selections.a.canRedo).toBe(true);
+    expect(s().selections.b).toBeUndefined();
+
+    const stored = addSelection(emptySelectionSet(3), { name: 'kept', members: Uint8Array.from([0, 0, 1]) });
+    s().loadSelections('a', stored);
+    expect(s().selections.a).toEqual({ set: stored, canUndo: false, canRedo: false });
+
+    // Items of another size (new tiles): the history restarts empty.
+    s().editSelections('a', 5, (set) => set);
+    expect(s().selections.a.set.items).toBe(5);
+    expect(s().selections.a.set.selections).toHaveLength(0);
+    s().resetSelections('a');
+    expect(s().selections.a).toBeUndefined();
   });
 });

@@ -107,6 +107,8 @@ async function restoreResults(slideId: string, fingerprint: string): Promise<voi
     patch.fpc = stored.fpc ?? null;
   }
   if (stored.fpcCurve) patch.fpcCurve = stored.fpcCurve;
+  const rows = stored.latents ? stored.latents.length / (stored.latentDim ?? 2) : 0;
+  if (stored.selections && stored.selections.items === rows) appStore.getState().loadSelections(slideId, stored.selections);
   if (stored.history) patch.history = stored.history;
   if (stored.modelId) {
     patch.modelId = stored.modelId;
@@ -122,7 +124,8 @@ async function restoreResults(slideId: string, fingerprint: string): Promise<voi
   syncOverlays(slideId);
 }
 
-function persist(slideId: string, patch: Parameters<typeof saveResults>[1]): void {
+/** Saves part of the slide's results under its fingerprint (errors are logged, not thrown). */
+export function persist(slideId: string, patch: Parameters<typeof saveResults>[1]): void {
   const fingerprint = analysisOf(slideId)?.fingerprint;
   if (!fingerprint) return;
   saveResults(fingerprint, patch).catch((error) => console.warn('results could not be saved', error));
@@ -191,7 +194,9 @@ export async function runTiles(slideId: string, params: TileParams): Promise<boo
   };
   // A new grid invalidates codes and clusters (their rows follow the kept tiles).
   appStore.getState().patchAnalysis(slideId, { tiles, latents: null, memberships: null, labels: null, clusterColors: null, fpc: null, fpcCurve: null });
-  persist(slideId, { tiles, tileParams: params, latents: null, memberships: null, labels: null, fpcCurve: null });
+  // New tiles are new items: codes, clusters and selections of the old ones no longer apply.
+  appStore.getState().resetSelections(slideId);
+  persist(slideId, { tiles, tileParams: params, latents: null, memberships: null, labels: null, fpcCurve: null, selections: null });
   syncOverlays(slideId);
   return true;
 }

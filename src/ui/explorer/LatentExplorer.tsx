@@ -10,6 +10,7 @@ import {
   exportSelectionsGeoJson,
   importSelectionsGeoJson,
   itemAt,
+  saveSelections,
   selectInScatter,
   selectOnSlide,
   selectionTiles,
@@ -64,6 +65,10 @@ export function LatentExplorer({ slideId, slideName, analysis, colours, onPick }
   }, [plot]);
 
   useEffect(() => syncSelectionLayer(slideId, analysis, set ?? undefined), [slideId, analysis, set]);
+  // Every edit is saved (a set is replaced, never mutated, so identity tells edits apart).
+  useEffect(() => {
+    if (set) saveSelections(slideId, set);
+  }, [slideId, set]);
 
   const anySelected = set?.selections.some((s) => s.members.some((m) => m !== 0)) ?? false;
   const shownColours = useMemo(() => {

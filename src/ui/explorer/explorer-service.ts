@@ -15,7 +15,7 @@ import {
   type SelectionTiles,
 } from '../../analysis/selections';
 import { pointsInPolygon } from '../../tiling/polygon';
-import { mosaicRects } from '../cish/cish-service';
+import { mosaicRects, persist } from '../cish/cish-service';
 
 export const selectionLayerId = (slideId: string) => `explorer-selections-${slideId}`;
 
@@ -85,6 +85,11 @@ export function itemAt(tiles: SelectionTiles, x: number, y: number): number {
   const half = tiles.stepLevel0 / 2;
   for (let i = 0; i < xs.length; i++) if (Math.abs(xs[i] - x) <= half && Math.abs(ys[i] - y) <= half) return i;
   return -1;
+}
+
+/** Keeps the slide's selections with its other results in IndexedDB. */
+export function saveSelections(slideId: string, set: SelectionSet): void {
+  persist(slideId, { selections: set });
 }
 
 export function exportSelectionsGeoJson(set: SelectionSet, tiles: SelectionTiles): string {
