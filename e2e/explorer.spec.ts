@@ -85,6 +85,24 @@ test('lasso and rectangle in the scatter select exactly the expected tiles, pain
   const ys = s.xy.filter((_, q) => q % 2 === 1);
   const [minX, maxX] = [Math.min(...xs), Math.max(...xs)];
   const [minY, maxY] = [Math.min(...ys), Math.max(...ys)];
+  // Colour by latent 0: the lowest codes take the palette's first colour, the highest its last.
+  await page.getByTestId('explorer-colour-by').selectOption('latent-0');
+  const pixelAt = (px: number, py: number) =>
+    page.evaluate(
+      ([x, y, t]) => {
+        const canvas = document.querySelector('[data-testid="latent-scatter"]') as HTMLCanvasElement;
+        return Array.from(canvas.getContext('2d')!.getImageData(Math.round(x * t[0] + t[1]), Math.round(y * t[2] + t[3]), 1, 1).data);
+      },
+      [px, py, s.transform] as const,
+    );
+  const lowest = xs.indexOf(minX);
+  const highest = xs.indexOf(maxX);
+  expect(await pixelAt(xs[lowest], ys[lowest])).toEqual([255, 241, 168, 255]);
+  expect(await pixelAt(xs[highest], ys[highest])).toEqual([40, 18, 90, 255]);
+  const [png] = await Promise.all([page.waitForEvent('download'), page.getByTestId('explorer-export-png').click()]);
+  expect(png.suggestedFilename()).toMatch(/latent-scatter\.png$/);
+  expect(readFileSync((await png.path())!).subarray(1, 4).toString()).toBe('PNG');
+
   // A rectangle over the left half of the codes, edges between lattice values
   // (the outer ones 0.3 steps out, which stays inside the plot's margin).
   const x1 = Math.floor((minX + maxX) / 2) + 0.5;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildTileCsv, buildTileGeoJson, clusterColours, clusterRanks, ordinalPalette, tileColours, type TileTable } from './exports';
+import { buildTileCsv, buildTileGeoJson, clusterColours, clusterRanks, ordinalPalette, rampColours, tileColours, type TileTable } from './exports';
 
 // A 3×1 lattice of 10-px tiles; tiles 0 and 2 are kept.
 function table(): TileTable {
@@ -83,5 +83,19 @@ describe('ordinal colours', () => {
     });
     expect(Array.from(rgba)).toEqual([0, 0, 255, 0, 255, 0, 0, 255]);
     expect(tileColours(Int32Array.from([1]), colours)[3]).toBe(255);
+  });
+});
+
+describe('ramp colours', () => {
+  it('maps lo → first palette colour and hi → last, clamps outside, greys non-finite values', () => {
+    const palette = ordinalPalette(2);
+    const out = rampColours([0, 10, -5, 20, NaN, 5], 0, 10);
+    expect(Array.from(out.subarray(0, 4))).toEqual([...palette.subarray(0, 3), 255]);
+    expect(Array.from(out.subarray(4, 8))).toEqual([...palette.subarray(3, 6), 255]);
+    expect(Array.from(out.subarray(8, 12))).toEqual(Array.from(out.subarray(0, 4)));
+    expect(Array.from(out.subarray(12, 16))).toEqual(Array.from(out.subarray(4, 8)));
+    expect(Array.from(out.subarray(16, 20))).toEqual([128, 128, 128, 255]);
+    // The middle of the range is the middle of the palette.
+    expect(Array.from(out.subarray(20, 24))).toEqual([...ordinalPalette(3).subarray(3, 6), 255]);
   });
 });

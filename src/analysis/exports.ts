@@ -15,19 +15,35 @@ const PALETTE_ANCHORS: readonly (readonly [number, number, number])[] = [
   [40, 18, 90],
 ];
 
+/** The palette at t ∈ [0, 1] (clamped), written to out[offset…offset+2]. */
+function paletteAt(t: number, out: Uint8Array, offset: number): void {
+  const last = PALETTE_ANCHORS.length - 1;
+  const position = Math.min(1, Math.max(0, t)) * last;
+  const lower = Math.min(last - 1, Math.floor(position));
+  const f = position - lower;
+  for (let c = 0; c < 3; c++) out[offset + c] = Math.round(PALETTE_ANCHORS[lower][c] * (1 - f) + PALETTE_ANCHORS[lower + 1][c] * f);
+}
+
 /** K colours (r, g, b per cluster rank) sampled evenly along the ordinal palette. */
 export function ordinalPalette(k: number): Uint8Array {
   if (!Number.isInteger(k) || k < 1) throw new RangeError(`ordinalPalette: K must be an integer ≥ 1, got ${k}`);
   const out = new Uint8Array(3 * k);
-  const last = PALETTE_ANCHORS.length - 1;
-  for (let j = 0; j < k; j++) {
-    const t = k === 1 ? 0.5 : j / (k - 1);
-    const position = t * last;
-    const lower = Math.min(last - 1, Math.floor(position));
-    const f = position - lower;
-    for (let c = 0; c < 3; c++) {
-      out[3 * j + c] = Math.round(PALETTE_ANCHORS[lower][c] * (1 - f) + PALETTE_ANCHORS[lower + 1][c] * f);
-    }
+  for (let j = 0; j < k; j++) paletteAt(k === 1 ? 0.5 : j / (k - 1), out, 3 * j);
+  return out;
+}
+
+/**
+ * RGBA per value on the same palette, `lo` → pale, `hi` → dark; values
+ * outside the range are clamped, and non-finite ones drawn grey.
+ */
+export function rampColours(values: ArrayLike<number>, lo: number, hi: number): Uint8Array {
+  const out = new Uint8Array(4 * values.length);
+  const span = hi - lo;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (Number.isFinite(v)) paletteAt(span > 0 ? (v - lo) / span : 0.5, out, 4 * i);
+    else out.set([128, 128, 128], 4 * i);
+    out[4 * i + 3] = 255;
   }
   return out;
 }

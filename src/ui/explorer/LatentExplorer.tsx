@@ -4,7 +4,8 @@ import { addSelection, selectionColours, countMembers, removeSelection, setActiv
 import { LatentScatter, type ScatterTool } from '../scatter/LatentScatter';
 import { startTool, stopTool, useActiveTool } from '../viewer/draw-tools';
 import { plotCoordinates } from '../scatter/scatter-math';
-import { downloadText, fileStem } from '../download';
+import { downloadBlob, downloadText, fileStem } from '../download';
+import { rampColours } from '../../analysis/exports';
 import {
   exportSelectionsCsv,
   exportSelectionsGeoJson,
@@ -43,6 +44,10 @@ export function LatentExplorer({ slideId, slideName, analysis, colours, onPick }
   const [error, setError] = useState<string | null>(null);
   const [mode, setMode] = useState<SelectionMode>('replace');
   const [highlight, setHighlight] = useState<number | null>(null);
+  /** 'cluster' (or grey before clustering), 'membership' (largest FCM membership) or 'latent-d'. */
+  const [colourBy, setColourBy] = useState<string>('cluster');
+  const [range, setRange] = useState<{ lo: string; hi: string }>({ lo: '', hi: '' });
+  const figureRef = useRef<HTMLDivElement>(null);
   const activeTool = useActiveTool();
   const [slideTool, setSlideTool] = useState<'rectangle' | 'polygon' | 'point' | null>(null);
   const drawingOnSlide = slideTool !== null && activeTool?.kind === slideTool ? slideTool : null;
@@ -70,11 +75,41 @@ export function LatentExplorer({ slideId, slideName, analysis, colours, onPick }
     if (set) saveSelections(slideId, set);
   }, [slideId, set]);
 
+  // The numeric column to colour by, when one is chosen, with its data range.
+  const column = useMemo(() => {
+    const { latents, latentDim, memberships, k } = analysis;
+    if (!latents) return null;
+    const n = latents.length / latentDim;
+    const values = new Float64Array(n);
+    if (colourBy === 'membership') {
+      if (!memberships || k < 1) return null;
+      for (let i = 0; i < n; i++) {
+        let best = 0;
+        for (let j = 0; j < k; j++) best = Math.max(best, memberships[i * k + j]);
+        values[i] = best;
+      }
+    } else if (colourBy.startsWith('latent-')) {
+      const d = Number(colourBy.slice(7));
+      for (let i = 0; i < n; i++) values[i] = latents[i * latentDim + d];
+    } else return null;
+    let min = Infinity;
+    let max = -Infinity;
+    for (const v of values) {
+      if (v < min) min = v;
+      if (v > max) max = v;
+    }
+    return { values, min, max };
+  }, [analysis, colourBy]);
+  const lo = range.lo.trim() === '' ? column?.min : Number(range.lo);
+  const hi = range.hi.trim() === '' ? column?.max : Number(range.hi);
+  const rangeError = column && !(Number.isFinite(lo) && Number.isFinite(hi) && lo! < hi!) ? 'needs low < high' : null;
+
   const anySelected = set?.selections.some((s) => s.members.some((m) => m !== 0)) ?? false;
   const shownColours = useMemo(() => {
-    if (!set || !anySelected) return colours;
-    return selectionColours(set, 255, CONTEXT_GREY);
-  }, [set, anySelected, colours]);
+    if (set && anySelected) return selectionColours(set, 255, CONTEXT_GREY);
+    if (column && !rangeError) return rampColours(column.values, lo!, hi!);
+    return colours;
+  }, [set, anySelected, colours, column, rangeError, lo, hi]);
 
   const edit = (fn: (current: SelectionSet) => SelectionSet) => appStore.getState().editSelections(slideId, items, fn);
   const undo = () => appStore.getState().undoSelections(slideId);
@@ -137,7 +172,37 @@ export function LatentExplorer({ slideId, slideName, analysis, colours, onPick }
           Redo
         </button>
       </div>
-      <LatentScatter
+      <div className="explorer-tools">
+        <label>
+          Colour by{' '}
+          <select
+            value={colourBy}
+            data-testid="explorer-colour-by"
+            onChange={(e) => {
+              setColourBy(e.target.value);
+              setRange({ lo: '', hi: '' });
+            }}
+          >
+            <option value="cluster">cluster</option>
+            <option value="membership" disabled={!analysis.memberships}>
+              membership strength
+            </option>
+            {Array.from({ length: analysis.latentDim }, (_, d) => (
+              <option key={d} value={`latent-${d}`}>{`latent ${d}`}</option>
+            ))}
+          </select>
+        </label>
+        {column && (
+          <>
+            <input type="text" inputMode="decimal" size={6} value={range.lo} placeholder={column.min.toPrecision(3)} aria-label="Colour range low" onChange={(e) => setRange({ ...range, lo: e.target.value })} />
+            <input type="text" inputMode="decimal" size={6} value={range.hi} placeholder={column.max.toPrecision(3)} aria-label="Colour range high" onChange={(e) => setRange({ ...range, hi: e.target.value })} />
+            {rangeError && <span className="error">{rangeError}</span>}
+          </>
+        )}
+        {anySelected && column && <span className="muted">(selections take precedence)</span>}
+      </div>
+      <div ref={figureRef}>
+        <LatentScatter
         latents={analysis.latents!}
         dim={analysis.latentDim}
         colours={shownColours}
@@ -146,7 +211,8 @@ export function LatentExplorer({ slideId, slideName, analysis, colours, onPick }
         highlight={highlight}
         onPick={onPick}
         onShape={(polygon, mode) => selectInScatter(slideId, plotXs, plotYs, polygon, mode)}
-      />
+        />
+      </div>
       <div className="explorer-tools" role="toolbar" aria-label="On the slide">
         <span className="muted">On the slide:</span>
         {(['rectangle', 'polygon', 'point'] as const).map((kind) => (
@@ -190,6 +256,13 @@ export function LatentExplorer({ slideId, slideName, analysis, colours, onPick }
         </button>
         <button type="button" data-testid="explorer-export-csv" disabled={!set || !tiles || set.selections.length === 0} onClick={() => downloadText(exportSelectionsCsv(set!, tiles!), `${stem}-selections.csv`, 'text/csv')}>
           Export CSV
+        </button>
+        <button
+          type="button"
+          data-testid="explorer-export-png"
+          onClick={() => figureRef.current?.querySelector('canvas')?.toBlob((blob) => blob && downloadBlob(blob, `${stem}-latent-scatter.png`), 'image/png')}
+        >
+          Export PNG
         </button>
         <button type="button" disabled={!tiles} onClick={() => importRef.current?.click()}>
           Import GeoJSON
