@@ -70,11 +70,25 @@ test('CISH: mask, tiles, train, encode, cluster, map, scatter and exports', asyn
   await page.getByTestId('cish-encode').click();
   await expect(page.getByTestId('cish-encode-result')).toContainText(`${kept} codes`, { timeout: 120_000 });
 
-  // 5. Cluster with K = 3, and the FPC curve for K = 2…12.
+  // 5. Cluster with K = 3 (k-means first: one-hot memberships; then the seed's
+  // fuzzy c-means, which the rest of the test uses), and the FPC curve for K = 2…12.
   await page.getByTestId('cish-k').fill('3');
+  await page.getByTestId('cish-cluster-method').selectOption('kmeans');
   await page.getByTestId('cish-cluster').click();
   const legend = page.getByTestId('cish-legend');
   await expect(legend.locator('li')).toHaveCount(3, { timeout: 30_000 });
+  const memberships = () =>
+    page.evaluate(() => {
+      const state = window.__tilescope!.store.getState();
+      return Array.from(state.analysis[state.activeSlideId!].memberships ?? []);
+    });
+  const hard = await memberships();
+  expect(hard.length).toBe(3 * kept);
+  expect(hard.every((u) => u === 0 || u === 1)).toBe(true);
+  await page.getByTestId('cish-cluster-method').selectOption('fcm');
+  await page.getByTestId('cish-cluster').click();
+  await expect.poll(async () => (await memberships()).some((u) => u > 0 && u < 1), { timeout: 30_000 }).toBe(true);
+  await expect(legend.locator('li')).toHaveCount(3);
   await page.getByTestId('cish-fpc').click();
   await expect(page.getByTestId('cish-fpc-chart')).toHaveAttribute('data-points', '11', { timeout: 30_000 });
 

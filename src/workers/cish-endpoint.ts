@@ -11,6 +11,7 @@ import { TrainingControl } from '../engine/train';
 import type { SlideSource } from '../slide/types';
 import type { TileGrid } from '../tiling/tile-grid';
 import { fcm, fpcSweep } from '../analysis/fcm';
+import { kmeans } from '../analysis/kmeans';
 import {
   chooseTrainingTiles,
   computeCishMask,
@@ -313,6 +314,13 @@ export function createCishEndpoint(deps: CishEndpointDeps): CishWorkerApi {
     },
 
     async cluster(latents, dim, params) {
+      if (params.method === 'kmeans') {
+        const result = kmeans(latents, dim, { k: params.k, seed: params.seed, nInit: params.nInit });
+        const memberships = new Float32Array(result.labels.length * params.k);
+        result.labels.forEach((label, i) => (memberships[i * params.k + label] = 1));
+        // One-hot memberships: the partition coefficient of a hard partition is 1.
+        return { memberships, labels: result.labels, centres: result.centres, fpc: 1, iterations: result.iterations, converged: result.converged };
+      }
       const result = fcm(latents, dim, { k: params.k, m: params.m, tol: params.tol, seed: params.seed, nInit: params.nInit });
       return {
         memberships: Float32Array.from(result.u),

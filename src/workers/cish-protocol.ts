@@ -122,6 +122,8 @@ export interface ResumeFrom {
 }
 
 export interface ClusterParams {
+  /** Fuzzy c-means (the seed's) or k-means (hard clusters; memberships are one-hot). */
+  method: 'fcm' | 'kmeans';
   k: number;
   m: number;
   tol: number;

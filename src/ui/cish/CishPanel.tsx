@@ -2,7 +2,7 @@ import { useEffect, useMemo, useState, type ReactNode } from 'react';
 import OpenSeadragon from 'openseadragon';
 import { appStore, effectiveMpp, errorMessage, formatEta, selectActiveSlide, useAppStore, type CishAnalysis } from '../../store';
 import type { CheckpointRecord } from '../../store/persistence';
-import type { StoredModelInfo } from '../../workers/cish-protocol';
+import type { ClusterParams, StoredModelInfo } from '../../workers/cish-protocol';
 import { buildTileCsv, buildTileGeoJson, clusterRanks, tileColours, type TileTable } from '../../analysis/exports';
 import { CISH_DEFAULTS, CISH_FCM_DEFAULTS } from '../../models/cish/defaults';
 import { LatentExplorer } from '../explorer/LatentExplorer';
@@ -60,12 +60,27 @@ function Field({ label, error, warning, children }: { label: string; error?: str
   );
 }
 
-function NumberInput({ value, onChange, error, testId, label }: { value: string; onChange: (v: string) => void; error?: string; testId?: string; label: string }) {
+function NumberInput({
+  value,
+  onChange,
+  error,
+  testId,
+  label,
+  disabled,
+}: {
+  value: string;
+  onChange: (v: string) => void;
+  error?: string;
+  testId?: string;
+  label: string;
+  disabled?: boolean;
+}) {
   return (
     <input
       type="text"
       inputMode="decimal"
       value={value}
+      disabled={disabled}
       aria-label={label}
       aria-invalid={error ? 'true' : 'false'}
       data-testid={testId}
@@ -156,6 +171,7 @@ export function CishPanel() {
   const [loss, setLoss] = useState<'mse' | 'mae'>(CISH_DEFAULTS.loss);
   const [mode, setMode] = useState<'intensity' | 'od'>(CISH_DEFAULTS.intensityMode);
   const [contrast, setContrast] = useState(false);
+  const [clusterMethod, setClusterMethod] = useState<ClusterParams['method']>('fcm');
   const [clusterTexts, setCluster] = useTexts({ k: String(CISH_FCM_DEFAULTS.k), m: String(CISH_FCM_DEFAULTS.m), tol: String(CISH_FCM_DEFAULTS.tol), seed: '0', nInit: String(CISH_FCM_DEFAULTS.nInit) });
   const [exportDs, setExportDs] = useState('8');
   const [shown, setShown] = useState(() => (slideId ? overlayVisibility(slideId) : { mask: true, tiles: true, map: true }));
@@ -494,29 +510,36 @@ export function CishPanel() {
         )}
       </Step>
 
-      <Step n={5} title="Cluster (fuzzy c-means)" done={!!a?.labels}>
+      <Step n={5} title={clusterMethod === 'fcm' ? 'Cluster (fuzzy c-means)' : 'Cluster (k-means)'} done={!!a?.labels}>
+        <label className="cish-row">
+          Method{' '}
+          <select value={clusterMethod} onChange={(e) => setClusterMethod(e.target.value as ClusterParams['method'])} data-testid="cish-cluster-method">
+            <option value="fcm">fuzzy c-means (the seed&apos;s)</option>
+            <option value="kmeans">k-means (hard clusters)</option>
+          </select>
+        </label>
         <div className="cish-grid">
           <Field label="K" error={clusterParsed.errors.k}>
             <NumberInput label="Clusters K" value={clusterTexts.k} onChange={(v) => setCluster('k', v)} error={clusterParsed.errors.k} testId="cish-k" />
           </Field>
           <Field label="m" error={clusterParsed.errors.m}>
-            <NumberInput label="Fuzziness m" value={clusterTexts.m} onChange={(v) => setCluster('m', v)} error={clusterParsed.errors.m} />
+            <NumberInput label="Fuzziness m" value={clusterTexts.m} onChange={(v) => setCluster('m', v)} error={clusterParsed.errors.m} disabled={clusterMethod !== 'fcm'} />
           </Field>
           <Field label="tol" error={clusterParsed.errors.tol}>
-            <NumberInput label="Tolerance" value={clusterTexts.tol} onChange={(v) => setCluster('tol', v)} error={clusterParsed.errors.tol} />
+            <NumberInput label="Tolerance" value={clusterTexts.tol} onChange={(v) => setCluster('tol', v)} error={clusterParsed.errors.tol} disabled={clusterMethod !== 'fcm'} />
           </Field>
           <Field label="Seed" error={clusterParsed.errors.seed}>
-            <NumberInput label="FCM seed" value={clusterTexts.seed} onChange={(v) => setCluster('seed', v)} error={clusterParsed.errors.seed} />
+            <NumberInput label="Clustering seed" value={clusterTexts.seed} onChange={(v) => setCluster('seed', v)} error={clusterParsed.errors.seed} />
           </Field>
           <Field label="Starts" error={clusterParsed.errors.nInit}>
             <NumberInput label="Random starts (lowest objective wins)" value={clusterTexts.nInit} onChange={(v) => setCluster('nInit', v)} error={clusterParsed.errors.nInit} />
           </Field>
         </div>
         <div className="cish-row">
-          <button type="button" data-testid="cish-cluster" disabled={busy !== null || !a?.latents || hasErrors(clusterParsed.errors)} onClick={() => void guard('cluster', () => runCluster(slideId, { k: clusterValues.k, m: clusterValues.m, tol: clusterValues.tol, seed: clusterValues.seed, nInit: clusterValues.nInit }))}>
+          <button type="button" data-testid="cish-cluster" disabled={busy !== null || !a?.latents || hasErrors(clusterParsed.errors)} onClick={() => void guard('cluster', () => runCluster(slideId, { method: clusterMethod, k: clusterValues.k, m: clusterValues.m, tol: clusterValues.tol, seed: clusterValues.seed, nInit: clusterValues.nInit }))}>
             Cluster
           </button>
-          <button type="button" data-testid="cish-fpc" disabled={busy !== null || !a?.latents || hasErrors(clusterParsed.errors)} onClick={() => void guard('fpc', () => runFpcSweep(slideId, { m: clusterValues.m, tol: clusterValues.tol, seed: clusterValues.seed, nInit: clusterValues.nInit }))}>
+          <button type="button" data-testid="cish-fpc" disabled={busy !== null || !a?.latents || hasErrors(clusterParsed.errors)} onClick={() => void guard('fpc', () => runFpcSweep(slideId, { method: 'fcm', m: clusterValues.m, tol: clusterValues.tol, seed: clusterValues.seed, nInit: clusterValues.nInit }))}>
             FPC for K = 2…12
           </button>
         </div>

@@ -343,7 +343,8 @@ export async function runCluster(slideId: string, params: ClusterParams): Promis
   const analysis = analysisOf(slideId);
   if (!analysis?.latents) return false;
   const { latents, latentDim } = analysis;
-  const value = await workerJob(`Fuzzy c-means (K = ${params.k})`, async () => cishWorker().cluster(latents, latentDim, params));
+  const label = params.method === 'kmeans' ? 'k-means' : 'Fuzzy c-means';
+  const value = await workerJob(`${label} (K = ${params.k})`, async () => cishWorker().cluster(latents, latentDim, params));
   if (!value) return false;
   const ranks = clusterRanks(latents, latentDim, value.centres, params.k);
   const colours = clusterColours(ranks);
