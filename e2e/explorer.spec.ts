@@ -175,8 +175,29 @@ test('lasso and rectangle in the scatter select exactly the expected tiles, pain
   await expect(page.getByRole('alert')).toHaveCount(0);
 });
 
-test('a click on a tile of the slide rings its point in the scatter; a rectangle on the slide selects the tiles whose centres it holds', async ({ page }) => {
-  await prepare(page);
+test('hovering a point shows its tile; a click on a tile of the slide rings its point in the scatter; a rectangle on the slide selects the tiles whose centres it holds', async ({ page }) => {
+  const s = await prepare(page);
+  // Hovering a point shows its tile, read from the slide.
+  const row = Math.floor(s.kept / 3);
+  const tileId = await page.evaluate((r) => {
+    const st = window.__tilescope!.store.getState();
+    return st.analysis[st.activeSlideId!].tiles!.kept[r];
+  }, row);
+  const p = await toPage(page, s, s.xy[2 * row], s.xy[2 * row + 1]);
+  await page.mouse.move(p.x, p.y);
+  const hover = page.getByTestId('explorer-hover');
+  await expect(hover).toHaveAttribute('data-tile', String(tileId));
+  await expect(hover.locator('canvas')).toHaveAttribute('data-drawn-tile', String(tileId), { timeout: 15_000 });
+  const inked = await hover.locator('canvas').evaluate((canvas: HTMLCanvasElement) => {
+    const data = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+    let varied = 0;
+    for (let i = 4; i < data.length; i += 4) if (Math.abs(data[i] - data[0]) > 10) varied++;
+    return varied;
+  });
+  expect(inked).toBeGreaterThan(100); // tissue texture, not a flat fill
+  await page.mouse.move(1, 1);
+  await expect(hover).toHaveCount(0);
+
   const tiles = await page.evaluate(() => {
     const st = window.__tilescope!.store.getState();
     const t = st.analysis[st.activeSlideId!].tiles!;

@@ -6,6 +6,7 @@ import { startTool, stopTool, useActiveTool } from '../viewer/draw-tools';
 import { plotCoordinates } from '../scatter/scatter-math';
 import { downloadBlob, downloadText, fileStem } from '../download';
 import { rampColours } from '../../analysis/exports';
+import { TileThumbnail } from './TileThumbnail';
 import {
   exportSelectionsCsv,
   exportSelectionsGeoJson,
@@ -48,6 +49,7 @@ export function LatentExplorer({ slideId, slideName, analysis, colours, onPick }
   const [colourBy, setColourBy] = useState<string>('cluster');
   const [range, setRange] = useState<{ lo: string; hi: string }>({ lo: '', hi: '' });
   const figureRef = useRef<HTMLDivElement>(null);
+  const [hovered, setHovered] = useState(-1);
   const activeTool = useActiveTool();
   const [slideTool, setSlideTool] = useState<'rectangle' | 'polygon' | 'point' | null>(null);
   const drawingOnSlide = slideTool !== null && activeTool?.kind === slideTool ? slideTool : null;
@@ -201,7 +203,7 @@ export function LatentExplorer({ slideId, slideName, analysis, colours, onPick }
         )}
         {anySelected && column && <span className="muted">(selections take precedence)</span>}
       </div>
-      <div ref={figureRef}>
+      <div ref={figureRef} style={{ position: 'relative' }}>
         <LatentScatter
         latents={analysis.latents!}
         dim={analysis.latentDim}
@@ -211,7 +213,18 @@ export function LatentExplorer({ slideId, slideName, analysis, colours, onPick }
         highlight={highlight}
         onPick={onPick}
         onShape={(polygon, mode) => selectInScatter(slideId, plotXs, plotYs, polygon, mode)}
+          onHover={setHovered}
         />
+        {hovered >= 0 && analysis.tiles && hovered < analysis.tiles.kept.length && (
+          <TileThumbnail
+            slideId={slideId}
+            tileId={analysis.tiles.kept[hovered]}
+            x={analysis.tiles.x[analysis.tiles.kept[hovered]]}
+            y={analysis.tiles.y[analysis.tiles.kept[hovered]]}
+            width={analysis.tiles.width[analysis.tiles.kept[hovered]]}
+            height={analysis.tiles.height[analysis.tiles.kept[hovered]]}
+          />
+        )}
       </div>
       <div className="explorer-tools" role="toolbar" aria-label="On the slide">
         <span className="muted">On the slide:</span>

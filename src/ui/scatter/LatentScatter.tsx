@@ -22,6 +22,8 @@ export interface LatentScatterProps {
   defaultMode?: SelectionMode;
   /** Row of a point to ring (e.g. the tile clicked on the slide). */
   highlight?: number | null;
+  /** The point under the pointer (row), or −1 when none is within reach; not during a drag. */
+  onHover?: (index: number) => void;
 }
 
 export type ScatterTool = 'pick' | 'lasso' | 'rect';
@@ -50,6 +52,7 @@ export function LatentScatter({
   onShape,
   defaultMode = 'replace',
   highlight = null,
+  onHover,
 }: LatentScatterProps) {
   const canvasRef = useRef<HTMLCanvasElement>(null);
   const [path, setPath] = useState<number[] | null>(null);
@@ -100,7 +103,13 @@ export function LatentScatter({
     setPath(tool === 'rect' ? [x, y, x, y] : [x, y]);
   };
   const onPointerMove = (event: React.PointerEvent<HTMLCanvasElement>) => {
-    if (!path) return;
+    if (!path) {
+      if (onHover) {
+        const [x, y] = local(event);
+        onHover(nearestPoint(plot.xy, transform, x, y, 8));
+      }
+      return;
+    }
     const [x, y] = local(event);
     if (tool === 'rect') setPath([path[0], path[1], x, y]);
     else if (Math.hypot(x - path[path.length - 2], y - path[path.length - 1]) >= 2) setPath([...path, x, y]);
@@ -129,6 +138,7 @@ export function LatentScatter({
         onPointerMove={onPointerMove}
         onPointerUp={onPointerUp}
         onPointerCancel={() => setPath(null)}
+        onPointerLeave={() => onHover?.(-1)}
         title={tool === 'pick' ? 'Click a point to show its tile' : 'Drag to select; Shift adds, Alt subtracts'}
       />
       {path && (
