@@ -1,5 +1,7 @@
 // Helpers shared by the benchmark runners (bench/run.mjs, bench/models/run.mjs).
 import { spawnSync } from 'node:child_process';
+import { chromium } from '@playwright/test';
+import { startServer } from '../e2e/serve-dist.mjs';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -56,4 +58,36 @@ export function buildAppAndBenchPage() {
 
 export function chromiumVersion() {
   return spawnSync(CHROMIUM, ['--version'], { encoding: 'utf8' }).stdout.trim();
+}
+
+/** `--runs N` (default 7) and `--no-write` (print only), the options every runner takes. */
+export function parseBenchArgs(argv) {
+  const options = { runs: 7, write: true };
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--runs') options.runs = Math.max(1, Number(argv[++i]));
+    else if (argv[i] === '--no-write') options.write = false;
+    else throw new Error(`unknown argument ${argv[i]} (use --runs N, --no-write)`);
+  }
+  return options;
+}
+
+/**
+ * Serves the built benchmark page (cross-origin isolated when asked), opens
+ * it in headless Chromium, waits for `global` on its window and runs `use(page)`;
+ * everything is closed afterwards.
+ */
+export async function withBenchPage({ isolate = false, chromiumArgs = [], global }, use) {
+  const server = await startServer({ root: BENCH_DIST, base: '/', port: 0, host: '127.0.0.1', isolate });
+  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: [...CHROMIUM_ARGS, ...chromiumArgs] });
+  try {
+    const page = await browser.newPage();
+    page.on('pageerror', (error) => console.error('[bench page]', error.message));
+    await page.goto(`http://127.0.0.1:${server.address().port}/bench.html`);
+    await page.waitForFunction((name) => name in window, global, { timeout: 30_000 });
+    return await use(page);
+  } finally {
+    await browser.close();
+    server.closeAllConnections();
+    server.close();
+  }
 }

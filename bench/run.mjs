@@ -15,19 +15,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { chromium } from '@playwright/test';
 import { startServer } from '../e2e/serve-dist.mjs';
-import { BENCH_DIST, CHROMIUM, CHROMIUM_ARGS, PYTHON, RESULTS, buildAppAndBenchPage, chromiumVersion, fmt, root, summary } from './common.mjs';
+import { BENCH_DIST, CHROMIUM, CHROMIUM_ARGS, PYTHON, RESULTS, buildAppAndBenchPage, chromiumVersion, fmt, parseBenchArgs, root, summary } from './common.mjs';
 
 const DEMO = path.join(root, 'public/demo/CMU-1-Small-Region.svs');
-
-function parseArgs(argv) {
-  const options = { runs: 7, write: true };
-  for (let i = 0; i < argv.length; i++) {
-    if (argv[i] === '--runs') options.runs = Math.max(1, Number(argv[++i]));
-    else if (argv[i] === '--no-write') options.write = false;
-    else throw new Error(`unknown argument ${argv[i]} (use --runs N, --no-write)`);
-  }
-  return options;
-}
 
 /**
  * Time from choosing the file to the first drawn tile, in the production app;
@@ -130,7 +120,7 @@ function vipsReference(runs) {
 }
 
 async function main() {
-  const options = parseArgs(process.argv.slice(2));
+  const options = parseBenchArgs(process.argv.slice(2));
   const loadAtStart = os.loadavg();
   buildAppAndBenchPage();
 

@@ -4,7 +4,7 @@
 // Screen ↔ level-0 positions are calibrated with the cursor readout, so the
 // test checks the tools' coordinates against an independent conversion.
 import { expect, test, type Page } from '@playwright/test';
-import { calibrate, expectDemoOpen, openApp, readoutAt, viewer, type Calibration } from './helpers';
+import { calibrate, dragOnSlide, expectDemoOpen, openApp, readoutAt, viewer } from './helpers';
 
 interface MaskSnapshot {
   width: number;
@@ -65,16 +65,6 @@ async function makeTiles(page: Page): Promise<TilesSnapshot> {
     )
     .toBe(true);
   return tilesOf(page);
-}
-
-/** Drags on the viewer from one level-0 point to another. */
-async function dragOnSlide(page: Page, cal: Calibration, from: { x: number; y: number }, to: { x: number; y: number }): Promise<void> {
-  const a = cal.toScreen(from.x, from.y);
-  const b = cal.toScreen(to.x, to.y);
-  await page.mouse.move(a.x, a.y);
-  await page.mouse.down();
-  await page.mouse.move(b.x, b.y, { steps: 8 });
-  await page.mouse.up();
 }
 
 /** Overlay pixels with any alpha, left of `split` − 1 and right of `split` + 1 (canvas px). */

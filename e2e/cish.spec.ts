@@ -2,7 +2,7 @@
 // mask → tiles → train (1 epoch) → encode → cluster (K = 3) → map, scatter and exports.
 import { expect, test, type Page } from '@playwright/test';
 import { readFileSync } from 'node:fs';
-import { expectDemoOpen, openApp } from './helpers';
+import { dragThrough, expectDemoOpen, openApp } from './helpers';
 
 declare global {
   interface Window {
@@ -162,10 +162,10 @@ test('CISH: mask, tiles, train, encode, cluster, map, scatter and exports', asyn
   await page.getByTestId('explorer-tool-rect').click();
   await scatter.scrollIntoViewIfNeeded();
   const box = (await scatter.boundingBox())!;
-  await page.mouse.move(box.x + 2, box.y + 2);
-  await page.mouse.down();
-  await page.mouse.move(box.x + box.width - 2, box.y + box.height - 2, { steps: 4 });
-  await page.mouse.up();
+  await dragThrough(page, [
+    { x: box.x + 2, y: box.y + 2 },
+    { x: box.x + box.width - 2, y: box.y + box.height - 2 },
+  ]);
   await expect(page.getByTestId('explorer-selection')).toHaveAttribute('data-count', String(kept));
   await page.reload();
   await expectDemoOpen(page);

@@ -7,7 +7,7 @@
 // GeoJSON file.
 import { readFileSync } from 'node:fs';
 import { expect, test, type Page } from '@playwright/test';
-import { calibrate, expectDemoOpen, openApp } from './helpers';
+import { calibrate, dragOnSlide, dragThrough, expectDemoOpen, openApp } from './helpers';
 
 interface Snapshot {
   kept: number;
@@ -55,14 +55,7 @@ async function toPage(page: Page, s: Snapshot, x: number, y: number): Promise<{ 
   return { x: box.x + x * sx + ox, y: box.y + y * sy + oy };
 }
 
-async function drag(page: Page, points: Array<{ x: number; y: number }>, modifier?: 'Shift' | 'Alt'): Promise<void> {
-  if (modifier) await page.keyboard.down(modifier);
-  await page.mouse.move(points[0].x, points[0].y);
-  await page.mouse.down();
-  for (const p of points.slice(1)) await page.mouse.move(p.x, p.y, { steps: 4 });
-  await page.mouse.up();
-  if (modifier) await page.keyboard.up(modifier);
-}
+const drag = (page: Page, points: Array<{ x: number; y: number }>, modifier?: 'Shift' | 'Alt') => dragThrough(page, points, { modifier });
 
 /** Members of each selection, and the tiles the overlay paints (alpha > 0), from the store. */
 async function state(page: Page): Promise<{ members: number[][]; painted: number[] }> {
@@ -218,12 +211,7 @@ test('hovering a point shows its tile; a click on a tile of the slide rings its 
   const expected = tiles.flatMap((t, i) => (t.cx > box.x0 + 40 && t.cx < box.x1 - 40 ? [i] : []));
   const uncertain = tiles.flatMap((t, i) => (Math.abs(t.cx - box.x0) <= 40 || Math.abs(t.cx - box.x1) <= 40 ? [i] : []));
   await page.getByTestId('explorer-slide-rectangle').click();
-  const a = cal.toScreen(box.x0, box.y0);
-  const b = cal.toScreen(box.x1, box.y1);
-  await page.mouse.move(a.x, a.y);
-  await page.mouse.down();
-  await page.mouse.move(b.x, b.y, { steps: 5 });
-  await page.mouse.up();
+  await dragOnSlide(page, cal, { x: box.x0, y: box.y0 }, { x: box.x1, y: box.y1 });
   const members = await page.evaluate(() => {
     const st = window.__tilescope!.store.getState();
     return Array.from(st.selections[st.activeSlideId!].set.selections[0].members);

@@ -231,3 +231,22 @@ export async function calibrate(page: Page): Promise<Calibration> {
     toScreen: (x, y) => ({ x: a.x + (x - ia.x) / kx, y: a.y + (y - ia.y) / ky }),
   };
 }
+
+/** Presses at the first point, moves through the others (`steps` events each) and releases, holding `modifier`. */
+export async function dragThrough(
+  page: Page,
+  points: Array<{ x: number; y: number }>,
+  options: { modifier?: 'Shift' | 'Alt'; steps?: number } = {},
+): Promise<void> {
+  if (options.modifier) await page.keyboard.down(options.modifier);
+  await page.mouse.move(points[0].x, points[0].y);
+  await page.mouse.down();
+  for (const p of points.slice(1)) await page.mouse.move(p.x, p.y, { steps: options.steps ?? 4 });
+  await page.mouse.up();
+  if (options.modifier) await page.keyboard.up(options.modifier);
+}
+
+/** Drags on the viewer from one level-0 point to another. */
+export async function dragOnSlide(page: Page, cal: Calibration, from: { x: number; y: number }, to: { x: number; y: number }): Promise<void> {
+  await dragThrough(page, [cal.toScreen(from.x, from.y), cal.toScreen(to.x, to.y)], { steps: 8 });
+}

@@ -7,30 +7,16 @@
 // selection to the overlay's colour buffer. Medians go to bench/RESULTS.md.
 import { appendFileSync } from 'node:fs';
 import os from 'node:os';
-import { chromium } from '@playwright/test';
-import { startServer } from '../../e2e/serve-dist.mjs';
-import { BENCH_DIST, CHROMIUM, CHROMIUM_ARGS, RESULTS, buildAppAndBenchPage, chromiumVersion, fmt, summary } from '../common.mjs';
-
-const runs = Number(process.argv[process.argv.indexOf('--runs') + 1]) || 7;
-const write = !process.argv.includes('--no-write');
+import { RESULTS, buildAppAndBenchPage, chromiumVersion, fmt, parseBenchArgs, summary, withBenchPage } from '../common.mjs';
 
 async function main() {
+  const { runs, write } = parseBenchArgs(process.argv.slice(2));
   const load = os.loadavg();
   buildAppAndBenchPage();
-  const server = await startServer({ root: BENCH_DIST, base: '/', port: 0, host: '127.0.0.1', isolate: false });
-  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
-  let result;
-  try {
-    const page = await browser.newPage();
-    await page.goto(`http://127.0.0.1:${server.address().port}/bench.html`);
-    await page.waitForFunction(() => 'explorerBench' in window, null, { timeout: 30_000 });
+  const result = await withBenchPage({ global: 'explorerBench' }, (page) => {
     console.log('[bench] explorer: lasso over 1,000,000 points…');
-    result = await page.evaluate((r) => window.explorerBench.run({ runs: r }), runs);
-  } finally {
-    await browser.close();
-    server.closeAllConnections();
-    server.close();
-  }
+    return page.evaluate((r) => window.explorerBench.run({ runs: r }), runs);
+  });
   const lasso = summary(result.lassoMs);
   const overlay = summary(result.overlayMs);
   const section = [

@@ -12,19 +12,7 @@
 import { spawnSync } from 'node:child_process';
 import { appendFileSync } from 'node:fs';
 import os from 'node:os';
-import { chromium } from '@playwright/test';
-import { startServer } from '../../e2e/serve-dist.mjs';
-import { BENCH_DIST, CHROMIUM, CHROMIUM_ARGS, PYTHON, RESULTS, buildAppAndBenchPage, chromiumVersion, fmt, median, root } from '../common.mjs';
-
-function parseArgs(argv) {
-  const options = { runs: 7, write: true };
-  for (let i = 0; i < argv.length; i++) {
-    if (argv[i] === '--runs') options.runs = Math.max(1, Number(argv[++i]));
-    else if (argv[i] === '--no-write') options.write = false;
-    else throw new Error(`unknown argument ${argv[i]} (use --runs N, --no-write)`);
-  }
-  return options;
-}
+import { PYTHON, RESULTS, buildAppAndBenchPage, chromiumVersion, fmt, median, parseBenchArgs, root, withBenchPage } from '../common.mjs';
 
 /** The paper's batch size for the CISH autoencoder (seed 000). */
 const CISH_BATCH = 32;
@@ -42,14 +30,7 @@ function pytorchReference(threads, runs) {
 }
 
 async function browserRows(runs) {
-  const server = await startServer({ root: BENCH_DIST, base: '/', port: 0, host: '127.0.0.1', isolate: true });
-  const url = `http://127.0.0.1:${server.address().port}/bench.html`;
-  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: [...CHROMIUM_ARGS, '--enable-unsafe-webgpu'] });
-  try {
-    const page = await browser.newPage();
-    page.on('pageerror', (error) => console.error('[bench page]', error.message));
-    await page.goto(url);
-    await page.waitForFunction(() => 'modelBench' in window, null, { timeout: 30_000 });
+  return withBenchPage({ isolate: true, chromiumArgs: ['--enable-unsafe-webgpu'], global: 'modelBench' }, async (page) => {
     const { isolated, cores } = await page.evaluate(() => ({ isolated: window.modelBench.isolated, cores: window.modelBench.cores }));
     if (!isolated) throw new Error('the benchmark page is not cross-origin isolated; threaded wasm cannot be measured');
     const configs = [
@@ -62,18 +43,14 @@ async function browserRows(runs) {
     const rows = [];
     for (const config of configs) {
       console.log(`[bench] CISH on ${config.backend}${config.wasmThreads ? ` ×${config.wasmThreads}` : ''}…`);
-      rows.push({ config, result: await page.evaluate((c) => window.modelBench.run({ ...c, batch: 32 }), { ...config }) });
+      rows.push({ config, result: await page.evaluate((c) => window.modelBench.run(c), { ...config, batch: CISH_BATCH }) });
     }
     return { rows, cores };
-  } finally {
-    await browser.close();
-    server.closeAllConnections();
-    server.close();
-  }
+  });
 }
 
 async function main() {
-  const options = parseArgs(process.argv.slice(2));
+  const options = parseBenchArgs(process.argv.slice(2));
   const loadAtStart = os.loadavg();
   buildAppAndBenchPage();
   const { rows, cores } = await browserRows(options.runs);

@@ -164,7 +164,8 @@ export function tileCellLattice(
   };
 }
 
-export interface RegionFeature {
+/** A QuPath annotation: a MultiPolygon in level-0 px with its class; `Extra` adds properties. */
+export interface AnnotationFeature<Extra extends object = object> {
   type: 'Feature';
   id: string;
   geometry: { type: 'MultiPolygon'; coordinates: LinearRing[][] };
@@ -172,10 +173,11 @@ export interface RegionFeature {
     objectType: 'annotation';
     name: string;
     classification: { name: string; color: [number, number, number] };
-    cluster: number;
     measurements: Record<string, number>;
-  };
+  } & Extra;
 }
+
+export type RegionFeature = AnnotationFeature<{ cluster: number }>;
 
 /**
  * The cells of `label` as one QuPath annotation (a MultiPolygon in level-0

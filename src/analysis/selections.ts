@@ -7,7 +7,7 @@
  * of a hundred edits over a million items costs one array per edit.
  */
 import { pointsInPolygon } from '../tiling/polygon';
-import { labelRegionGeometry, tileCellLattice, type LinearRing } from './regions';
+import { labelRegionGeometry, tileCellLattice, type AnnotationFeature } from './regions';
 
 export type Rgb = readonly [number, number, number];
 export type SelectionMode = 'replace' | 'add' | 'subtract';
@@ -118,6 +118,11 @@ export function selectionColours(set: SelectionSet, alpha: number, unselected: r
   return out;
 }
 
+/** Whether any selection holds at least one item. */
+export function anyMembers(set: SelectionSet): boolean {
+  return set.selections.some((selection) => selection.members.some((m) => m !== 0));
+}
+
 export function countMembers(members: Uint8Array): number {
   let count = 0;
   for (let i = 0; i < members.length; i++) count += members[i];
@@ -194,16 +199,19 @@ export interface SelectionTiles {
   mpp: number | null;
 }
 
-export interface SelectionFeature {
-  type: 'Feature';
-  id: string;
-  geometry: { type: 'MultiPolygon'; coordinates: LinearRing[][] };
-  properties: {
-    objectType: 'annotation';
-    name: string;
-    classification: { name: string; color: [number, number, number] };
-    measurements: Record<string, number>;
-  };
+export type SelectionFeature = AnnotationFeature;
+
+/** Tile centres (level-0 px) of the items: where shapes drawn on the slide or imported test them. */
+export function tileCentres(tiles: Pick<SelectionTiles, 'kept' | 'x' | 'y' | 'width' | 'height'>): { xs: Float64Array; ys: Float64Array } {
+  const n = tiles.kept.length;
+  const xs = new Float64Array(n);
+  const ys = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const id = tiles.kept[i];
+    xs[i] = tiles.x[id] + tiles.width[id] / 2;
+    ys[i] = tiles.y[id] + tiles.height[id] / 2;
+  }
+  return { xs, ys };
 }
 
 /** Area of `count` tile cells in mm² (null without a pixel size). */
@@ -281,13 +289,7 @@ export function selectionsFromGeoJson(json: unknown, tiles: SelectionTiles): Sel
   const features = collection?.type === 'FeatureCollection' ? collection.features : collection?.type === 'Feature' ? [collection] : null;
   if (!Array.isArray(features)) throw new Error('not a GeoJSON Feature or FeatureCollection');
   const n = tiles.kept.length;
-  const cx = new Float64Array(n);
-  const cy = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    const id = tiles.kept[i];
-    cx[i] = tiles.x[id] + tiles.width[id] / 2;
-    cy[i] = tiles.y[id] + tiles.height[id] / 2;
-  }
+  const { xs: cx, ys: cy } = tileCentres(tiles);
   let set = emptySelectionSet(n);
   const hits = new Uint8Array(n);
   features.forEach((feature, index) => {

@@ -3,7 +3,7 @@
  * downsample does not exceed the wanted one, read in tile-sized pieces so no
  * single request is huge. Used by whole-slide steps such as the tissue mask.
  */
-import type { PixelBlock, SlideSource } from './types';
+import type { LevelInfo, PixelBlock, SlideSource } from './types';
 import { LIMITS } from './types';
 
 export interface Overview {
@@ -13,10 +13,16 @@ export interface Overview {
   downsample: number;
 }
 
-export async function readOverview(source: SlideSource, maxDownsample: number, signal?: AbortSignal): Promise<Overview> {
-  const levels = source.metadata.levels;
+/** The coarsest level whose downsample does not exceed `maxDownsample` (level 0 when none does). */
+export function levelForDownsample(levels: readonly Pick<LevelInfo, 'downsample'>[], maxDownsample: number): number {
   let level = 0;
   for (let i = 0; i < levels.length; i++) if (levels[i].downsample <= maxDownsample) level = i;
+  return level;
+}
+
+export async function readOverview(source: SlideSource, maxDownsample: number, signal?: AbortSignal): Promise<Overview> {
+  const levels = source.metadata.levels;
+  const level = levelForDownsample(levels, maxDownsample);
   const info = levels[level];
   if (info.width * info.height > LIMITS.maxWholeImagePixels) {
     throw new Error(

@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { SlideMetadata, SlideSource } from '../../slide/types';
-import { readOverview } from '../../slide/overview';
+import { levelForDownsample, readOverview } from '../../slide/overview';
 import { tissueMaskPipeline, type TissuePolarity } from '../../imaging';
 import {
   computeTileGrid,
@@ -90,11 +90,7 @@ export interface CishTileOptions {
  * being decoded at full resolution and shrunk.
  */
 export function chooseReadLevel(metadata: SlideMetadata, tilePx0: number, inputSize: number): number {
-  let level = 0;
-  metadata.levels.forEach((info, i) => {
-    if (tilePx0 / info.downsample >= inputSize * 0.99) level = i;
-  });
-  return level;
+  return levelForDownsample(metadata.levels, tilePx0 / (inputSize * 0.99));
 }
 
 export function computeCishTiles(metadata: SlideMetadata, mask: TissueMask | undefined, options: CishTileOptions = {}): TileGrid {

@@ -1,6 +1,6 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { appStore, errorMessage, useAppStore, type CishAnalysis } from '../../store';
-import { addSelection, selectionColours, countMembers, removeSelection, setActiveSelection, updateSelection, cellsAreaMm2, type Rgb, type SelectionMode, type SelectionSet } from '../../analysis/selections';
+import { addSelection, anyMembers, selectionColours, countMembers, removeSelection, setActiveSelection, updateSelection, cellsAreaMm2, type Rgb, type SelectionMode, type SelectionSet } from '../../analysis/selections';
 import { LatentScatter, type ScatterTool } from '../scatter/LatentScatter';
 import { startTool, stopTool, useActiveTool } from '../viewer/draw-tools';
 import { plotCoordinates } from '../scatter/scatter-math';
@@ -106,7 +106,7 @@ export function LatentExplorer({ slideId, slideName, analysis, colours, onPick }
   const hi = range.hi.trim() === '' ? column?.max : Number(range.hi);
   const rangeError = column && !(Number.isFinite(lo) && Number.isFinite(hi) && lo! < hi!) ? 'needs low < high' : null;
 
-  const anySelected = set?.selections.some((s) => s.members.some((m) => m !== 0)) ?? false;
+  const anySelected = set ? anyMembers(set) : false;
   const shownColours = useMemo(() => {
     if (set && anySelected) return selectionColours(set, 255, CONTEXT_GREY);
     if (column && !rangeError) return rampColours(column.values, lo!, hi!);
@@ -150,6 +150,7 @@ export function LatentExplorer({ slideId, slideName, analysis, colours, onPick }
     }
   };
 
+  const hoveredTile = hovered >= 0 && analysis.tiles && hovered < analysis.tiles.kept.length ? analysis.tiles.kept[hovered] : null;
   const stem = fileStem(slideName);
   return (
     <div className="latent-explorer" data-testid="explorer" tabIndex={0} onKeyDown={onKeyDown} aria-label="Latent explorer (L lasso, R rectangle, P pick, Ctrl+Z undo, Ctrl+Shift+Z redo)">
@@ -205,24 +206,23 @@ export function LatentExplorer({ slideId, slideName, analysis, colours, onPick }
       </div>
       <div ref={figureRef} style={{ position: 'relative' }}>
         <LatentScatter
-        latents={analysis.latents!}
-        dim={analysis.latentDim}
-        colours={shownColours}
-        tool={tool}
-        defaultMode={mode}
-        highlight={highlight}
-        onPick={onPick}
-        onShape={(polygon, mode) => selectInScatter(slideId, plotXs, plotYs, polygon, mode)}
+          plot={plot}
+          colours={shownColours}
+          tool={tool}
+          defaultMode={mode}
+          highlight={highlight}
+          onPick={onPick}
+          onShape={(polygon, mode) => selectInScatter(slideId, plotXs, plotYs, polygon, mode)}
           onHover={setHovered}
         />
-        {hovered >= 0 && analysis.tiles && hovered < analysis.tiles.kept.length && (
+        {hoveredTile !== null && (
           <TileThumbnail
             slideId={slideId}
-            tileId={analysis.tiles.kept[hovered]}
-            x={analysis.tiles.x[analysis.tiles.kept[hovered]]}
-            y={analysis.tiles.y[analysis.tiles.kept[hovered]]}
-            width={analysis.tiles.width[analysis.tiles.kept[hovered]]}
-            height={analysis.tiles.height[analysis.tiles.kept[hovered]]}
+            tileId={hoveredTile}
+            x={analysis.tiles!.x[hoveredTile]}
+            y={analysis.tiles!.y[hoveredTile]}
+            width={analysis.tiles!.width[hoveredTile]}
+            height={analysis.tiles!.height[hoveredTile]}
           />
         )}
       </div>

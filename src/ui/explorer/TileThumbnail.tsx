@@ -1,5 +1,6 @@
 import { useEffect, useRef } from 'react';
 import { getDecoderPool } from '../services';
+import { levelForDownsample } from '../../slide/overview';
 import { isAbortError, useAppStore } from '../../store';
 
 export interface TileThumbnailProps {
@@ -25,10 +26,7 @@ export function TileThumbnail({ slideId, x, y, width, height, side = 96, tileId 
     if (!slide) return;
     const controller = new AbortController();
     const levels = slide.metadata.levels;
-    let level = 0;
-    levels.forEach((info, i) => {
-      if (width / info.downsample >= side) level = i;
-    });
+    const level = levelForDownsample(levels, width / side);
     const { downsample, width: levelWidth, height: levelHeight } = levels[level];
     const x0 = Math.max(0, Math.floor(x / downsample));
     const y0 = Math.max(0, Math.floor(y / downsample));

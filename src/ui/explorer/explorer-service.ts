@@ -5,11 +5,13 @@
  */
 import { appStore, effectiveMpp, type CishAnalysis } from '../../store';
 import {
+  anyMembers,
   applyShape,
   selectionColours,
   selectionsFromGeoJson,
   selectionsToCsv,
   selectionsToGeoJson,
+  tileCentres,
   type SelectionMode,
   type SelectionSet,
   type SelectionTiles,
@@ -41,7 +43,7 @@ export function syncSelectionLayer(slideId: string, analysis: CishAnalysis | und
   const store = appStore.getState();
   const id = selectionLayerId(slideId);
   const tiles = analysis?.tiles;
-  if (!tiles || !set || set.items !== tiles.kept.length || set.selections.every((s) => s.members.every((m) => m === 0))) {
+  if (!tiles || !set || set.items !== tiles.kept.length || !anyMembers(set)) {
     if (store.overlays.some((layer) => layer.id === id)) store.removeOverlay(id);
     return;
   }
@@ -57,19 +59,6 @@ export function syncSelectionLayer(slideId: string, analysis: CishAnalysis | und
     opacity: previous?.opacity ?? 0.7,
     visible: previous?.visible ?? true,
   });
-}
-
-/** Tile centres (level-0 px) of the items, for shapes drawn on the slide. */
-export function tileCentres(tiles: SelectionTiles): { xs: Float64Array; ys: Float64Array } {
-  const n = tiles.kept.length;
-  const xs = new Float64Array(n);
-  const ys = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    const id = tiles.kept[i];
-    xs[i] = tiles.x[id] + tiles.width[id] / 2;
-    ys[i] = tiles.y[id] + tiles.height[id] / 2;
-  }
-  return { xs, ys };
 }
 
 /** Applies a rectangle or polygon drawn on the slide (level-0 px): the tiles whose centre lies inside. */

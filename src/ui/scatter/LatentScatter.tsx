@@ -1,10 +1,10 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
 import type { SelectionMode } from '../../analysis/selections';
-import { fitTransform, nearestPoint, plotCoordinates, rasterise, type ScatterTransform } from './scatter-math';
+import { fitTransform, nearestPoint, rasterise, type PlotPoints, type ScatterTransform } from './scatter-math';
 
 export interface LatentScatterProps {
-  latents: Float32Array;
-  dim: number;
+  /** The points in plot units (plotCoordinates of the codes: the caller also selects in them). */
+  plot: PlotPoints;
   /** RGBA per point. */
   colours: Uint8Array;
   width?: number;
@@ -42,8 +42,7 @@ function shapePolygon(tool: ScatterTool, path: number[]): number[] {
  * locate points: screenX = x·sx + ox, screenY = y·sy + oy.
  */
 export function LatentScatter({
-  latents,
-  dim,
+  plot,
   colours,
   width = 270,
   height = 200,
@@ -56,7 +55,6 @@ export function LatentScatter({
 }: LatentScatterProps) {
   const canvasRef = useRef<HTMLCanvasElement>(null);
   const [path, setPath] = useState<number[] | null>(null);
-  const plot = useMemo(() => plotCoordinates(latents, dim), [latents, dim]);
   const transform: ScatterTransform = useMemo(() => fitTransform(plot.xy, width, height), [plot, width, height]);
 
   useEffect(() => {
