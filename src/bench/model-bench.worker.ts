@@ -9,7 +9,7 @@ import * as Comlink from 'comlink';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { initBackend, isSoftwareAdapter, type BackendName } from '../engine/backend';
-import { buildCishAutoencoder, cishForwardFlops } from '../models/cish/model';
+import { buildCishAutoencoder, cishEncodeFunction, cishForwardFlops } from '../models/cish/model';
 import { cishLoss } from '../models/cish/losses';
 import { CISH_DEFAULTS } from '../models/cish/defaults';
 
@@ -71,6 +71,7 @@ const api = {
     const renderer = choice.adapterInfo ? null : await webglRenderer(config.backend);
     const hardware = choice.adapterInfo ? !isSoftwareAdapter(choice.adapterInfo) : renderer === null || !/swiftshader|llvmpipe|software/i.test(renderer);
     const models = buildCishAutoencoder({ seed: 1 });
+    const encode = cishEncodeFunction(models.encoder); // what the app encodes with
     const optimizer = tf.train.adam(CISH_DEFAULTS.learningRate, 0.9, 0.999, CISH_DEFAULTS.adamEpsilon);
     const loss = cishLoss('mse');
     const x = tf.randomUniform([config.batch, CISH_DEFAULTS.inputSize, CISH_DEFAULTS.inputSize, 1], 0, 1, 'float32', 7);
@@ -80,7 +81,7 @@ const api = {
       value.dispose();
     };
     const inferenceBatch = async () => {
-      const codes = tf.tidy(() => models.encoder.apply(x, { training: false }) as tf.Tensor);
+      const codes = tf.tidy(() => encode(x));
       await codes.data();
       codes.dispose();
     };

@@ -400,11 +400,11 @@ export interface EncodeOptions {
 }
 
 /**
- * Runs `encoder` over batches of inputs (tensors or batches, disposed after
+ * Runs `encoder` (a model, or an equivalent inference function) over batches of inputs (tensors or batches, disposed after
  * use) and returns the codes row-major as one Float32Array [N × codeLength].
  */
 export async function encodeAll(
-  encoder: LayersModel,
+  encoder: LayersModel | ((xs: tf.Tensor) => tf.Tensor),
   batches: AsyncIterable<tf.Tensor | Batch> | Iterable<tf.Tensor | Batch>,
   options: EncodeOptions = {},
 ): Promise<Float32Array> {
@@ -418,7 +418,9 @@ export async function encodeAll(
       break;
     }
     // apply(), not predict(): predict copies the batch into a slice first (~10 % of an encode).
-    const codes = tf.tidy(() => encoder.apply(xs, { training: false }) as tf.Tensor);
+    const codes = tf.tidy(() =>
+      typeof encoder === 'function' ? encoder(xs) : (encoder.apply(xs, { training: false }) as tf.Tensor),
+    );
     samples += xs.shape[0] ?? 1;
     disposeInput(item);
     const values = (await codes.data()) as Float32Array;

@@ -1,7 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { initNodeBackend } from './wasm-node';
-import { isTilescopeWasmKernel, WASM_TRAINING_KERNELS } from './wasm-kernels';
+import {
+  isTilescopeWasmKernel,
+  standardisedConv2dPool,
+  STANDARDISED_CONV_POOL_KERNEL,
+  WASM_TRAINING_KERNELS,
+} from './wasm-kernels';
 import { setSimdKernelsEnabled, simdKernelsFor } from './simd';
 
 /**
@@ -274,6 +279,7 @@ describe.each([
     { x: [2, 9, 13, 1], co: 8, pad: 'valid', k: 3, s: 1 },
     { x: [1, 5, 3, 1], co: 12, pad: 'same', k: 3, s: 1 }, // narrower than one 4-pixel step
     { x: [3, 7, 22, 1], co: 4, pad: 'same', k: 3, s: 1 },
+    { x: [2, 10, 14, 1], co: 4, pad: 'same', k: 3, s: 1 }, // even rows: 2-row blocks only
     { x: [2, 9, 13, 2], co: 4, pad: 'same', k: 3, s: 1 }, // two channels: stock kernel
     { x: [2, 9, 13, 1], co: 4, pad: 'same', k: 3, s: 2 }, // stride 2: stock kernel
     { x: [2, 9, 13, 1], co: 4, pad: 'same', k: 5, s: 1 }, // 5×5: stock kernel
@@ -314,6 +320,47 @@ describe.each([
       );
     },
   );
+
+  // conv output sizes: odd ones (and 8 channels + 'valid') exercise the edge paths;
+  // an odd output with pool 2 falls back to the separate ops.
+  it.each([
+    { x: [2, 12, 18, 1], co: 4, pad: 'same', pool: 2, activation: 'relu', scale: 2.5, offset: -1.25 },
+    { x: [3, 10, 14, 1], co: 8, pad: 'valid', pool: 2, activation: 'linear', scale: -0.5, offset: 0.3 },
+    { x: [1, 6, 6, 1], co: 4, pad: 'same', pool: 2, activation: 'relu', scale: 1, offset: 0 },
+    { x: [2, 9, 13, 1], co: 4, pad: 'same', pool: 1, activation: 'relu', scale: 3, offset: -1 },
+    { x: [2, 9, 13, 1], co: 4, pad: 'same', pool: 2, activation: 'relu', scale: 3, offset: -1 },
+  ] as const)('standardised conv + pool matches the separate ops on cpu: %o', async (c) => {
+    const filterShape = [3, 3, 1, c.co];
+    const make = () => ({
+      x: tf.tensor4d(randomData([...c.x], 21), c.x as unknown as [number, number, number, number]),
+      filter: tf.tensor4d(randomData(filterShape, 22), filterShape as [number, number, number, number]),
+      bias: tf.tensor1d(randomData([c.co], 23)),
+    });
+    const run = async (backend: string) => {
+      await tf.setBackend(backend);
+      const t = make();
+      const before = tf.memory().numTensors;
+      let out!: tf.Tensor;
+      const profile = await tf.profile(() => {
+        out = standardisedConv2dPool(t.x, t.filter, t.bias, c);
+        return out;
+      });
+      // the one-pass kernel must run wherever it applies (else the case tests nothing new)
+      const oddPooled = c.pool === 2 && c.x[1] % 2 === 1;
+      const fused = profile.kernels.some((k) => k.name === STANDARDISED_CONV_POOL_KERNEL);
+      expect(fused).toBe(backend === 'wasm' && simd && !oddPooled);
+      const values = (await out.data()) as Float32Array;
+      const shape = out.shape;
+      out.dispose();
+      expect(tf.memory().numTensors).toBe(before);
+      tf.dispose([t.x, t.filter, t.bias]);
+      return { values, shape };
+    };
+    const expected = await run('cpu');
+    const got = await run('wasm');
+    expect(got.shape).toEqual(expected.shape);
+    expect(relativeError(got.values, expected.values)).toBeLessThan(1e-4);
+  });
 
   it('the ReLU gradient matches cpu (fused kernel on wasm)', async () => {
     const shape = [2, 17, 19, 4];

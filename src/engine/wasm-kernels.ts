@@ -1,15 +1,20 @@
 import {
+  add,
   backend_util,
   cast,
   engine,
   getBackend,
   getGradient,
   getKernel,
+  maxPool,
   mul,
   registerGradient,
   registerKernel,
   step,
+  tidy,
+  fused,
   type Tensor,
+  type Tensor4D,
   unregisterKernel,
   util,
   type KernelBackend,
@@ -17,6 +22,7 @@ import {
   type KernelFunc,
   type NamedAttrMap,
   type NamedTensorInfoMap,
+  type NamedTensorMap,
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
 // Registered first, so that the ReLU gradient installed below replaces the stock one.
@@ -43,6 +49,7 @@ import { simdKernelsFor } from './simd';
  */
 
 const BACKEND = 'wasm';
+const fusedConv2d = fused.conv2d;
 
 /** Name of the fused ReLU-gradient kernel (wasm only; not a TF.js kernel name). */
 export const RELU_GRAD_KERNEL = 'TilescopeReluGrad';
@@ -646,8 +653,115 @@ function conv2dSingleChannel(
     info.padInfo.top,
     info.padInfo.left,
     activation === 'relu' ? 1 : 0,
+    1,
+    0,
+    1,
   );
   return out;
+}
+
+/** Kernel: standardise, 3×3 conv of one input channel, bias, optional ReLU, max-pool (wasm only). */
+export const STANDARDISED_CONV_POOL_KERNEL = 'TilescopeStandardisedConvPool';
+
+export interface StandardisedConvPoolOptions {
+  /** The input is mapped to x · scale + offset before the conv (which pads that with zeros). */
+  scale: number;
+  offset: number;
+  activation: 'linear' | 'relu';
+  /** Max-pool window and stride after the conv: 1 (none) or 2. */
+  pool: number;
+  pad: 'same' | 'valid';
+}
+
+function standardisedConvPool(args: {
+  inputs: NamedTensorInfoMap;
+  backend: KernelBackend;
+  attrs: NamedAttrMap;
+}): TensorInfo {
+  const { inputs, backend, attrs } = args;
+  const simd = simdKernelsFor(backend);
+  if (simd === null) throw new Error(`${STANDARDISED_CONV_POOL_KERNEL} needs the SIMD kernels`);
+  const x = inputs.x as TensorInfo;
+  const filter = inputs.filter as TensorInfo;
+  const bias = (inputs.bias as TensorInfo | undefined) ?? null;
+  const { scale, offset, activation, pool } = attrs as unknown as StandardisedConvPoolOptions;
+  const info = convInfo({ strides: 1, pad: attrs.pad, dilations: 1 }, x.shape, filter.shape, false);
+  const co = filter.shape[3];
+  const out = (backend as unknown as BackendWasm).makeOutput(
+    [info.batchSize, info.outHeight / pool, info.outWidth / pool, co],
+    'float32',
+  );
+  simd.conv2d_c1_3x3(
+    offsetOf(backend, x),
+    offsetOf(backend, filter),
+    bias === null ? 0 : offsetOf(backend, bias),
+    offsetOf(backend, out),
+    info.batchSize,
+    info.inHeight,
+    info.inWidth,
+    info.outHeight,
+    info.outWidth,
+    co,
+    info.padInfo.top,
+    info.padInfo.left,
+    activation === 'relu' ? 1 : 0,
+    scale,
+    offset,
+    pool,
+  );
+  return out;
+}
+
+/**
+ * maxPool(act(conv2d(x · scale + offset, filter) + bias), pool): the first
+ * block of a grey-image encoder whose input is standardised, in one pass
+ * over the tile on wasm (no standardised copy, no full-size conv output).
+ * Other backends and shapes run the same ops one by one.
+ */
+export function standardisedConv2dPool(
+  x: Tensor,
+  filter: Tensor,
+  bias: Tensor | null,
+  options: StandardisedConvPoolOptions,
+): Tensor {
+  const { scale, offset, activation, pool, pad } = options;
+  const [b, h, w, ci] = x.shape as Shape4;
+  const [kh, kw, , co] = filter.shape as Shape4;
+  const outH = pad === 'same' ? h : h - 2;
+  const outW = pad === 'same' ? w : w - 2;
+  const fits =
+    getBackend() === BACKEND &&
+    simdKernelsFor(engine().backend) !== null &&
+    getKernel(STANDARDISED_CONV_POOL_KERNEL, BACKEND) !== undefined &&
+    x.dtype === 'float32' &&
+    ci === 1 &&
+    kh === 3 &&
+    kw === 3 &&
+    co % 4 === 0 &&
+    (pool === 1 || (pool === 2 && outH % 2 === 0 && outW % 2 === 0)) &&
+    b > 0;
+  if (fits) {
+    const inputs: NamedTensorMap = bias === null ? { x, filter } : { x, filter, bias };
+    return engine().runKernel(STANDARDISED_CONV_POOL_KERNEL, inputs, {
+      scale,
+      offset,
+      activation,
+      pool,
+      pad,
+    } as unknown as NamedAttrMap) as Tensor;
+  }
+  return tidy(() => {
+    const standardised = add(mul(x, scale), offset);
+    const conv = fusedConv2d({
+      x: standardised as Tensor4D,
+      filter: filter as Tensor4D,
+      strides: 1,
+      pad,
+      bias: bias ?? undefined,
+      activation,
+    });
+    return pool === 1 ? conv : maxPool(conv as Tensor4D, pool, pool, 'valid');
+  });
 }
 
 // ---------------------------------------------------------------------------
@@ -774,6 +888,7 @@ export const WASM_TRAINING_KERNELS = [
   'Conv2D',
   'FusedConv2D',
   RELU_GRAD_KERNEL,
+  STANDARDISED_CONV_POOL_KERNEL,
 ] as const;
 
 const MARK = Symbol.for('tilescope.wasmKernel');
@@ -832,6 +947,7 @@ export function registerWasmTrainingKernels(): void {
   installReluGradient();
   install('Conv2D', (stock) => withFallback('Conv2D', (a) => conv2dSingleChannel(a, false), stock));
   install('FusedConv2D', (stock) => withFallback('FusedConv2D', (a) => conv2dSingleChannel(a, true), stock));
+  install(STANDARDISED_CONV_POOL_KERNEL, () => standardisedConvPool as unknown as KernelFunc);
   install('DepthwiseConv2dNativeBackpropFilter', () => depthwiseBackpropFilter as unknown as KernelFunc);
   install('DepthwiseConv2dNativeBackpropInput', () => depthwiseBackpropInput as unknown as KernelFunc);
 }

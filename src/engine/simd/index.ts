@@ -34,6 +34,9 @@ export interface SimdKernels {
     top: number,
     left: number,
     relu: number,
+    scale: number,
+    offset: number,
+    pool: number,
   ): void;
   conv_transpose_patches(
     x: number,

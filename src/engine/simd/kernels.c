@@ -262,86 +262,143 @@ void conv2d_filter_grad(const float *x, const float *dy, float *dw, int B, int H
 /*
  * Forward convolution for a single input channel and a 3×3 filter, stride 1
  * (the first layer of a grey-image encoder, where XNNPACK's GEMM has only
- * 9 values of depth to work with). Output channels in groups of 4; four
- * neighbouring output pixels are computed per step from unaligned row loads
- * and transposed to NHWC. `bias` may be 0 (none); `relu` ≠ 0 applies ReLU.
- *   out[b, oh, ow, co] = bias[co] + Σ_{i,j} x[b, oh + i − top, ow + j − left] · w[i, j, 0, co]
+ * 9 values of depth to work with), optionally fused with the standardisation
+ * before it and the 2×2 max-pool after it:
+ *   conv[b, r, c, co] = bias[co] + Σ_{i,j} s(x[b, r + i − top, c + j − left]) · w[i, j, 0, co]
+ * with s(v) = v · scale + offset inside the image and 0 in the padding (the
+ * conv pads the standardised tile), then ReLU when `relu` ≠ 0, then
+ * out = max over pool × pool windows (pool 1 or 2; for 2, OH and OW even).
+ * OH × OW is the conv's output size; out is [B, OH / pool, OW / pool, Co].
+ * Output channels go in groups of 4. Each step computes a block of 2 rows ×
+ * 4 columns (8 independent accumulators keep the adder pipelines busy) from
+ * unaligned row loads, then transposes to NHWC. `bias` may be 0 (none).
  */
-EXPORT(conv2d_c1_3x3)
-void conv2d_c1_3x3(const float *x, const float *w, const float *bias, float *out, int B, int H, int W, int OH,
-                   int OW, int Co, int top, int left, int relu) {
+INLINE vf conv_c1_pixel(const float *x, const float *w, int b, int H, int W, int Co, int co0, int r, int c, int top,
+                        int left, float scale, float offset) {
+  vf acc = wasm_f32x4_splat(0.0f);
+  for (int i = 0; i < 3; i++) {
+    const int ih = r + i - top;
+    if (ih < 0 || ih >= H) continue;
+    const float *row = x + ((long)b * H + ih) * W;
+    for (int j = 0; j < 3; j++) {
+      const int iw = c + j - left;
+      if (iw < 0 || iw >= W) continue;
+      acc = madd(acc, wasm_f32x4_splat(row[iw] * scale + offset), ld(w + (i * 3 + j) * Co + co0));
+    }
+  }
+  return acc;
+}
+
+/* acc[q][k]: conv row r0 + q, output channel co0 + k, lanes = columns c0 … c0 + 3 (all taps inside the row). */
+INLINE void conv_c1_block(const float *x, const float *w, int b, int H, int W, int Co, int co0, int r0, int c0,
+                          int top, int left, int rows, vf scale, vf offset, vf acc[2][4]) {
   const vf zero = wasm_f32x4_splat(0.0f);
-  /* Output columns whose three taps all fall inside the row. */
-  int fastFrom = left < 0 ? 0 : left;
-  int fastTo = W - 2 + left; /* exclusive: ow + 2 − left ≤ W − 1 */
-  if (fastTo > OW) fastTo = OW;
-  for (int co0 = 0; co0 < Co; co0 += 4) {
-    const vf bv = bias ? ld(bias + co0) : zero;
-    for (int b = 0; b < B; b++) {
-      for (int oh = 0; oh < OH; oh++) {
-        float *orow = out + ((long)b * OH + oh) * OW * Co + co0;
-        int ow = 0;
-        for (; ow < OW; ow++) {
-          if (ow == fastFrom) {
-            /* four pixels per step, all taps in range */
-            for (; ow + 4 <= fastTo; ow += 4) {
-              vf a0 = zero, a1 = zero, a2 = zero, a3 = zero; /* lanes: pixels; one vector per channel */
-              for (int i = 0; i < 3; i++) {
-                const int ih = oh + i - top;
-                if (ih < 0 || ih >= H) continue;
-                const float *row = x + ((long)b * H + ih) * W + ow - left;
-                for (int j = 0; j < 3; j++) {
-                  const vf xv = wasm_v128_load(row + j);
-                  const float *wt = w + (i * 3 + j) * Co + co0;
-                  a0 = madd(a0, xv, wasm_v128_load32_splat(wt));
-                  a1 = madd(a1, xv, wasm_v128_load32_splat(wt + 1));
-                  a2 = madd(a2, xv, wasm_v128_load32_splat(wt + 2));
-                  a3 = madd(a3, xv, wasm_v128_load32_splat(wt + 3));
-                }
-              }
-              /* 4×4 transpose: lanes become channels, vectors become pixels */
-              const v128_t t0 = wasm_i32x4_shuffle(a0, a1, 0, 4, 1, 5);
-              const v128_t t1 = wasm_i32x4_shuffle(a2, a3, 0, 4, 1, 5);
-              const v128_t t2 = wasm_i32x4_shuffle(a0, a1, 2, 6, 3, 7);
-              const v128_t t3 = wasm_i32x4_shuffle(a2, a3, 2, 6, 3, 7);
-              vf p0 = wasm_f32x4_add(wasm_i64x2_shuffle(t0, t1, 0, 2), bv);
-              vf p1 = wasm_f32x4_add(wasm_i64x2_shuffle(t0, t1, 1, 3), bv);
-              vf p2 = wasm_f32x4_add(wasm_i64x2_shuffle(t2, t3, 0, 2), bv);
-              vf p3 = wasm_f32x4_add(wasm_i64x2_shuffle(t2, t3, 1, 3), bv);
-              if (relu) {
-                p0 = wasm_f32x4_max(p0, zero);
-                p1 = wasm_f32x4_max(p1, zero);
-                p2 = wasm_f32x4_max(p2, zero);
-                p3 = wasm_f32x4_max(p3, zero);
-              }
-              float *o = orow + (long)ow * Co;
-              st(o, p0);
-              st(o + Co, p1);
-              st(o + 2 * Co, p2);
-              st(o + 3 * Co, p3);
-            }
-            if (ow >= OW) break;
-          }
-          /* one pixel, with bounds checks */
-          vf acc = bv;
-          for (int i = 0; i < 3; i++) {
-            const int ih = oh + i - top;
-            if (ih < 0 || ih >= H) continue;
-            const float *row = x + ((long)b * H + ih) * W;
-            for (int j = 0; j < 3; j++) {
-              const int iw = ow + j - left;
-              if (iw < 0 || iw >= W) continue;
-              acc = madd(acc, wasm_f32x4_splat(row[iw]), ld(w + (i * 3 + j) * Co + co0));
-            }
-          }
-          if (relu) acc = wasm_f32x4_max(acc, zero);
-          st(orow + (long)ow * Co, acc);
-        }
+  for (int q = 0; q < 2; q++)
+    for (int k = 0; k < 4; k++) acc[q][k] = zero;
+  for (int t = 0; t < 4; t++) {
+    const int ih = r0 - top + t;
+    if (ih < 0 || ih >= H) continue;
+    const float *row = x + ((long)b * H + ih) * W + c0 - left;
+    for (int j = 0; j < 3; j++) {
+      const vf xv = wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_load(row + j), scale), offset);
+      if (t < 3) {
+        const float *wt = w + (t * 3 + j) * Co + co0;
+        for (int k = 0; k < 4; k++) acc[0][k] = madd(acc[0][k], xv, wasm_v128_load32_splat(wt + k));
+      }
+      if (t > 0 && rows == 2) {
+        const float *wt = w + ((t - 1) * 3 + j) * Co + co0;
+        for (int k = 0; k < 4; k++) acc[1][k] = madd(acc[1][k], xv, wasm_v128_load32_splat(wt + k));
       }
     }
   }
 }
 
+/* Lanes = columns per channel → one vector of 4 channels per column (4×4 transpose). */
+INLINE void transpose4(const vf a[4], vf p[4]) {
+  const v128_t t0 = wasm_i32x4_shuffle(a[0], a[1], 0, 4, 1, 5);
+  const v128_t t1 = wasm_i32x4_shuffle(a[2], a[3], 0, 4, 1, 5);
+  const v128_t t2 = wasm_i32x4_shuffle(a[0], a[1], 2, 6, 3, 7);
+  const v128_t t3 = wasm_i32x4_shuffle(a[2], a[3], 2, 6, 3, 7);
+  p[0] = wasm_i64x2_shuffle(t0, t1, 0, 2);
+  p[1] = wasm_i64x2_shuffle(t0, t1, 1, 3);
+  p[2] = wasm_i64x2_shuffle(t2, t3, 0, 2);
+  p[3] = wasm_i64x2_shuffle(t2, t3, 1, 3);
+}
+
+INLINE vf bias_relu(vf v, vf bias, int relu) {
+  v = wasm_f32x4_add(v, bias);
+  return relu ? wasm_f32x4_max(v, wasm_f32x4_splat(0.0f)) : v;
+}
+
+EXPORT(conv2d_c1_3x3)
+void conv2d_c1_3x3(const float *x, const float *w, const float *bias, float *out, int B, int H, int W, int OH,
+                   int OW, int Co, int top, int left, int relu, float scale, float offset, int pool) {
+  const vf sv = wasm_f32x4_splat(scale), ov = wasm_f32x4_splat(offset);
+  const int PH = OH / pool, PW = OW / pool;
+  /* Conv columns whose three taps all fall inside the row: [fastFrom, fastTo). */
+  const int fastFrom = left < 0 ? 0 : left;
+  int fastTo = W - 2 + left;
+  if (fastTo > OW) fastTo = OW;
+  for (int co0 = 0; co0 < Co; co0 += 4) {
+    const vf bv = bias ? ld(bias + co0) : wasm_f32x4_splat(0.0f);
+    for (int b = 0; b < B; b++) {
+      if (pool == 1) {
+        for (int r0 = 0; r0 < OH; r0 += 2) {
+          const int rows = r0 + 1 < OH ? 2 : 1;
+          int c = 0;
+          while (c < OW) {
+            if (c >= fastFrom && c + 4 <= fastTo) {
+              vf acc[2][4], p[4];
+              conv_c1_block(x, w, b, H, W, Co, co0, r0, c, top, left, rows, sv, ov, acc);
+              /* constant row indices keep the accumulators out of memory */
+              float *o = out + (((long)b * OH + r0) * OW + c) * Co + co0;
+              transpose4(acc[0], p);
+              for (int m = 0; m < 4; m++) st(o + (long)m * Co, bias_relu(p[m], bv, relu));
+              if (rows == 2) {
+                o += (long)OW * Co;
+                transpose4(acc[1], p);
+                for (int m = 0; m < 4; m++) st(o + (long)m * Co, bias_relu(p[m], bv, relu));
+              }
+              c += 4;
+            } else {
+              for (int q = 0; q < rows; q++) {
+                const vf v = conv_c1_pixel(x, w, b, H, W, Co, co0, r0 + q, c, top, left, scale, offset);
+                st(out + (((long)b * OH + r0 + q) * OW + c) * Co + co0, bias_relu(v, bv, relu));
+              }
+              c += 1;
+            }
+          }
+        }
+      } else {
+        /* pool 2: max commutes with the per-channel bias and ReLU, so those come after it. */
+        for (int ph = 0; ph < PH; ph++) {
+          const int r0 = 2 * ph;
+          int pw = 0;
+          while (pw < PW) {
+            const int c = 2 * pw;
+            if (pw + 2 <= PW && c >= fastFrom && c + 4 <= fastTo) {
+              vf acc[2][4], m[4], p[4];
+              conv_c1_block(x, w, b, H, W, Co, co0, r0, c, top, left, 2, sv, ov, acc);
+              for (int k = 0; k < 4; k++) m[k] = wasm_f32x4_max(acc[0][k], acc[1][k]);
+              transpose4(m, p); /* p[n]: the 4 channels of column c + n */
+              float *o = out + (((long)b * PH + ph) * PW + pw) * Co + co0;
+              st(o, bias_relu(wasm_f32x4_max(p[0], p[1]), bv, relu));
+              st(o + Co, bias_relu(wasm_f32x4_max(p[2], p[3]), bv, relu));
+              pw += 2;
+            } else {
+              vf v = conv_c1_pixel(x, w, b, H, W, Co, co0, r0, c, top, left, scale, offset);
+              v = wasm_f32x4_max(v, conv_c1_pixel(x, w, b, H, W, Co, co0, r0, c + 1, top, left, scale, offset));
+              v = wasm_f32x4_max(v, conv_c1_pixel(x, w, b, H, W, Co, co0, r0 + 1, c, top, left, scale, offset));
+              v = wasm_f32x4_max(v, conv_c1_pixel(x, w, b, H, W, Co, co0, r0 + 1, c + 1, top, left, scale, offset));
+              st(out + (((long)b * PH + ph) * PW + pw) * Co + co0, bias_relu(v, bv, relu));
+              pw += 1;
+            }
+          }
+        }
+      }
+    }
+  }
+}
 /*
  * Transposed convolution whose kernel equals its stride, no padding (also
  * Conv2DBackpropInput for such convs): every input pixel owns a kh×kw patch.

@@ -3,12 +3,14 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { initNodeBackend } from '../../engine/wasm-node';
+import { STANDARDISED_CONV_POOL_KERNEL } from '../../engine/wasm-kernels';
 import {
   buildCishAutoencoder,
   CISH_LAYER_NAMES,
   initialiseOutputBias,
   tileStatistics,
   codeIsCollapsed,
+  cishEncodeFunction,
   cishForwardFlops,
   cishGeometry,
   loadCishAutoencoder,
@@ -300,5 +302,33 @@ describe('CISH gradients on wasm', () => {
       expect(maxRef).toBeGreaterThan(0);
       expect(maxDiff / maxRef).toBeLessThan(1e-4);
     });
+  });
+});
+
+describe('CISH fast encoding', () => {
+  it('gives the codes of encoder.apply, on wasm (one-pass first block) and cpu, leaking nothing', async () => {
+    const models = buildCishAutoencoder({ inputSize: 60, seed: 9, inputStatistics: { mean: 0.7, std: 0.08 } });
+    const encode = cishEncodeFunction(models.encoder);
+    const xData = tf.tidy(() => tf.randomUniform([5, 60, 60, 1], 0.4, 1, 'float32', 12).dataSync().slice());
+    for (const backend of ['wasm', 'cpu']) {
+      await tf.setBackend(backend);
+      const x = tf.tensor4d(xData, [5, 60, 60, 1]);
+      const before = tf.memory().numTensors;
+      const reference = tf.tidy(() => models.encoder.apply(x, { training: false }) as tf.Tensor);
+      let fast!: tf.Tensor;
+      const profile = await tf.profile(() => (fast = encode(x)));
+      const fused = profile.kernels.some((k) => k.name === STANDARDISED_CONV_POOL_KERNEL);
+      expect(fused).toBe(backend === 'wasm');
+      const [r, f] = [reference.dataSync(), fast.dataSync()];
+      expect(fast.shape).toEqual([5, 2]);
+      const scale = Math.max(...Array.from(r, Math.abs));
+      expect(scale).toBeGreaterThan(0);
+      for (let i = 0; i < r.length; i++) expect(Math.abs(f[i] - r[i]) / scale).toBeLessThan(1e-4);
+      tf.dispose([reference, fast]);
+      expect(tf.memory().numTensors).toBe(before);
+      x.dispose();
+    }
+    await tf.setBackend('wasm');
+    models.autoencoder.weights.forEach((w) => w.dispose());
   });
 });

@@ -2,6 +2,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import * as tf from '@tensorflow/tfjs-core';
 import type { io } from '@tensorflow/tfjs-core';
 import { CISH_DEFAULTS } from './defaults';
+import { standardisedConv2dPool } from '../../engine/wasm-kernels';
 
 /**
  * The CISH autoencoder of seed 000 (SPEC §1), built from standard tfjs-layers
@@ -316,4 +317,53 @@ export function codeIsCollapsed(models: CishModels, tiles: tf.Tensor): boolean {
     if (values[Math.floor(values.length / 2)] >= 0) return false;
   }
   return true;
+}
+
+/**
+ * The encoder as an inference function, equal to `encoder.apply(xs)` but with
+ * its first block (standardise → 3×3 conv → ReLU → 2×2 max-pool) run as one
+ * op: on wasm that is one pass over the tile instead of four, which writes no
+ * standardised copy and no full-size conv output (about a third of an encode
+ * went to those). Models without the standardising layer, or with other
+ * settings, run unchanged.
+ */
+export function cishEncodeFunction(encoder: tfl.LayersModel): (xs: tf.Tensor) => tf.Tensor {
+  const unchanged = (xs: tf.Tensor) => encoder.apply(xs, { training: false }) as tf.Tensor;
+  const n = CISH_LAYER_NAMES;
+  const layers = encoder.layers;
+  const at = (name: string) => layers.findIndex((l) => l.name === name);
+  const [iStandardise, iConv, iPool] = [at(n.standardise), at(n.encConv[0]), at(n.encPool[0])];
+  if (iStandardise < 0 || iConv !== iStandardise + 1 || iPool !== iConv + 1) return unchanged;
+  const standardise = layers[iStandardise].getConfig() as { scale?: number; offset?: number };
+  const conv = layers[iConv].getConfig() as { activation?: string; padding?: string; strides?: number[]; useBias?: boolean };
+  const pool = layers[iPool].getConfig() as { poolSize?: number[]; strides?: number[]; padding?: string };
+  const poolSize = pool.poolSize?.[0];
+  const simple =
+    typeof standardise.scale === 'number' &&
+    typeof standardise.offset === 'number' &&
+    (conv.activation === 'relu' || conv.activation === 'linear') &&
+    (conv.padding === 'same' || conv.padding === 'valid') &&
+    (conv.strides ?? [1, 1]).every((s) => s === 1) &&
+    conv.useBias !== false &&
+    (poolSize === 1 || poolSize === 2) &&
+    pool.poolSize?.[1] === poolSize &&
+    (pool.strides ?? pool.poolSize)?.every((s) => s === poolSize) === true &&
+    pool.padding === 'valid';
+  if (!simple) return unchanged;
+  const rest = layers.slice(iPool + 1);
+  const options = {
+    scale: standardise.scale as number,
+    offset: standardise.offset as number,
+    activation: conv.activation as 'relu' | 'linear',
+    pad: conv.padding as 'same' | 'valid',
+    pool: poolSize as number,
+  };
+  return (xs) =>
+    tf.tidy(() => {
+      // Weights are read at each call: training may have replaced them since.
+      const [kernel, bias] = layers[iConv].getWeights();
+      let y = standardisedConv2dPool(xs, kernel, bias, options);
+      for (const layer of rest) y = layer.apply(y, { training: false }) as tf.Tensor;
+      return y;
+    });
 }

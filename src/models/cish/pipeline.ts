@@ -19,7 +19,14 @@ import {
 import { fcm, type FcmResult } from '../../analysis/fcm';
 import { trainModel, encodeAll, type TrainProgress, type TrainResult, type EpochSummary, TrainingControl } from '../../engine/train';
 import { tileBatchProvider, tileBatches, type TileInputSpec } from '../../engine/tile-batches';
-import { buildCishAutoencoder, codeIsCollapsed, initialiseOutputBias, tileStatistics, type CishModels } from './model';
+import {
+  buildCishAutoencoder,
+  cishEncodeFunction,
+  codeIsCollapsed,
+  initialiseOutputBias,
+  tileStatistics,
+  type CishModels,
+} from './model';
 import { cishLoss } from './losses';
 import { preprocessTile, type PreprocessOptions } from './preprocess';
 import { CISH_DEFAULTS, CISH_FCM_DEFAULTS, type CishLossName } from './defaults';
@@ -266,7 +273,7 @@ export async function encodeCishTiles(
   const inputSize = encoder.inputs[0].shape[1] ?? CISH_DEFAULTS.inputSize;
   const spec = cishInputSpec(inputSize, options.preprocess);
   return encodeAll(
-    encoder,
+    cishEncodeFunction(encoder),
     tileBatches(source, grid, indices, spec, { batchSize: options.batchSize ?? 64, signal: options.signal }),
     { signal: options.signal, onProgress: options.onProgress },
   );
