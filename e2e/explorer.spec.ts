@@ -151,6 +151,10 @@ test('lasso and rectangle in the scatter select exactly the expected tiles, pain
   const right = xs.map((x) => (x > x1 ? 1 : 0));
   expect(indicesOf(now.members[1])).toEqual(indicesOf(right));
 
+  // The second selection becomes a labelled class (training data for the classifiers).
+  await page.getByTestId('explorer-selection-labelled').nth(1).check();
+  await expect(page.getByTestId('explorer-labels')).toContainText(`Selection 2 ${indicesOf(right).length}`);
+
   // Export GeoJSON, clear everything, import the file: the same two selections come back.
   const downloadPromise = page.waitForEvent('download');
   await page.getByTestId('explorer-export-geojson').click();
@@ -159,12 +163,17 @@ test('lasso and rectangle in the scatter select exactly the expected tiles, pain
   expect(geojson.features).toHaveLength(2);
   expect(geojson.features[0].properties.classification.name).toBe('Selection 1');
   expect(geojson.features[0].geometry.type).toBe('MultiPolygon');
-  for (let i = 0; i < 4; i++) await page.getByTestId('explorer-undo').click();
+  expect(geojson.features.map((f: { properties: { labelled?: boolean } }) => f.properties.labelled === true)).toEqual([false, true]);
+  for (let i = 0; i < 5; i++) await page.getByTestId('explorer-undo').click();
+  await expect(page.getByTestId('explorer-labels')).toHaveCount(0);
   expect((await state(page)).painted).toEqual([]);
   await page.getByTestId('explorer-import').setInputFiles(file!);
   await expect(page.getByTestId('explorer-selection')).toHaveCount(2);
   const back = await state(page);
   expect(back.members.map(indicesOf)).toEqual([indicesOf(selected), indicesOf(right)]);
+  await expect(page.getByTestId('explorer-selection-labelled').nth(1)).toBeChecked();
+  await expect(page.getByTestId('explorer-selection-labelled').nth(0)).not.toBeChecked();
+  await expect(page.getByTestId('explorer-labels')).toContainText(`Selection 2 ${indicesOf(right).length}`);
   await expect(page.getByRole('alert')).toHaveCount(0);
 });
 
@@ -221,4 +230,54 @@ test('hovering a point shows its tile; a click on a tile of the slide rings its 
   for (const i of expected) expect(selected).toContain(i);
   for (const i of selected) expect(expected.includes(i) || uncertain.includes(i)).toBe(true);
   expect(selected.length).toBeGreaterThan(0);
+});
+
+test('wider codes are shown by PCA, and UMAP in the worker lays them out with the groups apart; back to PCA', async ({ page }) => {
+  await openApp(page);
+  await expectDemoOpen(page);
+  await page.getByTestId('cish-mask').click();
+  await expect(page.getByTestId('cish-mask-result')).toContainText('threshold', { timeout: 60_000 });
+  await page.getByTestId('cish-tiles').click();
+  await expect(page.getByTestId('cish-tiles-result')).toBeVisible({ timeout: 30_000 });
+  // 5-D codes in two groups: tiles left of the middle column around one centre, the rest around another.
+  const groups = await page.evaluate(() => {
+    const state = window.__tilescope!.store.getState();
+    const slideId = state.activeSlideId!;
+    const tiles = state.analysis[slideId].tiles!;
+    const mid = tiles.x[tiles.kept[Math.floor(tiles.kept.length / 2)]];
+    let seed = 1;
+    const noise = () => ((seed = (seed * 16807) % 2147483647) / 2147483647 - 0.5) * 0.4;
+    const group = tiles.kept.map((id) => (tiles.x[id] < mid ? 0 : 1));
+    const latents = new Float32Array(5 * group.length);
+    group.forEach((g, i) => {
+      for (let d = 0; d < 5; d++) latents[5 * i + d] = (d === g ? 3 : 0) + noise();
+    });
+    state.patchAnalysis(slideId, { latents, latentDim: 5 });
+    return group;
+  });
+  await expect(page.getByTestId('explorer-projection')).toBeVisible();
+  await expect(page.locator('.latent-scatter figcaption')).toContainText('PC 1');
+  await page.getByTestId('explorer-run-umap').click();
+  await expect(page.locator('.latent-scatter figcaption')).toContainText('UMAP 1', { timeout: 60_000 });
+  await expect(page.getByTestId('explorer-projection-method')).toHaveValue('umap');
+  // In the layout, each point's nearest neighbour belongs to its own group.
+  const agreement = await page.evaluate((group) => {
+    const state = window.__tilescope!.store.getState();
+    const xy = state.analysis[state.activeSlideId!].projection!.xy;
+    let agree = 0;
+    for (let i = 0; i < group.length; i++) {
+      let best = Infinity;
+      let nearest = -1;
+      for (let j = 0; j < group.length; j++) {
+        if (j === i) continue;
+        const d = (xy[2 * i] - xy[2 * j]) ** 2 + (xy[2 * i + 1] - xy[2 * j + 1]) ** 2;
+        if (d < best) [best, nearest] = [d, j];
+      }
+      if (group[nearest] === group[i]) agree++;
+    }
+    return agree / group.length;
+  }, groups);
+  expect(agreement).toBeGreaterThan(0.97);
+  await page.getByTestId('explorer-projection-method').selectOption('pca');
+  await expect(page.locator('.latent-scatter figcaption')).toContainText('PC 1');
 });

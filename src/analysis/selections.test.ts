@@ -7,6 +7,7 @@ import {
   cellsAreaMm2,
   countMembers,
   emptySelectionSet,
+  labelledClasses,
   removeSelection,
   selectionColours,
   selectionsFromGeoJson,
@@ -139,6 +140,37 @@ describe('selections as GeoJSON and CSV', () => {
     expect(() => selectionsFromGeoJson({ type: 'Nope' }, tiles)).toThrow(/not a GeoJSON/);
     expect(() => selectionsFromGeoJson({ type: 'FeatureCollection', features: [{ type: 'Feature', geometry: { type: 'Point', coordinates: [1, 2] } }] }, tiles)).toThrow(
       /feature 1: geometry Point/,
+    );
+  });
+
+  it('labelled classes: merge by name, leave out items two classes claim, and survive GeoJSON and CSV', () => {
+    const tiles = lattice(6);
+    const n = tiles.kept.length;
+    const range = (from: number, to: number) => Uint8Array.from({ length: n }, (_, i) => (i >= from && i < to ? 1 : 0));
+    let set = emptySelectionSet(n);
+    set = addSelection(set, { name: 'tumour', members: range(0, 20), labelled: true });
+    set = addSelection(set, { name: 'stroma', members: range(15, 40) });
+    set = updateSelection(set, set.activeId!, { labelled: true });
+    set = addSelection(set, { name: 'tumour', members: range(50, 55), labelled: true });
+    set = addSelection(set, { name: 'just looking', members: range(60, 70) });
+    const labels = labelledClasses(set);
+    expect(labels.classes.map((c) => c.name)).toEqual(['tumour', 'stroma']);
+    // 15…19 are claimed by both classes: conflicts, unlabelled.
+    expect(labels.conflicts).toBe(5);
+    expect(labels.counts).toEqual([15 + 5, 40 - 20]);
+    const expected = Array.from({ length: n }, (_, i) => (i < 15 || (i >= 50 && i < 55) ? 0 : i >= 20 && i < 40 ? 1 : -1));
+    expect(Array.from(labels.itemClass)).toEqual(expected);
+
+    const json = JSON.parse(JSON.stringify(selectionsToGeoJson(set, tiles)));
+    expect(json.features.map((f: { properties: { labelled?: boolean } }) => f.properties.labelled ?? false)).toEqual([true, true, true, false]);
+    const back = labelledClasses(selectionsFromGeoJson(json, tiles));
+    expect(back.classes).toEqual(labels.classes);
+    expect(Array.from(back.itemClass)).toEqual(expected);
+
+    const lines = selectionsToCsv(set, tiles).trim().split('\n');
+    expect(lines[0].endsWith(',class')).toBe(true);
+    expect(lines.slice(1).map((line) => line.slice(line.lastIndexOf(',') + 1))).toEqual(
+      expected.map((c) => (c < 0 ? '' : labels.classes[c].name)),
     );
   });
 });

@@ -2,7 +2,9 @@
  * Named selections of items (tiles now; nuclei later) for the latent
  * explorer: membership as one byte per item, edits by shape with replace /
  * add / subtract, undo and redo, and exchange with QuPath as GeoJSON (the
- * tiles' cells traced into outlines) or as CSV. Everything is immutable:
+ * tiles' cells traced into outlines) or as CSV. A selection marked
+ * `labelled` is a labelled class: its items are training examples of the
+ * class its name gives (`labelledClasses`, read by the classifiers). Everything is immutable:
  * an edit returns a new set that shares every untouched array, so a history
  * of a hundred edits over a million items costs one array per edit.
  */
@@ -18,6 +20,8 @@ export interface NamedSelection {
   readonly color: Rgb;
   /** 1 for each selected item, indexed like the items (rows of the store). */
   readonly members: Uint8Array;
+  /** A labelled class: its items are examples of the class `name`. */
+  readonly labelled?: boolean;
 }
 
 export interface SelectionSet {
@@ -50,7 +54,10 @@ function nextId(set: SelectionSet): string {
 }
 
 /** Adds an empty selection (or one with `members`) and makes it active. */
-export function addSelection(set: SelectionSet, options: { name?: string; color?: Rgb; members?: Uint8Array } = {}): SelectionSet {
+export function addSelection(
+  set: SelectionSet,
+  options: { name?: string; color?: Rgb; members?: Uint8Array; labelled?: boolean } = {},
+): SelectionSet {
   const id = nextId(set);
   const members = options.members ?? new Uint8Array(set.items);
   if (members.length !== set.items) throw new RangeError(`selection has ${members.length} members, expected ${set.items}`);
@@ -59,6 +66,7 @@ export function addSelection(set: SelectionSet, options: { name?: string; color?
     name: options.name ?? `Selection ${set.selections.length + 1}`,
     color: options.color ?? SELECTION_COLOURS[set.selections.length % SELECTION_COLOURS.length],
     members,
+    ...(options.labelled ? { labelled: true } : {}),
   };
   return { ...set, selections: [...set.selections, selection], activeId: id };
 }
@@ -69,7 +77,7 @@ export function removeSelection(set: SelectionSet, id: string): SelectionSet {
   return { ...set, selections, activeId };
 }
 
-export function updateSelection(set: SelectionSet, id: string, patch: { name?: string; color?: Rgb }): SelectionSet {
+export function updateSelection(set: SelectionSet, id: string, patch: { name?: string; color?: Rgb; labelled?: boolean }): SelectionSet {
   if (patch.name !== undefined && patch.name.trim() === '') throw new RangeError('a selection needs a name');
   return { ...set, selections: set.selections.map((s) => (s.id === id ? { ...s, ...patch } : s)) };
 }
@@ -116,6 +124,49 @@ export function selectionColours(set: SelectionSet, alpha: number, unselected: r
     }
   }
   return out;
+}
+
+/** Fewer examples than this in a labelled class draw a warning: too few to train or validate on. */
+export const MIN_EXAMPLES_PER_CLASS = 10;
+
+/** The labelled classes of a selection set, as a classifier's training labels. */
+export interface LabelledClasses {
+  /** One per distinct name among the labelled selections (selections of the same name merge), in order. */
+  classes: { name: string; color: Rgb }[];
+  /** Class index per item; −1 when unlabelled or when two classes claim it. */
+  itemClass: Int16Array;
+  /** Items per class, conflicts left out. */
+  counts: number[];
+  /** Items that two or more classes claim; they are left out of training. */
+  conflicts: number;
+}
+
+export function labelledClasses(set: SelectionSet): LabelledClasses {
+  const classes: { name: string; color: Rgb }[] = [];
+  const itemClass = new Int16Array(set.items).fill(-1);
+  const CONFLICT = -2;
+  for (const selection of set.selections) {
+    if (!selection.labelled) continue;
+    let c = classes.findIndex((k) => k.name === selection.name);
+    if (c < 0) c = classes.push({ name: selection.name, color: selection.color }) - 1;
+    const members = selection.members;
+    for (let i = 0; i < set.items; i++) {
+      if (!members[i]) continue;
+      const current = itemClass[i];
+      itemClass[i] = current === -1 || current === c ? c : CONFLICT;
+    }
+  }
+  const counts = new Array<number>(classes.length).fill(0);
+  let conflicts = 0;
+  for (let i = 0; i < set.items; i++) {
+    const c = itemClass[i];
+    if (c >= 0) counts[c]++;
+    else if (c === CONFLICT) {
+      conflicts++;
+      itemClass[i] = -1;
+    }
+  }
+  return { classes, itemClass, counts, conflicts };
 }
 
 /** Whether any selection holds at least one item. */
@@ -199,7 +250,8 @@ export interface SelectionTiles {
   mpp: number | null;
 }
 
-export type SelectionFeature = AnnotationFeature;
+/** `labelled` marks a labelled class (absent for plain selections). */
+export type SelectionFeature = AnnotationFeature<{ labelled?: true }>;
 
 /** Tile centres (level-0 px) of the items: where shapes drawn on the slide or imported test them. */
 export function tileCentres(tiles: Pick<SelectionTiles, 'kept' | 'x' | 'y' | 'width' | 'height'>): { xs: Float64Array; ys: Float64Array } {
@@ -242,6 +294,7 @@ export function selectionsToGeoJson(set: SelectionSet, tiles: SelectionTiles): {
         objectType: 'annotation',
         name: selection.name,
         classification: { name: selection.name, color: [...selection.color] },
+        ...(selection.labelled ? { labelled: true } : {}),
         measurements: area === null ? { tiles: region.cells } : { tiles: region.cells, area_mm2: area },
       },
     });
@@ -249,13 +302,22 @@ export function selectionsToGeoJson(set: SelectionSet, tiles: SelectionTiles): {
   return { type: 'FeatureCollection', features };
 }
 
-/** CSV of every item: tile_id,x,y,width,height and one 0/1 column per selection (named after it). */
+/**
+ * CSV of every item: tile_id,x,y,width,height, one 0/1 column per selection
+ * (named after it) and, when there are labelled classes, a `class` column
+ * (empty for unlabelled items and for items two classes claim).
+ */
 export function selectionsToCsv(set: SelectionSet, tiles: SelectionTiles): string {
   const quote = (text: string) => (/[",\n\r]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text);
-  const lines = [['tile_id', 'x', 'y', 'width', 'height', ...set.selections.map((s) => quote(s.name))].join(',')];
+  const labels = labelledClasses(set);
+  const withClass = labels.classes.length > 0;
+  const header = ['tile_id', 'x', 'y', 'width', 'height', ...set.selections.map((s) => quote(s.name)), ...(withClass ? ['class'] : [])];
+  const lines = [header.join(',')];
   for (let i = 0; i < set.items; i++) {
     const id = tiles.kept[i];
-    lines.push([id, tiles.x[id], tiles.y[id], tiles.width[id], tiles.height[id], ...set.selections.map((s) => s.members[i])].join(','));
+    const row: (string | number)[] = [id, tiles.x[id], tiles.y[id], tiles.width[id], tiles.height[id], ...set.selections.map((s) => s.members[i])];
+    if (withClass) row.push(labels.itemClass[i] >= 0 ? quote(labels.classes[labels.itemClass[i]].name) : '');
+    lines.push(row.join(','));
   }
   return lines.join('\n') + '\n';
 }
@@ -281,7 +343,8 @@ function polygonsOf(geometry: unknown, where: string): number[][][][] {
  * Selections from GeoJSON (as written by selectionsToGeoJson or by QuPath):
  * one selection per feature with a Polygon or MultiPolygon geometry, holding
  * the tiles whose centre lies inside it (even–odd over all its rings, so
- * holes are respected). Features of the same class name are merged. Errors
+ * holes are respected). Features of the same class name are merged; one
+ * with `properties.labelled` makes its selection a labelled class. Errors
  * name the feature and the reason.
  */
 export function selectionsFromGeoJson(json: unknown, tiles: SelectionTiles): SelectionSet {
@@ -294,7 +357,7 @@ export function selectionsFromGeoJson(json: unknown, tiles: SelectionTiles): Sel
   const hits = new Uint8Array(n);
   features.forEach((feature, index) => {
     const where = `feature ${index + 1}`;
-    const properties = (feature?.properties ?? {}) as { name?: unknown; classification?: { name?: unknown; color?: unknown } };
+    const properties = (feature?.properties ?? {}) as { name?: unknown; labelled?: unknown; classification?: { name?: unknown; color?: unknown } };
     const polygons = polygonsOf(feature?.geometry, where);
     const inside = new Uint8Array(n);
     for (const polygon of polygons) {
@@ -305,11 +368,13 @@ export function selectionsFromGeoJson(json: unknown, tiles: SelectionTiles): Sel
       }
     }
     const name = String(properties.classification?.name ?? properties.name ?? `Selection ${index + 1}`);
+    const labelled = properties.labelled === true;
     const existing = set.selections.find((s) => s.name === name);
     if (existing) {
       set = applyShape(setActiveSelection(set, existing.id), inside, 'add');
+      if (labelled) set = updateSelection(set, existing.id, { labelled });
     } else {
-      set = addSelection(set, { name, color: parseColour(properties.classification?.color), members: inside });
+      set = addSelection(set, { name, color: parseColour(properties.classification?.color), members: inside, labelled });
     }
   });
   return set;

@@ -6,6 +6,7 @@
 import type { StateCreator } from 'zustand';
 import type { AppState } from './index';
 import type { TileColumns } from '../workers/cish-protocol';
+import type { Projection } from '../analysis/projection';
 
 export interface AnalysisMask {
   data: Uint8Array;
@@ -57,6 +58,8 @@ export interface CishAnalysis {
   clusterColors: Uint8Array | null;
   fpc: number | null;
   fpcCurve: { k: Int32Array; fpc: Float64Array } | null;
+  /** A UMAP layout of the latents for the scatter (rows follow tiles.kept); null: PCA / the codes themselves. */
+  projection: Projection | null;
   /** Map overlay display. */
   mapOpacity: number;
   membershipAlpha: boolean;
@@ -99,6 +102,7 @@ export function emptyAnalysis(slideId: string): CishAnalysis {
     clusterColors: null,
     fpc: null,
     fpcCurve: null,
+    projection: null,
     mapOpacity: 0.6,
     membershipAlpha: false,
     version: 0,

@@ -7,6 +7,7 @@
 import type { SelectionSet } from '../analysis/selections';
 import type { PreprocessParams, TileParams, TrainParams } from '../workers/cish-protocol';
 import type { AnalysisTiles } from './analysis';
+import type { Projection } from '../analysis/projection';
 
 const DB_NAME = 'tilescope';
 const DB_VERSION = 1;
@@ -49,6 +50,7 @@ export interface StoredResults {
   clusterColors?: Uint8Array | null;
   fpc?: number | null;
   fpcCurve?: { k: Int32Array; fpc: Float64Array } | null;
+  projection?: Projection | null;
   /** The latent explorer's selections; items are the kept tiles in order. */
   selections?: SelectionSet | null;
 }

@@ -7,11 +7,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { initBackend } from '../engine/backend';
-import { TrainingControl } from '../engine/train';
+import { TrainingControl, yieldToEventLoop } from '../engine/train';
 import type { SlideSource } from '../slide/types';
 import type { TileGrid } from '../tiling/tile-grid';
 import { fcm, fpcSweep } from '../analysis/fcm';
 import { kmeans } from '../analysis/kmeans';
+import { umapProjection } from '../analysis/projection';
 import {
   chooseTrainingTiles,
   computeCishMask,
@@ -337,6 +338,24 @@ export function createCishEndpoint(deps: CishEndpointDeps): CishWorkerApi {
       for (let k = kMin; k <= kMax; k++) range.push(k);
       const result = fpcSweep(latents, dim, { kRange: range, m: params.m, tol: params.tol, seed: params.seed, nInit: params.nInit });
       return { k: result.k, fpc: result.fpc };
+    },
+
+    async project(latents, dim, params, onProgress, jobId) {
+      const job = startJob(jobId);
+      try {
+        return await umapProjection(latents, dim, {
+          seed: params.seed,
+          nNeighbors: params.nNeighbors,
+          minDist: params.minDist,
+          onProgress,
+          checkCancelled: () => {
+            if (job.controller.signal.aborted) throw abortError();
+          },
+          yieldBetweenSlices: yieldToEventLoop,
+        });
+      } finally {
+        jobs.delete(jobId);
+      }
     },
 
     async listModels() {

@@ -5,6 +5,7 @@
  */
 import type { BackendName } from '../engine/backend';
 import type { CishLossName, CishIntensityMode } from '../models/cish/defaults';
+import type { Projection } from '../analysis/projection';
 
 export interface BackendReport {
   backend: BackendName;
@@ -121,6 +122,13 @@ export interface ResumeFrom {
   history: number[];
 }
 
+/** UMAP settings (umap-learn's names); see analysis/projection.ts. */
+export interface UmapParams {
+  seed: number;
+  nNeighbors: number;
+  minDist: number;
+}
+
 export interface ClusterParams {
   /** Fuzzy c-means (the seed's) or k-means (hard clusters; memberships are one-hot). */
   method: 'fcm' | 'kmeans';
@@ -196,6 +204,14 @@ export interface CishWorkerApi {
   encode(slideId: string, onProgress: (done: number, total: number) => void, jobId: string): Promise<{ latents: Float32Array; dim: number }>;
   cluster(latents: Float32Array, dim: number, params: ClusterParams): Promise<ClusterOutcome>;
   fpcSweep(latents: Float32Array, dim: number, params: Omit<ClusterParams, 'k'>, kMin: number, kMax: number): Promise<FpcCurve>;
+  /** UMAP of the latents to 2-D for the scatter (PCA needs no worker). */
+  project(
+    latents: Float32Array,
+    dim: number,
+    params: UmapParams,
+    onProgress: (done: number, total: number) => void,
+    jobId: string,
+  ): Promise<Projection>;
   listModels(): Promise<StoredModelInfo[]>;
   /** Makes a stored model the slide's current one. */
   useModel(slideId: string, url: string): Promise<CishModelMeta>;

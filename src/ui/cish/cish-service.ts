@@ -19,7 +19,7 @@ import {
 } from '../../store/persistence';
 import { clusterColours, clusterRanks, tileColours } from '../../analysis/exports';
 import type { MaskBox } from '../viewer/draw-geometry';
-import type { ClusterParams, CishWorkerApi, MaskParams, TileParams, TrainParams, StoredModelInfo } from '../../workers/cish-protocol';
+import type { ClusterParams, CishWorkerApi, MaskParams, TileParams, TrainParams, StoredModelInfo, UmapParams } from '../../workers/cish-protocol';
 
 let worker: Comlink.Remote<CishWorkerApi> | null = null;
 let jobCounter = 0;
@@ -107,6 +107,9 @@ async function restoreResults(slideId: string, fingerprint: string): Promise<voi
     patch.fpc = stored.fpc ?? null;
   }
   if (stored.fpcCurve) patch.fpcCurve = stored.fpcCurve;
+  if (stored.projection && stored.latents && stored.projection.xy.length === (2 * stored.latents.length) / (stored.latentDim ?? 2)) {
+    patch.projection = stored.projection;
+  }
   const rows = stored.latents ? stored.latents.length / (stored.latentDim ?? 2) : 0;
   if (stored.selections && stored.selections.items === rows) appStore.getState().loadSelections(slideId, stored.selections);
   if (stored.history) patch.history = stored.history;
@@ -193,10 +196,10 @@ export async function runTiles(slideId: string, params: TileParams): Promise<boo
     rows: value.rows,
   };
   // A new grid invalidates codes and clusters (their rows follow the kept tiles).
-  appStore.getState().patchAnalysis(slideId, { tiles, latents: null, memberships: null, labels: null, clusterColors: null, fpc: null, fpcCurve: null });
+  appStore.getState().patchAnalysis(slideId, { tiles, latents: null, memberships: null, labels: null, clusterColors: null, fpc: null, fpcCurve: null, projection: null });
   // New tiles are new items: codes, clusters and selections of the old ones no longer apply.
   appStore.getState().resetSelections(slideId);
-  persist(slideId, { tiles, tileParams: params, latents: null, memberships: null, labels: null, fpcCurve: null, selections: null });
+  persist(slideId, { tiles, tileParams: params, latents: null, memberships: null, labels: null, fpcCurve: null, selections: null, projection: null });
   syncOverlays(slideId);
   return true;
 }
@@ -333,8 +336,8 @@ export async function runEncode(slideId: string): Promise<boolean> {
     );
   });
   if (!value) return false;
-  appStore.getState().patchAnalysis(slideId, { latents: value.latents, latentDim: value.dim, memberships: null, labels: null, clusterColors: null, fpc: null });
-  persist(slideId, { latents: value.latents, latentDim: value.dim, memberships: null, labels: null });
+  appStore.getState().patchAnalysis(slideId, { latents: value.latents, latentDim: value.dim, memberships: null, labels: null, clusterColors: null, fpc: null, projection: null });
+  persist(slideId, { latents: value.latents, latentDim: value.dim, memberships: null, labels: null, projection: null });
   syncOverlays(slideId);
   return true;
 }
@@ -353,6 +356,33 @@ export async function runCluster(slideId: string, params: ClusterParams): Promis
   persist(slideId, patch);
   syncOverlays(slideId);
   return true;
+}
+
+/** UMAP of the slide's latents for the scatter, in the analysis worker (progress, cancel); kept and saved with the results. */
+export async function runUmap(slideId: string, params: UmapParams): Promise<boolean> {
+  const analysis = analysisOf(slideId);
+  if (!analysis?.latents) return false;
+  const { latents, latentDim } = analysis;
+  const value = await workerJob('UMAP projection', async (jobId, report) =>
+    cishWorker().project(
+      latents,
+      latentDim,
+      params,
+      Comlink.proxy((done: number, total: number) => report(done / Math.max(1, total), `epoch ${done}/${total}`)),
+      jobId,
+    ),
+  );
+  // The latents may have been replaced while UMAP ran.
+  if (!value || analysisOf(slideId)?.latents !== latents) return false;
+  appStore.getState().patchAnalysis(slideId, { projection: value });
+  persist(slideId, { projection: value });
+  return true;
+}
+
+/** Back to the linear view (PCA, or the codes themselves when they are 2-D). */
+export function clearProjection(slideId: string): void {
+  appStore.getState().patchAnalysis(slideId, { projection: null });
+  persist(slideId, { projection: null });
 }
 
 export async function runFpcSweep(slideId: string, params: Omit<ClusterParams, 'k'>, kMin = 2, kMax = 12): Promise<boolean> {

@@ -1,12 +1,28 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { appStore, errorMessage, useAppStore, type CishAnalysis } from '../../store';
-import { addSelection, anyMembers, selectionColours, countMembers, removeSelection, setActiveSelection, updateSelection, cellsAreaMm2, type Rgb, type SelectionMode, type SelectionSet } from '../../analysis/selections';
+import {
+  addSelection,
+  anyMembers,
+  cellsAreaMm2,
+  countMembers,
+  labelledClasses,
+  MIN_EXAMPLES_PER_CLASS,
+  removeSelection,
+  selectionColours,
+  setActiveSelection,
+  updateSelection,
+  type Rgb,
+  type SelectionMode,
+  type SelectionSet,
+} from '../../analysis/selections';
 import { LatentScatter, type ScatterTool } from '../scatter/LatentScatter';
 import { startTool, stopTool, useActiveTool } from '../viewer/draw-tools';
 import { plotCoordinates } from '../scatter/scatter-math';
 import { downloadBlob, downloadText, fileStem } from '../download';
 import { rampColours } from '../../analysis/exports';
 import { TileThumbnail } from './TileThumbnail';
+import { UMAP_MAX_ITEMS } from '../../analysis/projection';
+import { clearProjection, runUmap } from '../cish/cish-service';
 import {
   exportSelectionsCsv,
   exportSelectionsGeoJson,
@@ -45,7 +61,7 @@ export function LatentExplorer({ slideId, slideName, analysis, colours, onPick }
   const [error, setError] = useState<string | null>(null);
   const [mode, setMode] = useState<SelectionMode>('replace');
   const [highlight, setHighlight] = useState<number | null>(null);
-  /** 'cluster' (or grey before clustering), 'membership' (largest FCM membership) or 'latent-d'. */
+  /** 'cluster' (or grey before clustering), 'label' (labelled classes), 'membership' (largest FCM membership) or 'latent-d'. */
   const [colourBy, setColourBy] = useState<string>('cluster');
   const [range, setRange] = useState<{ lo: string; hi: string }>({ lo: '', hi: '' });
   const figureRef = useRef<HTMLDivElement>(null);
@@ -59,7 +75,22 @@ export function LatentExplorer({ slideId, slideName, analysis, colours, onPick }
   const set = selections && selections.set.items === items ? selections.set : null;
   const tiles = useMemo(() => selectionTiles(analysis), [analysis]);
 
-  const plot = useMemo(() => plotCoordinates(analysis.latents!, analysis.latentDim), [analysis.latents, analysis.latentDim]);
+  // A UMAP layout when one was computed for these latents, else PCA (or the 2-D codes themselves).
+  const plot = useMemo(
+    () => analysis.projection ?? plotCoordinates(analysis.latents!, analysis.latentDim),
+    [analysis.projection, analysis.latents, analysis.latentDim],
+  );
+  const [umapParams, setUmapParams] = useState({ nNeighbors: '15', minDist: '0.1' });
+  const umapValues = { nNeighbors: Number(umapParams.nNeighbors), minDist: Number(umapParams.minDist) };
+  const umapError =
+    !(Number.isInteger(umapValues.nNeighbors) && umapValues.nNeighbors >= 2 && umapValues.nNeighbors < items)
+      ? `neighbours must be a whole number from 2 to ${items - 1}`
+      : !(umapValues.minDist >= 0 && umapValues.minDist <= 1)
+        ? 'min_dist must lie in [0, 1]'
+        : items > UMAP_MAX_ITEMS
+          ? `UMAP is limited to ${UMAP_MAX_ITEMS.toLocaleString('en')} items`
+          : null;
+  const umapRunning = useAppStore((s) => s.jobs.some((j) => j.label === 'UMAP projection' && j.status === 'running'));
   const [plotXs, plotYs] = useMemo(() => {
     const n = plot.xy.length / 2;
     const xs = new Float32Array(n);
@@ -106,12 +137,15 @@ export function LatentExplorer({ slideId, slideName, analysis, colours, onPick }
   const hi = range.hi.trim() === '' ? column?.max : Number(range.hi);
   const rangeError = column && !(Number.isFinite(lo) && Number.isFinite(hi) && lo! < hi!) ? 'needs low < high' : null;
 
+  const labels = useMemo(() => (set ? labelledClasses(set) : null), [set]);
   const anySelected = set ? anyMembers(set) : false;
   const shownColours = useMemo(() => {
+    // Labelled classes alone, in their colours; everything else grey.
+    if (set && colourBy === 'label') return selectionColours({ ...set, selections: set.selections.filter((s) => s.labelled) }, 255, CONTEXT_GREY);
     if (set && anySelected) return selectionColours(set, 255, CONTEXT_GREY);
     if (column && !rangeError) return rampColours(column.values, lo!, hi!);
     return colours;
-  }, [set, anySelected, colours, column, rangeError, lo, hi]);
+  }, [set, anySelected, colours, column, rangeError, lo, hi, colourBy]);
 
   const edit = (fn: (current: SelectionSet) => SelectionSet) => appStore.getState().editSelections(slideId, items, fn);
   const undo = () => appStore.getState().undoSelections(slideId);
@@ -187,6 +221,9 @@ export function LatentExplorer({ slideId, slideName, analysis, colours, onPick }
             }}
           >
             <option value="cluster">cluster</option>
+            <option value="label" disabled={!labels || labels.classes.length === 0}>
+              labelled class
+            </option>
             <option value="membership" disabled={!analysis.memberships}>
               membership strength
             </option>
@@ -204,6 +241,39 @@ export function LatentExplorer({ slideId, slideName, analysis, colours, onPick }
         )}
         {anySelected && column && <span className="muted">(selections take precedence)</span>}
       </div>
+      {analysis.latentDim > 2 && (
+        <div className="explorer-tools" data-testid="explorer-projection">
+          <label>
+            Projection{' '}
+            <select
+              value={analysis.projection ? 'umap' : 'pca'}
+              data-testid="explorer-projection-method"
+              onChange={(e) => (e.target.value === 'pca' ? clearProjection(slideId) : undefined)}
+            >
+              <option value="pca">PCA</option>
+              <option value="umap" disabled={!analysis.projection}>
+                UMAP
+              </option>
+            </select>
+          </label>
+          <label title="UMAP n_neighbors: how local the layout is">
+            neighbours <input type="text" inputMode="numeric" size={3} value={umapParams.nNeighbors} onChange={(e) => setUmapParams({ ...umapParams, nNeighbors: e.target.value })} />
+          </label>
+          <label title="UMAP min_dist: how tightly points may pack">
+            min_dist <input type="text" inputMode="decimal" size={4} value={umapParams.minDist} onChange={(e) => setUmapParams({ ...umapParams, minDist: e.target.value })} />
+          </label>
+          <button
+            type="button"
+            data-testid="explorer-run-umap"
+            disabled={umapError !== null || umapRunning}
+            onClick={() => void runUmap(slideId, { seed: 1, ...umapValues })}
+            title="Runs UMAP in the analysis worker; progress and Cancel are in the jobs list"
+          >
+            Run UMAP
+          </button>
+          {umapError && <span className="error">{umapError}</span>}
+        </div>
+      )}
       <div ref={figureRef} style={{ position: 'relative' }}>
         <LatentScatter
           plot={plot}
@@ -255,6 +325,15 @@ export function LatentExplorer({ slideId, slideName, analysis, colours, onPick }
                 <span>
                   {count} tiles{area !== null ? ` · ${area.toFixed(3)} mm²` : ''}
                 </span>
+                <label title="A labelled class: its tiles become training examples of the class this selection names (classifiers)">
+                  <input
+                    type="checkbox"
+                    checked={selection.labelled === true}
+                    data-testid="explorer-selection-labelled"
+                    onChange={(e) => edit((s) => updateSelection(s, selection.id, { labelled: e.target.checked }))}
+                  />{' '}
+                  class
+                </label>
                 <button type="button" aria-label={`Delete ${selection.name}`} onClick={() => edit((s) => removeSelection(s, selection.id))}>
                   ×
                 </button>
@@ -262,6 +341,22 @@ export function LatentExplorer({ slideId, slideName, analysis, colours, onPick }
             );
           })}
         </ul>
+      )}
+      {labels && labels.classes.length > 0 && (
+        <p className="explorer-labels" data-testid="explorer-labels">
+          Labelled classes:{' '}
+          {labels.classes.map((c, i) => (
+            <span key={c.name} className={labels.counts[i] < MIN_EXAMPLES_PER_CLASS ? 'warning' : undefined} data-count={labels.counts[i]}>
+              <span className="explorer-class-swatch" style={{ background: toHex(c.color) }} /> {c.name} {labels.counts[i]}
+              {i < labels.classes.length - 1 ? ' · ' : ''}
+            </span>
+          ))}
+          {labels.conflicts > 0 && <span className="warning"> · {labels.conflicts} tiles in two classes are left out</span>}
+          {labels.counts.some((count) => count < MIN_EXAMPLES_PER_CLASS) && (
+            <span className="warning"> · fewer than {MIN_EXAMPLES_PER_CLASS} tiles in a class is too few to train on</span>
+          )}
+          {labels.classes.length === 1 && <span className="warning"> · a classifier needs at least two classes</span>}
+        </p>
       )}
       <div className="explorer-tools">
         <button type="button" data-testid="explorer-export-geojson" disabled={!set || !tiles || !anySelected} onClick={() => downloadText(exportSelectionsGeoJson(set!, tiles!), `${stem}-selections.geojson`, 'application/geo+json')}>
