@@ -12,6 +12,10 @@ import { initBackend, isSoftwareAdapter, type BackendName } from '../engine/back
 import { buildCishAutoencoder, cishEncodeFunction, cishForwardFlops } from '../models/cish/model';
 import { cishLoss } from '../models/cish/losses';
 import { CISH_DEFAULTS } from '../models/cish/defaults';
+import { loadCishPeers } from '../models/cish/pipeline';
+import { dataParallelStep, splitRows, syncPeers } from '../engine/data-parallel';
+import { encodeAll, type Batch } from '../engine/train';
+import { startReplicaWorkers } from '../workers/replica-peers';
 
 export interface ModelBenchConfig {
   backend: BackendName;
@@ -23,6 +27,12 @@ export interface ModelBenchConfig {
   inferenceBatches: number;
   /** Also profile one inference batch and one training step per kernel (tf.profile). */
   profile?: boolean;
+  /**
+   * Copies of the model in all (wasm only): with more than 1, the other
+   * copies run in their own workers and share every batch, as the app does
+   * (engine/data-parallel.ts).
+   */
+  copies?: number;
 }
 
 /** Milliseconds per kernel name over one profiled call, largest first. */
@@ -75,12 +85,28 @@ const api = {
     const optimizer = tf.train.adam(CISH_DEFAULTS.learningRate, 0.9, 0.999, CISH_DEFAULTS.adamEpsilon);
     const loss = cishLoss('mse');
     const x = tf.randomUniform([config.batch, CISH_DEFAULTS.inputSize, CISH_DEFAULTS.inputSize, 1], 0, 1, 'float32', 7);
+    const peers = (config.copies ?? 1) > 1 ? await startReplicaWorkers(config.copies! - 1, config.backend, config.wasmThreads) : [];
+    if (peers.length !== (config.copies ?? 1) - 1) return { skipped: `${config.copies} data-parallel copies could not start` };
+    await loadCishPeers(peers, models, optimizer, 'mse');
+    await syncPeers(peers, models.autoencoder, optimizer);
+    const lossOf = (batch: Batch) => loss(batch.xs, models.autoencoder.apply(batch.xs, { training: true }) as tf.Tensor);
+    const variables = models.autoencoder.trainableWeights.map((w) => w.read() as tf.Variable);
     const trainStep = async () => {
-      const value = tf.tidy(() => optimizer.minimize(() => loss(x, models.autoencoder.apply(x, { training: true }) as tf.Tensor), true)!);
+      if (peers.length > 0) {
+        await dataParallelStep({ xs: x }, lossOf, optimizer, variables, peers);
+        return;
+      }
+      const value = tf.tidy(() => optimizer.minimize(() => lossOf({ xs: x }), true)!);
       await value.data();
       value.dispose();
     };
+    // With copies, the batch is encoded in equal shares, one per copy.
+    const shares = splitRows(config.batch, peers.length + 1);
     const inferenceBatch = async () => {
+      if (peers.length > 0) {
+        await encodeAll(encode, shares.map(([start, end]) => tf.slice(x, start, end - start)), { peers });
+        return;
+      }
       const codes = tf.tidy(() => encode(x));
       await codes.data();
       codes.dispose();
@@ -98,10 +124,11 @@ const api = {
     const profile = config.profile ? { inference: await profileKernels(inferenceBatch), training: await profileKernels(trainStep) } : undefined;
     x.dispose();
     optimizer.dispose();
+    await Promise.all(peers.map((peer) => peer.release()));
     for (const variable of models.autoencoder.weights) variable.dispose();
     return {
       model: 'cish',
-      backend: config.backend === 'wasm' ? `wasm ×${config.wasmThreads ?? 1}` : config.backend,
+      backend: config.backend === 'wasm' ? `wasm ×${config.wasmThreads ?? 1}${peers.length > 0 ? ` in ${peers.length + 1} workers` : ''}` : config.backend,
       reason: renderer ? `${choice.reason} (${renderer})` : choice.reason,
       hardware,
       batch: config.batch,

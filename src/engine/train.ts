@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 // Gradient functions are not registered by the tfjs-core entry point itself.
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
+import { dataParallelStep, syncPeers, toData, type ReplicaPeer } from './data-parallel';
 
 /**
  * The one training loop every model uses: batches in, progress out,
@@ -90,6 +91,12 @@ export interface TrainOptions {
   control?: TrainingControl;
   /** Variables to train; default: the model's trainable weights. */
   variables?: tf.Variable[];
+  /**
+   * Copies of the model in other workers that share each step's batch
+   * (data-parallel; see data-parallel.ts). They are loaded by the caller and
+   * synchronised with the model and optimizer here, before the first step.
+   */
+  peers?: readonly ReplicaPeer[];
 }
 
 /** Pause/resume switch shared between the caller and a running loop. */
@@ -277,6 +284,9 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
       return options.loss(batch.ys ?? batch.xs, prediction);
     });
   const variables = options.variables ?? modelVariables(model);
+  const peers = options.peers ?? [];
+  if (peers.length > 0 && options.variables !== undefined) throw new Error('data-parallel training trains all of the model\'s weights');
+  await syncPeers(peers, model, optimizer);
   const prefetch = options.prefetch ?? 2;
   const history: EpochSummary[] = [];
   const stopping = options.earlyStopping;
@@ -321,11 +331,15 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
           const n = batchSize(batch);
           let lossValue: number;
           try {
-            const lossTensor = tf.tidy(
-              () => optimizer.minimize(() => lossOf(batch, true), true, variables) as tf.Scalar,
-            );
-            lossValue = (await lossTensor.data())[0];
-            lossTensor.dispose();
+            if (peers.length > 0) {
+              lossValue = await dataParallelStep(batch, lossOf, optimizer, variables, peers);
+            } else {
+              const lossTensor = tf.tidy(
+                () => optimizer.minimize(() => lossOf(batch, true), true, variables) as tf.Scalar,
+              );
+              lossValue = (await lossTensor.data())[0];
+              lossTensor.dispose();
+            }
           } finally {
             disposeBatch(batch);
           }
@@ -397,6 +411,8 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
 export interface EncodeOptions {
   signal?: AbortSignal;
   onProgress?: (done: number) => void;
+  /** Copies of the model in other workers, given the current weights by the caller (`syncPeers`). */
+  peers?: readonly ReplicaPeer[];
 }
 
 /**
@@ -408,29 +424,48 @@ export async function encodeAll(
   batches: AsyncIterable<tf.Tensor | Batch> | Iterable<tf.Tensor | Batch>,
   options: EncodeOptions = {},
 ): Promise<Float32Array> {
-  const chunks: Float32Array[] = [];
-  let total = 0;
+  const encode = typeof encoder === 'function' ? encoder : (xs: tf.Tensor) => encoder.apply(xs, { training: false }) as tf.Tensor;
+  const peers = options.peers ?? [];
+  // Batches go round: this worker, then each peer (synchronised by the caller);
+  // codes keep the batches' order. A bounded number stay in flight.
+  const pending: Array<Promise<Float32Array>> = [];
+  const inFlight = new Set<Promise<unknown>>();
   let samples = 0;
+  let turn = 0;
   for await (const item of batches as AsyncIterable<tf.Tensor | Batch>) {
     const xs = item instanceof tf.Tensor ? item : item.xs;
     if (options.signal?.aborted) {
       disposeInput(item);
       break;
     }
-    // apply(), not predict(): predict copies the batch into a slice first (~10 % of an encode).
-    const codes = tf.tidy(() =>
-      typeof encoder === 'function' ? encoder(xs) : (encoder.apply(xs, { training: false }) as tf.Tensor),
+    const n = xs.shape[0] ?? 1;
+    const who = turn++ % (peers.length + 1);
+    let codes: Promise<Float32Array>;
+    if (who === 0) {
+      const tensor = tf.tidy(() => encode(xs));
+      disposeInput(item);
+      codes = (tensor.data() as Promise<Float32Array>).finally(() => tensor.dispose());
+    } else {
+      const data = toData(xs);
+      disposeInput(item);
+      codes = peers[who - 1].encode(data);
+    }
+    const counted = codes.then((values) => {
+      samples += n;
+      options.onProgress?.(samples);
+      return values;
+    });
+    pending.push(counted);
+    const settled: Promise<unknown> = counted.then(
+      (): void => void inFlight.delete(settled),
+      (): void => void inFlight.delete(settled),
     );
-    samples += xs.shape[0] ?? 1;
-    disposeInput(item);
-    const values = (await codes.data()) as Float32Array;
-    codes.dispose();
-    chunks.push(values);
-    total += values.length;
-    options.onProgress?.(samples);
+    inFlight.add(settled);
+    while (inFlight.size > 2 * (peers.length + 1)) await Promise.race(inFlight);
     await yieldToEventLoop();
   }
-  const out = new Float32Array(total);
+  const chunks = await Promise.all(pending);
+  const out = new Float32Array(chunks.reduce((total, c) => total + c.length, 0));
   let offset = 0;
   for (const c of chunks) {
     out.set(c, offset);

@@ -6,7 +6,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
-import { initBackend } from '../engine/backend';
+import { initBackend, type BackendName } from '../engine/backend';
+import type { ReplicaPeer } from '../engine/data-parallel';
 import { TrainingControl, yieldToEventLoop } from '../engine/train';
 import type { SlideSource } from '../slide/types';
 import type { TileGrid } from '../tiling/tile-grid';
@@ -18,6 +19,7 @@ import {
   computeCishMask,
   computeCishTiles,
   encodeCishTiles,
+  loadCishPeers,
   trainCish,
 } from '../models/cish/pipeline';
 import { loadCishAutoencoder, type CishModels } from '../models/cish/model';
@@ -49,6 +51,12 @@ interface RunningJob {
 
 export interface CishEndpointDeps {
   openSlide: (file: Blob, name: string) => Promise<SlideSource>;
+  /**
+   * Starts copies of the model in other workers for data-parallel training
+   * and encoding, on the same backend; resolves to none where that does not
+   * pay (one core, a GPU backend) or they fail to start. Asked once.
+   */
+  startPeers?: (backend: BackendName) => Promise<ReplicaPeer[]>;
 }
 
 function disposeModels(models: CishModels): void {
@@ -110,6 +118,12 @@ export function createCishEndpoint(deps: CishEndpointDeps): CishWorkerApi {
     return backend;
   };
 
+  let peers: Promise<ReplicaPeer[]> | null = null;
+  const peersFor = (): Promise<ReplicaPeer[]> => {
+    peers ??= ready().then((report) => deps.startPeers?.(report.backend) ?? []);
+    return peers;
+  };
+
   const slideState = (slideId: string): SlideState => {
     const state = slides.get(slideId);
     if (!state) throw new Error(`slide ${slideId} is not open in the analysis worker`);
@@ -128,7 +142,12 @@ export function createCishEndpoint(deps: CishEndpointDeps): CishWorkerApi {
   };
 
   const api: CishWorkerApi = {
-    init: ready,
+    async init() {
+      const report = await ready();
+      // Started with the backend, so the status line can say how many copies train.
+      const copies = await peersFor();
+      return copies.length === 0 ? report : { ...report, reason: `${report.reason}; ${copies.length + 1} copies of the model train and encode in parallel workers` };
+    },
 
     async open(slideId, file, name) {
       if (slides.has(slideId)) return;
@@ -234,6 +253,7 @@ export function createCishEndpoint(deps: CishEndpointDeps): CishWorkerApi {
           models,
           signal: job.controller.signal,
           control: job.control,
+          peers: await peersFor(),
           onRestart: (attempt) => callbacks.onRestart(attempt),
           onProgress: (p) =>
             callbacks.onStep({
@@ -301,8 +321,12 @@ export function createCishEndpoint(deps: CishEndpointDeps): CishWorkerApi {
       const { models, meta } = state.model;
       try {
         const total = grid.kept.length;
+        const copies = await peersFor();
+        const spec = tf.train.adam(); // any optimizer: the copies only encode
+        await loadCishPeers(copies, models, spec).finally(() => spec.dispose());
         const latents = await encodeCishTiles(models.encoder, state.source, grid, grid.kept, {
           batchSize: 16,
+          peers: copies,
           preprocess: meta.preprocess,
           signal: job.controller.signal,
           onProgress: (done) => onProgress(done, total),

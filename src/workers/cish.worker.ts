@@ -7,8 +7,22 @@ import * as Comlink from 'comlink';
 import { openSlide } from '../slide/open';
 import { createCishEndpoint } from './cish-endpoint';
 import type { CishWorkerApi } from './cish-protocol';
+import { peerCount, startReplicaWorkers } from './replica-peers';
 
-const endpoint = createCishEndpoint({ openSlide });
+const endpoint = createCishEndpoint({
+  openSlide,
+  async startPeers(backend) {
+    if (backend !== 'wasm') return [];
+    const { getThreadsCount } = await import('@tensorflow/tfjs-backend-wasm');
+    let threads = 1;
+    try {
+      threads = Math.max(1, getThreadsCount());
+    } catch {
+      // Not initialised as wasm after all: one thread per copy.
+    }
+    return startReplicaWorkers(peerCount(backend, navigator.hardwareConcurrency ?? 1, threads), backend, threads);
+  },
+});
 
 const api: CishWorkerApi = {
   ...endpoint,

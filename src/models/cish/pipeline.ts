@@ -30,6 +30,7 @@ import {
 import { cishLoss } from './losses';
 import { preprocessTile, type PreprocessOptions } from './preprocess';
 import { CISH_DEFAULTS, CISH_FCM_DEFAULTS, type CishLossName } from './defaults';
+import { modelArtifacts, optimizerSpec, type ReplicaPeer } from '../../engine/data-parallel';
 
 // ---------------------------------------------------------------- mask
 
@@ -162,6 +163,20 @@ export interface CishTrainOptions {
   maxRestarts?: number;
   /** Called when a collapsed start is thrown away; `attempt` counts from 1. */
   onRestart?: (attempt: number) => void;
+  /** Copies of the model in other workers that share every batch (data-parallel; engine/data-parallel.ts). */
+  peers?: readonly ReplicaPeer[];
+}
+
+/** Gives each peer a copy of the autoencoder (its current weights) and of the optimizer. */
+export async function loadCishPeers(
+  peers: readonly ReplicaPeer[],
+  models: CishModels,
+  optimizer: tf.Optimizer,
+  loss: CishLossName = CISH_DEFAULTS.loss,
+): Promise<void> {
+  if (peers.length === 0) return;
+  const spec = { artifacts: await modelArtifacts(models.autoencoder), optimizer: optimizerSpec(optimizer), adapter: 'cish', options: { loss } };
+  await Promise.all(peers.map((peer) => peer.load(spec)));
 }
 
 export interface CishTrainOutcome {
@@ -218,6 +233,7 @@ export async function trainCish(
       const optimizer = tf.train.adam(options.learningRate ?? CISH_DEFAULTS.learningRate, 0.9, 0.999, CISH_DEFAULTS.adamEpsilon);
       let result: TrainResult;
       try {
+        await loadCishPeers(options.peers ?? [], models, optimizer, options.loss);
         result = await trainModel({
           model: models.autoencoder,
           optimizer,
@@ -235,6 +251,7 @@ export async function trainCish(
           },
           signal,
           control: options.control,
+          peers: options.peers,
         });
       } finally {
         optimizer.dispose();
@@ -268,14 +285,21 @@ export async function encodeCishTiles(
   source: SlideSource,
   grid: TileGrid,
   indices: Uint32Array,
-  options: { batchSize?: number; preprocess?: PreprocessOptions; signal?: AbortSignal; onProgress?: (done: number) => void } = {},
+  options: {
+    batchSize?: number;
+    preprocess?: PreprocessOptions;
+    signal?: AbortSignal;
+    onProgress?: (done: number) => void;
+    /** Copies of the model (loaded with its current weights by the caller) that encode every other batch. */
+    peers?: readonly ReplicaPeer[];
+  } = {},
 ): Promise<Float32Array> {
   const inputSize = encoder.inputs[0].shape[1] ?? CISH_DEFAULTS.inputSize;
   const spec = cishInputSpec(inputSize, options.preprocess);
   return encodeAll(
     cishEncodeFunction(encoder),
     tileBatches(source, grid, indices, spec, { batchSize: options.batchSize ?? 64, signal: options.signal }),
-    { signal: options.signal, onProgress: options.onProgress },
+    { signal: options.signal, onProgress: options.onProgress, peers: options.peers },
   );
 }
 
