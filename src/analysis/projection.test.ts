@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Random } from './random';
-import { pcaProjection, umapProjection, UMAP_MAX_ITEMS } from './projection';
+import { pcaProjection, UMAP_MAX_ITEMS } from './projection';
+import { umapProjection } from './umap';
 
 /** `groups` Gaussian blobs in `dim` dimensions, centres 10 sd apart on random axes. */
 function blobs(groups: number, perGroup: number, dim: number, seed: number) {

@@ -2,11 +2,14 @@
  * In-page part of the explorer benchmark (bench/explorer/run.mjs): a lasso
  * over 1,000,000 scatter points (point-in-polygon + applying it to the
  * active selection) and the step from a selection to the overlay's colour
- * buffer, on this page's main thread, where the app runs them.
+ * buffer, on this page's main thread, where the app runs them; and the frame
+ * time of panning the WebGL scatter over 1,000,000 points.
  */
 import { Random } from '../analysis/random';
 import { addSelection, applyShape, emptySelectionSet, selectionColours } from '../analysis/selections';
 import { pointsInPolygon } from '../tiling/polygon';
+import { fitTransform, panBy, pointSizeFor, zoomAbout } from '../ui/scatter/scatter-math';
+import { WebGLScatter, type AccumulationFormat } from '../ui/scatter/webgl-scatter';
 
 export interface ExplorerBenchResult {
   points: number;
@@ -59,10 +62,113 @@ function run(options: { points?: number; runs?: number; vertices?: number } = {}
   return { points: n, lassoVertices: vertices, selected, lassoMs, overlayMs };
 }
 
-declare global {
-  interface Window {
-    explorerBench: { run: typeof run };
+export interface PanBenchResult {
+  points: number;
+  frames: number;
+  /** CSS px of the scatter, and the device pixel ratio it was drawn at. */
+  width: number;
+  height: number;
+  pixelRatio: number;
+  /** UNMASKED_RENDERER_WEBGL (or RENDERER): which GPU, or software renderer, drew. */
+  renderer: string;
+  accumulation: AccumulationFormat;
+  /** Per frame: draw both passes, wait for the GPU (1-pixel readPixels), copy onto the 2-D canvas as LatentScatter does. */
+  frameMs: number[];
+  /** Between successive animation frames (the display's pace, or the work's when slower). */
+  intervalMs: number[];
+}
+
+/** Clustered points like latent codes: Gaussian blobs of different sizes and colours. */
+function blobs(rng: Random, n: number): { xy: Float32Array; rgba: Uint8Array } {
+  const palette = [
+    [230, 97, 1],
+    [94, 60, 153],
+    [27, 158, 119],
+    [231, 41, 138],
+    [102, 166, 30],
+    [230, 171, 2],
+    [31, 120, 180],
+    [166, 118, 29],
+  ];
+  const centres = palette.map(() => [rng.uniform(), rng.uniform(), 0.02 + 0.1 * rng.uniform()]);
+  const xy = new Float32Array(2 * n);
+  const rgba = new Uint8Array(4 * n);
+  for (let i = 0; i < n; i++) {
+    const b = Math.floor(rng.uniform() * palette.length);
+    const [cx, cy, spread] = centres[b];
+    xy[2 * i] = cx + spread * rng.normal();
+    xy[2 * i + 1] = cy + spread * rng.normal();
+    rgba.set(palette[b], 4 * i);
+    rgba[4 * i + 3] = 255;
+  }
+  return { xy, rgba };
+}
+
+/**
+ * Pans the WebGL scatter (zoomed 2× so points cross the edges) along a circle
+ * for `frames` animation frames and times each frame's work.
+ */
+async function pan(options: { points?: number; frames?: number; width?: number; height?: number } = {}): Promise<PanBenchResult> {
+  const n = options.points ?? 1_000_000;
+  const frames = options.frames ?? 120;
+  const width = options.width ?? 800;
+  const height = options.height ?? 600;
+  const pixelRatio = window.devicePixelRatio || 1;
+  const { xy, rgba } = blobs(new Random(2), n);
+
+  // As in LatentScatter: WebGL on a canvas outside the page, copied onto a visible 2-D canvas.
+  const glCanvas = document.createElement('canvas');
+  const renderer = WebGLScatter.create(glCanvas);
+  if (!renderer) throw new Error('WebGL2 is not available in this browser');
+  const shown = document.createElement('canvas');
+  shown.width = Math.round(width * pixelRatio);
+  shown.height = Math.round(height * pixelRatio);
+  shown.style.width = `${width}px`;
+  shown.style.height = `${height}px`;
+  document.body.append(shown);
+  const ctx = shown.getContext('2d')!;
+  try {
+    renderer.resize(shown.width, shown.height);
+    renderer.setPoints(xy);
+    renderer.setColours(rgba);
+    const base = zoomAbout(fitTransform(xy, width, height), width / 2, height / 2, 2);
+    const size = pointSizeFor(n);
+    const frame = (i: number): number => {
+      const angle = (2 * Math.PI * i) / frames;
+      const view = panBy(base, 150 * Math.cos(angle) - 150, 120 * Math.sin(angle));
+      const t0 = performance.now();
+      renderer.render(view, width, height, size);
+      renderer.readPixel(0, 0);
+      ctx.clearRect(0, 0, shown.width, shown.height);
+      ctx.drawImage(glCanvas, 0, 0);
+      return performance.now() - t0;
+    };
+    // Warm-up: shader compilation, the float target's allocation.
+    for (let i = 0; i < 3; i++) frame(i);
+    const frameMs: number[] = [];
+    const intervalMs: number[] = [];
+    await new Promise<void>((resolve) => {
+      let last: number | undefined;
+      const step = (time: number) => {
+        if (last !== undefined) intervalMs.push(time - last);
+        last = time;
+        frameMs.push(frame(frameMs.length));
+        if (frameMs.length < frames) requestAnimationFrame(step);
+        else resolve();
+      };
+      requestAnimationFrame(step);
+    });
+    return { points: n, frames, width, height, pixelRatio, renderer: renderer.rendererName, accumulation: renderer.accumulation, frameMs, intervalMs };
+  } finally {
+    renderer.dispose();
+    shown.remove();
   }
 }
 
-window.explorerBench = { run };
+declare global {
+  interface Window {
+    explorerBench: { run: typeof run; pan: typeof pan };
+  }
+}
+
+window.explorerBench = { run, pan };

@@ -13,7 +13,7 @@ import type { SlideSource } from '../slide/types';
 import type { TileGrid } from '../tiling/tile-grid';
 import { fcm, fpcSweep } from '../analysis/fcm';
 import { kmeans } from '../analysis/kmeans';
-import { umapProjection } from '../analysis/projection';
+import { umapProjection } from '../analysis/umap';
 import {
   chooseTrainingTiles,
   computeCishMask,

@@ -1,17 +1,31 @@
-import { useEffect, useMemo, useRef, useState } from 'react';
+import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import type { SelectionMode } from '../../analysis/selections';
-import { fitTransform, nearestPoint, rasterise, type PlotPoints, type ScatterTransform } from './scatter-math';
+import {
+  fitTransform,
+  limitZoom,
+  nearestPoint,
+  panBy,
+  pointSizeFor,
+  rasterise,
+  toPlot,
+  toScreen,
+  wheelZoomFactor,
+  zoomAbout,
+  type PlotPoints,
+  type ScatterTransform,
+} from './scatter-math';
+import { WebGLScatter } from './webgl-scatter';
 
 export interface LatentScatterProps {
   /** The points in plot units (plotCoordinates of the codes: the caller also selects in them). */
   plot: PlotPoints;
-  /** RGBA per point. */
+  /** RGBA per point (alpha 0 hides a point). */
   colours: Uint8Array;
   width?: number;
   height?: number;
   /** Called with the row index of a clicked point (pick tool). */
   onPick?: (index: number) => void;
-  /** What a drag does: nothing (pick), a freehand lasso or a rectangle. */
+  /** What a drag does: pan the view (pick), a freehand lasso or a rectangle. */
   tool?: ScatterTool;
   /**
    * A finished lasso or rectangle, as a polygon [x0, y0, x1, y1, …] in plot
@@ -28,18 +42,41 @@ export interface LatentScatterProps {
 
 export type ScatterTool = 'pick' | 'lasso' | 'rect';
 
-/** The drag's outline as a closed polygon in CSS px (rectangles from their two corners). */
+/** How far (CSS px) a press may move and still count as a click (a pick) rather than a pan. */
+const CLICK_SLOP = 3;
+/** Reach of pick and hover, CSS px. */
+const PICK_RADIUS = 8;
+
+/** A rectangle's two corners as its closed outline; a lasso as it is. */
 function shapePolygon(tool: ScatterTool, path: number[]): number[] {
   if (tool !== 'rect') return path;
   const [x0, y0, x1, y1] = path;
   return [x0, y0, x1, y0, x1, y1, x0, y1];
 }
 
+/** A press that pans once it moves: a left press with the pick tool (a click if it does not move), or any middle press. */
+interface PanGesture {
+  pointerId: number;
+  startX: number;
+  startY: number;
+  startView: ScatterTransform;
+  moved: boolean;
+  pickOnRelease: boolean;
+}
+
+type Backend = { kind: 'pending' } | { kind: 'webgl'; renderer: WebGLScatter } | { kind: 'canvas2d' };
+
 /**
- * The latent codes as a scatter on a 2-D canvas, drawn by writing pixels
- * directly (fast for 10⁵ points). The plot → canvas mapping is published on
- * the element as data-transform="sx,ox,sy,oy" (CSS px) so tests and tools can
- * locate points: screenX = x·sx + ox, screenY = y·sy + oy.
+ * The latent codes as a scatter that pans (drag with the pick tool, or a
+ * middle drag with any tool) and zooms (wheel, about the cursor); 0 or a
+ * double-click fits all points again. Points are drawn by WebGL2 with density
+ * shading (webgl-scatter.ts) and copied onto a 2-D canvas together with the
+ * highlight ring, so the element stays a 2-D canvas that can be read back
+ * (PNG export, tests); without WebGL2 the points are rasterised on the CPU.
+ *
+ * The current plot → element mapping is published as
+ * data-transform="sx,ox,sy,oy" (CSS px, screenX = x·sx + ox, screenY = y·sy + oy)
+ * so tests and tools can locate points whatever the view.
  */
 export function LatentScatter({
   plot,
@@ -54,98 +91,206 @@ export function LatentScatter({
   onHover,
 }: LatentScatterProps) {
   const canvasRef = useRef<HTMLCanvasElement>(null);
+  const [backend, setBackend] = useState<Backend>({ kind: 'pending' });
+  /** The lasso or rectangle being drawn, in plot units (so zooming mid-drag keeps it on its points). */
   const [path, setPath] = useState<number[] | null>(null);
-  const transform: ScatterTransform = useMemo(() => fitTransform(plot.xy, width, height), [plot, width, height]);
+  const panRef = useRef<PanGesture | null>(null);
+  const [panning, setPanning] = useState(false);
 
-  useEffect(() => {
+  // The view is kept with the fit it was derived from: new data (or a new
+  // size) gives a new fit, and with it the fitted view again.
+  const fitted = useMemo(() => fitTransform(plot.xy, width, height), [plot, width, height]);
+  const [viewState, setViewState] = useState<{ fitted: ScatterTransform; view: ScatterTransform } | null>(null);
+  const view = viewState && viewState.fitted === fitted ? viewState.view : fitted;
+  const fittedRef = useRef(fitted);
+  useLayoutEffect(() => {
+    fittedRef.current = fitted;
+  }, [fitted]);
+  const updateView = useCallback((change: (current: ScatterTransform, fitted: ScatterTransform) => ScatterTransform) => {
+    setViewState((previous) => {
+      const base = fittedRef.current;
+      const current = previous && previous.fitted === base ? previous.view : base;
+      return { fitted: base, view: change(current, base) };
+    });
+  }, []);
+  const resetView = useCallback(() => setViewState(null), []);
+
+  // The GPU renderer draws on a canvas outside the document; it falls back to
+  // 2-D for good if WebGL2 is missing or its context is lost.
+  useLayoutEffect(() => {
+    const renderer = WebGLScatter.create(document.createElement('canvas'), { onContextLost: () => setBackend({ kind: 'canvas2d' }) });
+    setBackend(renderer ? { kind: 'webgl', renderer } : { kind: 'canvas2d' });
+    return () => renderer?.dispose();
+  }, []);
+  const renderer = backend.kind === 'webgl' ? backend.renderer : null;
+
+  // Uploads happen when the data change, not per frame.
+  useLayoutEffect(() => renderer?.setPoints(plot.xy), [renderer, plot]);
+  useLayoutEffect(() => renderer?.setColours(colours), [renderer, colours]);
+
+  // Drawn before the browser paints, so the pixels always match data-transform.
+  useLayoutEffect(() => {
     const canvas = canvasRef.current;
-    if (!canvas) return;
+    if (!canvas || backend.kind === 'pending') return;
     const ratio = window.devicePixelRatio || 1;
     const w = Math.round(width * ratio);
     const h = Math.round(height * ratio);
-    canvas.width = w;
-    canvas.height = h;
+    if (canvas.width !== w) canvas.width = w;
+    if (canvas.height !== h) canvas.height = h;
     const ctx = canvas.getContext('2d');
     if (!ctx) return;
-    const image = ctx.createImageData(w, h);
-    const scaled = { sx: transform.sx * ratio, ox: transform.ox * ratio, sy: transform.sy * ratio, oy: transform.oy * ratio };
     const n = plot.xy.length / 2;
-    const size = Math.max(1, Math.round((n > 20000 ? 2 : n > 2000 ? 3 : 5) * ratio));
-    rasterise(plot.xy, colours, scaled, w, h, size, image.data);
-    ctx.putImageData(image, 0, 0);
+    const size = pointSizeFor(n);
+    if (renderer && !renderer.lost) {
+      renderer.resize(w, h);
+      renderer.render(view, width, height, size);
+      // Same task as the render, so the drawing buffer is still there to copy.
+      ctx.clearRect(0, 0, w, h);
+      ctx.drawImage(renderer.canvas, 0, 0);
+    } else {
+      const image = ctx.createImageData(w, h);
+      const scaled = { sx: view.sx * ratio, ox: view.ox * ratio, sy: view.sy * ratio, oy: view.oy * ratio };
+      rasterise(plot.xy, colours, scaled, w, h, Math.max(1, Math.round(size * ratio)), image.data);
+      ctx.putImageData(image, 0, 0);
+    }
     if (highlight !== null && highlight >= 0 && highlight < n) {
+      const [x, y] = toScreen(view, plot.xy[2 * highlight], plot.xy[2 * highlight + 1]);
       ctx.beginPath();
-      ctx.arc(plot.xy[2 * highlight] * scaled.sx + scaled.ox, plot.xy[2 * highlight + 1] * scaled.sy + scaled.oy, 6 * ratio, 0, 2 * Math.PI);
+      ctx.arc(x * ratio, y * ratio, 6 * ratio, 0, 2 * Math.PI);
       ctx.lineWidth = 2 * ratio;
       ctx.strokeStyle = '#ffffff';
       ctx.stroke();
     }
-  }, [plot, colours, transform, width, height, highlight]);
+  }, [backend, renderer, plot, colours, view, width, height, highlight]);
+
+  // React's wheel listeners are passive; this one must stop the page from scrolling.
+  useEffect(() => {
+    const canvas = canvasRef.current;
+    if (!canvas) return;
+    const onWheel = (event: WheelEvent) => {
+      event.preventDefault();
+      const rect = canvas.getBoundingClientRect();
+      const x = event.clientX - rect.left;
+      const y = event.clientY - rect.top;
+      const factor = wheelZoomFactor(event.deltaY, event.deltaMode);
+      updateView((current, base) => zoomAbout(current, x, y, limitZoom(current, base, factor)));
+    };
+    canvas.addEventListener('wheel', onWheel, { passive: false });
+    return () => canvas.removeEventListener('wheel', onWheel);
+  }, [updateView]);
 
   const local = (event: React.PointerEvent | React.MouseEvent) => {
     const rect = event.currentTarget.getBoundingClientRect();
     return [event.clientX - rect.left, event.clientY - rect.top];
   };
 
-  const onClick = (event: React.MouseEvent<HTMLCanvasElement>) => {
-    if (!onPick || tool !== 'pick') return;
-    const [x, y] = local(event);
-    const index = nearestPoint(plot.xy, transform, x, y, 8);
-    if (index >= 0) onPick(index);
-  };
-
   const onPointerDown = (event: React.PointerEvent<HTMLCanvasElement>) => {
-    if (tool === 'pick' || event.button !== 0) return;
+    const pansHere = event.button === 1 || (event.button === 0 && tool === 'pick');
+    if (!pansHere && event.button !== 0) return;
     event.currentTarget.setPointerCapture(event.pointerId);
     const [x, y] = local(event);
-    setPath(tool === 'rect' ? [x, y, x, y] : [x, y]);
+    if (pansHere) {
+      panRef.current = { pointerId: event.pointerId, startX: x, startY: y, startView: view, moved: false, pickOnRelease: event.button === 0 };
+      return;
+    }
+    const [px, py] = toPlot(view, x, y);
+    setPath(tool === 'rect' ? [px, py, px, py] : [px, py]);
   };
+
   const onPointerMove = (event: React.PointerEvent<HTMLCanvasElement>) => {
+    const [x, y] = local(event);
+    const pan = panRef.current;
+    if (pan && pan.pointerId === event.pointerId) {
+      const dx = x - pan.startX;
+      const dy = y - pan.startY;
+      if (!pan.moved && Math.hypot(dx, dy) < CLICK_SLOP) return;
+      if (!pan.moved) setPanning(true);
+      pan.moved = true;
+      updateView(() => panBy(pan.startView, dx, dy));
+      return;
+    }
     if (!path) {
-      if (onHover) {
+      onHover?.(nearestPoint(plot.xy, view, x, y, PICK_RADIUS));
+      return;
+    }
+    const [px, py] = toPlot(view, x, y);
+    if (tool === 'rect') setPath([path[0], path[1], px, py]);
+    else {
+      // A vertex every 2 px of the screen is enough detail for a freehand outline.
+      const [lastX, lastY] = toScreen(view, path[path.length - 2], path[path.length - 1]);
+      if (Math.hypot(x - lastX, y - lastY) >= 2) setPath([...path, px, py]);
+    }
+  };
+
+  const onPointerUp = (event: React.PointerEvent<HTMLCanvasElement>) => {
+    const pan = panRef.current;
+    if (pan && pan.pointerId === event.pointerId) {
+      panRef.current = null;
+      setPanning(false);
+      if (pan.pickOnRelease && !pan.moved && onPick && tool === 'pick') {
         const [x, y] = local(event);
-        onHover(nearestPoint(plot.xy, transform, x, y, 8));
+        const index = nearestPoint(plot.xy, view, x, y, PICK_RADIUS);
+        if (index >= 0) onPick(index);
       }
       return;
     }
-    const [x, y] = local(event);
-    if (tool === 'rect') setPath([path[0], path[1], x, y]);
-    else if (Math.hypot(x - path[path.length - 2], y - path[path.length - 1]) >= 2) setPath([...path, x, y]);
-  };
-  const onPointerUp = (event: React.PointerEvent<HTMLCanvasElement>) => {
     if (!path) return;
     setPath(null);
     const polygon = shapePolygon(tool, path);
     if (polygon.length < 6 || !onShape) return;
-    const plotPolygon = polygon.map((v, q) => (q % 2 === 0 ? (v - transform.ox) / transform.sx : (v - transform.oy) / transform.sy));
-    onShape(plotPolygon, event.shiftKey ? 'add' : event.altKey ? 'subtract' : defaultMode);
+    onShape(polygon, event.shiftKey ? 'add' : event.altKey ? 'subtract' : defaultMode);
   };
 
+  const onPointerCancel = () => {
+    panRef.current = null;
+    setPanning(false);
+    setPath(null);
+  };
+
+  const onKeyDown = (event: React.KeyboardEvent<HTMLCanvasElement>) => {
+    if (event.key !== '0' || event.ctrlKey || event.metaKey || event.altKey) return;
+    resetView();
+    event.preventDefault();
+    event.stopPropagation();
+  };
+
+  const shapeOnScreen = path && shapePolygon(tool, path).flatMap((v, q, all) => (q % 2 === 0 ? toScreen(view, v, all[q + 1]) : []));
+  const n = plot.xy.length / 2;
   return (
     <figure className="latent-scatter">
       <canvas
         ref={canvasRef}
         data-testid="latent-scatter"
-        data-point-count={plot.xy.length / 2}
-        data-transform={`${transform.sx},${transform.ox},${transform.sy},${transform.oy}`}
+        data-point-count={n}
+        data-transform={`${view.sx},${view.ox},${view.sy},${view.oy}`}
         data-tool={tool}
         data-highlight={highlight ?? ''}
-        style={{ width, height, cursor: tool === 'pick' ? 'pointer' : 'crosshair', touchAction: 'none' }}
-        onClick={onClick}
+        data-renderer={backend.kind === 'pending' ? undefined : backend.kind}
+        tabIndex={0}
+        // content-box: the bitmap is width × height CSS px; inside the border (the app's border-box) it would be squeezed.
+        style={{ width, height, boxSizing: 'content-box', cursor: panning ? 'grabbing' : tool === 'pick' ? 'grab' : 'crosshair', touchAction: 'none' }}
         onPointerDown={onPointerDown}
         onPointerMove={onPointerMove}
         onPointerUp={onPointerUp}
-        onPointerCancel={() => setPath(null)}
+        onPointerCancel={onPointerCancel}
         onPointerLeave={() => onHover?.(-1)}
-        title={tool === 'pick' ? 'Click a point to show its tile' : 'Drag to select; Shift adds, Alt subtracts'}
+        // A middle press would otherwise start the browser's autoscroll.
+        onMouseDown={(event) => event.button === 1 && event.preventDefault()}
+        onDoubleClick={resetView}
+        onKeyDown={onKeyDown}
+        title={
+          tool === 'pick'
+            ? 'Click a point to show its tile · drag to pan · wheel to zoom · 0 or double-click fits'
+            : 'Drag to select; Shift adds, Alt subtracts · middle-drag pans · wheel zooms · 0 fits'
+        }
       />
-      {path && (
+      {shapeOnScreen && (
         <svg className="latent-scatter-shape" width={width} height={height} aria-hidden="true">
-          <polygon points={shapePolygon(tool, path).join(' ')} />
+          <polygon points={shapeOnScreen.join(' ')} />
         </svg>
       )}
       <figcaption className="muted">
-        {plot.axes[0]} → · {plot.axes[1]} ↑ · {plot.xy.length / 2} tiles
+        {plot.axes[0]} → · {plot.axes[1]} ↑ · {n} tiles
       </figcaption>
     </figure>
   );

@@ -3,7 +3,7 @@
  * themselves for d = 2, the first two principal components for d > 2, the
  * code against its rank for d = 1), then a linear map to canvas pixels.
  */
-import { pca } from '../../analysis/pca';
+import { pcaProjection } from '../../analysis/projection';
 
 export interface PlotPoints {
   /** x, y per point (plot units). */
@@ -11,23 +11,10 @@ export interface PlotPoints {
   axes: [string, string];
 }
 
+/** The codes as plot points: themselves when 2-D, else their first two principal components (analysis/projection). */
 export function plotCoordinates(latents: Float32Array, dim: number): PlotPoints {
-  const n = Math.floor(latents.length / dim);
-  const xy = new Float32Array(2 * n);
-  if (dim === 2) {
-    xy.set(latents.subarray(0, 2 * n));
-    return { xy, axes: ['latent 0', 'latent 1'] };
-  }
-  if (dim === 1 || n < 3) {
-    for (let i = 0; i < n; i++) {
-      xy[2 * i] = latents[i * dim];
-      xy[2 * i + 1] = dim > 1 ? latents[i * dim + 1] : 0;
-    }
-    return { xy, axes: ['latent 0', dim > 1 ? 'latent 1' : ''] };
-  }
-  const projected = pca(latents, dim, { components: 2 }).projected;
-  for (let i = 0; i < 2 * n; i++) xy[i] = projected[i];
-  return { xy, axes: ['PC 1', 'PC 2'] };
+  const { xy, axes } = pcaProjection(latents, dim);
+  return { xy, axes };
 }
 
 /** screen = (plot · scale + offset), per axis; y grows downwards on screen. */
@@ -76,9 +63,69 @@ export function nearestPoint(xy: Float32Array, t: ScatterTransform, px: number, 
   return best;
 }
 
+/** Side of a dot in CSS px: bigger when there are few points, so each stays visible. */
+export function pointSizeFor(count: number): number {
+  return count > 20000 ? 2 : count > 2000 ? 3 : 5;
+}
+
+// ---------------------------------------------------------------- view (pan and zoom)
+//
+// The view is a ScatterTransform itself (plot units → CSS px of the element);
+// panning moves its offsets, zooming scales it about a fixed screen point.
+
+/** CSS px of a plot point. */
+export function toScreen(t: ScatterTransform, x: number, y: number): [number, number] {
+  return [x * t.sx + t.ox, y * t.sy + t.oy];
+}
+
+/** Plot point under a position in CSS px. */
+export function toPlot(t: ScatterTransform, px: number, py: number): [number, number] {
+  return [(px - t.ox) / t.sx, (py - t.oy) / t.sy];
+}
+
+/** The view moved by (dx, dy) CSS px. */
+export function panBy(t: ScatterTransform, dx: number, dy: number): ScatterTransform {
+  return { sx: t.sx, ox: t.ox + dx, sy: t.sy, oy: t.oy + dy };
+}
+
+/** The view scaled by `factor` about the screen point (px, py), which keeps showing the same plot point. */
+export function zoomAbout(t: ScatterTransform, px: number, py: number, factor: number): ScatterTransform {
+  return { sx: t.sx * factor, ox: px - (px - t.ox) * factor, sy: t.sy * factor, oy: py - (py - t.oy) * factor };
+}
+
+/**
+ * `factor` reduced so the zoom stays between `minRatio` and `maxRatio` times
+ * the fitted view's: beyond those the plot is a dot or a few float32 steps wide.
+ */
+export function limitZoom(t: ScatterTransform, fitted: ScatterTransform, factor: number, minRatio = 0.25, maxRatio = 10_000): number {
+  const ratio = Math.abs(t.sx / fitted.sx);
+  return Math.min(Math.max(factor, minRatio / ratio), maxRatio / ratio);
+}
+
+/** Zoom factor of one wheel event: scrolling up (negative deltaY) zooms in, about 20 % per notch. */
+export function wheelZoomFactor(deltaY: number, deltaMode = 0): number {
+  // deltaMode 0: pixels (a notch is ~100), 1: lines, 2: pages.
+  const pixels = deltaY * (deltaMode === 1 ? 40 : deltaMode === 2 ? 800 : 1);
+  return Math.min(2, Math.max(0.5, Math.exp(-pixels * 0.002)));
+}
+
+/**
+ * The view as clip-space numbers for a GPU: clip = (plot − centre) · scale.
+ * The centre is the plot point in the middle of the element; subtracting it
+ * before scaling keeps float32 precision when zoomed far in on large values.
+ */
+export function clipMapping(t: ScatterTransform, width: number, height: number): { centre: [number, number]; scale: [number, number] } {
+  return {
+    centre: toPlot(t, width / 2, height / 2),
+    // Clip y points up, screen y down.
+    scale: [(2 * t.sx) / width, (-2 * t.sy) / height],
+  };
+}
+
 /**
  * Rasterises points into an RGBA buffer (square dots of side `size`), later
- * points over earlier ones. Linear in n: 100k points take a few ms.
+ * points over earlier ones; points with alpha 0 are hidden. Linear in n:
+ * 100k points take a few ms.
  */
 export function rasterise(
   xy: Float32Array,
@@ -91,6 +138,7 @@ export function rasterise(
 ): void {
   const half = Math.floor(size / 2);
   for (let i = 0, n = xy.length / 2; i < n; i++) {
+    if (colours[4 * i + 3] === 0) continue;
     const cx = Math.round(xy[2 * i] * t.sx + t.ox) - half;
     const cy = Math.round(xy[2 * i + 1] * t.sy + t.oy) - half;
     const r = colours[4 * i];
