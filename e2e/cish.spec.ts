@@ -35,6 +35,11 @@ test('CISH: mask, tiles, train, encode, cluster, map, scatter and exports', asyn
   await expect(panel).toBeVisible();
   await expect(page.getByTestId('backend-status')).toContainText(/Compute backend: (wasm|webgl|webgpu|cpu)/, { timeout: 60_000 });
   const backend = await page.getByTestId('backend-status').getAttribute('data-backend');
+  // On wasm with two or more cores, training and encoding below run in data-parallel copies of the model.
+  const cores = await page.evaluate(() => navigator.hardwareConcurrency);
+  if (backend === 'wasm' && cores >= 2) {
+    await expect(page.getByTestId('backend-status')).toHaveAttribute('title', /\d copies of the model train and encode in parallel workers/);
+  }
 
   // 1. Mask.
   await page.getByTestId('cish-mask').click();
