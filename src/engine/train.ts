@@ -426,7 +426,7 @@ export async function encodeAll(
 ): Promise<Float32Array> {
   const encode = typeof encoder === 'function' ? encoder : (xs: tf.Tensor) => encoder.apply(xs, { training: false }) as tf.Tensor;
   const peers = options.peers ?? [];
-  // Batches go round: this worker, then each peer (synchronised by the caller);
+  // Batches go round: each peer (synchronised by the caller), then this worker;
   // codes keep the batches' order. A bounded number stay in flight.
   const pending: Array<Promise<Float32Array>> = [];
   const inFlight = new Set<Promise<unknown>>();
@@ -439,16 +439,17 @@ export async function encodeAll(
       break;
     }
     const n = xs.shape[0] ?? 1;
-    const who = turn++ % (peers.length + 1);
+    // Peers take the first slots of each round, so they are busy while this worker encodes its batch.
+    const slot = turn++ % (peers.length + 1);
     let codes: Promise<Float32Array>;
-    if (who === 0) {
+    if (slot === peers.length) {
       const tensor = tf.tidy(() => encode(xs));
       disposeInput(item);
       codes = (tensor.data() as Promise<Float32Array>).finally(() => tensor.dispose());
     } else {
       const data = toData(xs);
       disposeInput(item);
-      codes = peers[who - 1].encode(data);
+      codes = peers[slot].encode(data);
     }
     const counted = codes.then((values) => {
       samples += n;
