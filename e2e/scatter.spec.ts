@@ -1,4 +1,4 @@
-// The latent scatter's WebGL renderer and its view: on the demo slide the app
+// The latent scatter's renderers and its view: on the demo slide the app
 // computes mask and tiles, then every kept tile gets its position (column,
 // row) as its latent code, so points sit on a lattice whose positions are
 // known here. The test zooms with the wheel, pans by dragging (left with the
@@ -105,10 +105,31 @@ async function selectedRows(page: Page): Promise<number[]> {
   });
 }
 
-test('the scatter renders with WebGL, zooms about the cursor, pans, fits again, selects through a zoomed view and shows density', async ({ page }) => {
+/** Whether this browser's WebGL2 renderer is a CPU implementation (then the app rasterises on the CPU). */
+async function softwareWebgl(page: Page): Promise<boolean> {
+  return page.evaluate(() => {
+    const gl = document.createElement('canvas').getContext('webgl2');
+    if (!gl) return true;
+    const info = gl.getExtension('WEBGL_debug_renderer_info');
+    const renderer = String(gl.getParameter(info ? info.UNMASKED_RENDERER_WEBGL : gl.RENDERER));
+    return /swiftshader|llvmpipe|softpipe|lavapipe|software|basic render|mesa offscreen/i.test(renderer);
+  });
+}
+
+// Both renderers draw the same picture: the one the app picks here (the CPU
+// rasteriser without a hardware GPU), and WebGL forced through the setting.
+for (const forced of [null, 'webgl'] as const) {
+  test(`the scatter (${forced ?? 'renderer the app picks'}) zooms about the cursor, pans, fits again, selects through a zoomed view and shows density`, async ({ page }) => {
+    if (forced) await page.addInitScript((value) => localStorage.setItem('tilescope.scatterRenderer', value), forced);
+    await exercise(page, forced);
+  });
+}
+
+async function exercise(page: Page, forced: 'webgl' | null): Promise<void> {
   const { xy, tileIds } = await prepare(page);
   const n = xy.length / 2;
-  await expect(scatter(page)).toHaveAttribute('data-renderer', 'webgl');
+  const renderer = forced ?? ((await softwareWebgl(page)) ? 'canvas2d' : 'webgl');
+  await expect(scatter(page)).toHaveAttribute('data-renderer', renderer);
   await expect(scatter(page)).toHaveAttribute('data-point-count', String(n));
   const fitted = await transformOf(page);
   let o = await origin(page);
@@ -262,4 +283,4 @@ test('the scatter renders with WebGL, zooms about the cursor, pans, fits again, 
   expect(stackPixel[3], `stack ${stackPixel}`).toBe(255);
   expect(stackPixel[0], `stack ${stackPixel} vs lone ${lonePixel}`).toBeGreaterThan(lonePixel[0] + 20);
   await expect(page.getByRole('alert')).toHaveCount(0);
-});
+}

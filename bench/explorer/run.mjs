@@ -22,17 +22,21 @@ async function main() {
   const { runs, write } = parseBenchArgs(process.argv.slice(2));
   const load = os.loadavg();
   buildAppAndBenchPage();
-  const { result, panning } = await withBenchPage({ global: 'explorerBench' }, async (page) => {
+  const { result, panning, cpuPanning } = await withBenchPage({ global: 'explorerBench' }, async (page) => {
     console.log('[bench] explorer: lasso over 1,000,000 points…');
     const result = await page.evaluate((r) => window.explorerBench.run({ runs: r }), runs);
     console.log('[bench] explorer: panning the WebGL scatter over 1,000,000 points…');
-    const panning = await page.evaluate(() => window.explorerBench.pan({ points: 1_000_000, frames: 120 }));
-    return { result, panning };
+    const panning = await page.evaluate(() => window.explorerBench.pan({ points: 1_000_000, frames: 120, renderer: 'webgl' }));
+    console.log('[bench] explorer: panning the CPU-rasterised scatter over 1,000,000 points…');
+    const cpuPanning = await page.evaluate(() => window.explorerBench.pan({ points: 1_000_000, frames: 120, renderer: 'cpu' }));
+    return { result, panning, cpuPanning };
   });
   const lasso = summary(result.lassoMs);
   const overlay = summary(result.overlayMs);
   const frame = summary(panning.frameMs);
   const interval = summary(panning.intervalMs);
+  const cpuFrame = summary(cpuPanning.frameMs);
+  const cpuInterval = summary(cpuPanning.intervalMs);
   const software = /swiftshader|llvmpipe|software/i.test(panning.renderer)
     ? ' — a software renderer (WebGL emulated on the CPU, no GPU in this browser), not representative of frame times on a GPU'
     : '';
@@ -49,6 +53,9 @@ async function main() {
     `| median frame time panning ${panning.points.toLocaleString('en')} points: WebGL2 scatter ${panning.width}×${panning.height} CSS px at ${panning.pixelRatio}× (density shading, ${panning.accumulation} target), ` +
       `${panning.frames} animation frames, each frame = both passes + 1-pixel readPixels + copy to the 2-D canvas; renderer: ${panning.renderer}${software}. ` +
       `Median interval between frames ${fmt(interval.median)} ms | ${fmt(frame.median)} ms | p95 ${fmt(percentile(panning.frameMs, 95))} ms; ${fmt(frame.min)}–${fmt(frame.max)} ms | < 16.7 ms (60 fps) on a GPU |`,
+    `| median frame time panning ${cpuPanning.points.toLocaleString('en')} points: CPU rasteriser with the same density shading (what the app uses without a hardware GPU), ` +
+      `same size and path, each frame = sums + resolve + putImageData. Median interval between frames ${fmt(cpuInterval.median)} ms | ${fmt(cpuFrame.median)} ms | ` +
+      `p95 ${fmt(percentile(cpuPanning.frameMs, 95))} ms; ${fmt(cpuFrame.min)}–${fmt(cpuFrame.max)} ms | < 100 ms (interactive) |`,
     '',
   ].join('\n');
   console.log(`\n${section}`);

@@ -8,7 +8,7 @@
 import { Random } from '../analysis/random';
 import { addSelection, applyShape, emptySelectionSet, selectionColours } from '../analysis/selections';
 import { pointsInPolygon } from '../tiling/polygon';
-import { fitTransform, panBy, pointSizeFor, zoomAbout } from '../ui/scatter/scatter-math';
+import { fitTransform, panBy, pointSizeFor, rasterise, zoomAbout, type DensityScratch } from '../ui/scatter/scatter-math';
 import { WebGLScatter, type AccumulationFormat } from '../ui/scatter/webgl-scatter';
 
 export interface ExplorerBenchResult {
@@ -69,9 +69,9 @@ export interface PanBenchResult {
   width: number;
   height: number;
   pixelRatio: number;
-  /** UNMASKED_RENDERER_WEBGL (or RENDERER): which GPU, or software renderer, drew. */
+  /** UNMASKED_RENDERER_WEBGL (or RENDERER): which GPU, or software renderer, drew; 'CPU' for the rasteriser. */
   renderer: string;
-  accumulation: AccumulationFormat;
+  accumulation: AccumulationFormat | 'float32 sums on the CPU';
   /** Per frame: draw both passes, wait for the GPU (1-pixel readPixels), copy onto the 2-D canvas as LatentScatter does. */
   frameMs: number[];
   /** Between successive animation frames (the display's pace, or the work's when slower). */
@@ -108,7 +108,9 @@ function blobs(rng: Random, n: number): { xy: Float32Array; rgba: Uint8Array } {
  * Pans the WebGL scatter (zoomed 2× so points cross the edges) along a circle
  * for `frames` animation frames and times each frame's work.
  */
-async function pan(options: { points?: number; frames?: number; width?: number; height?: number } = {}): Promise<PanBenchResult> {
+async function pan(
+  options: { points?: number; frames?: number; width?: number; height?: number; renderer?: 'webgl' | 'cpu' } = {},
+): Promise<PanBenchResult> {
   const n = options.points ?? 1_000_000;
   const frames = options.frames ?? 120;
   const width = options.width ?? 800;
@@ -118,8 +120,9 @@ async function pan(options: { points?: number; frames?: number; width?: number; 
 
   // As in LatentScatter: WebGL on a canvas outside the page, copied onto a visible 2-D canvas.
   const glCanvas = document.createElement('canvas');
-  const renderer = WebGLScatter.create(glCanvas);
-  if (!renderer) throw new Error('WebGL2 is not available in this browser');
+  const cpu = options.renderer === 'cpu';
+  const renderer = cpu ? null : WebGLScatter.create(glCanvas);
+  if (!cpu && !renderer) throw new Error('WebGL2 is not available in this browser');
   const shown = document.createElement('canvas');
   shown.width = Math.round(width * pixelRatio);
   shown.height = Math.round(height * pixelRatio);
@@ -128,19 +131,28 @@ async function pan(options: { points?: number; frames?: number; width?: number; 
   document.body.append(shown);
   const ctx = shown.getContext('2d')!;
   try {
-    renderer.resize(shown.width, shown.height);
-    renderer.setPoints(xy);
-    renderer.setColours(rgba);
+    renderer?.resize(shown.width, shown.height);
+    renderer?.setPoints(xy);
+    renderer?.setColours(rgba);
+    // The CPU path as LatentScatter runs it without a hardware GPU: density sums, resolve, putImageData.
+    const image = ctx.createImageData(shown.width, shown.height);
+    const scratch: DensityScratch = {};
     const base = zoomAbout(fitTransform(xy, width, height), width / 2, height / 2, 2);
     const size = pointSizeFor(n);
     const frame = (i: number): number => {
       const angle = (2 * Math.PI * i) / frames;
       const view = panBy(base, 150 * Math.cos(angle) - 150, 120 * Math.sin(angle));
       const t0 = performance.now();
-      renderer.render(view, width, height, size);
-      renderer.readPixel(0, 0);
-      ctx.clearRect(0, 0, shown.width, shown.height);
-      ctx.drawImage(glCanvas, 0, 0);
+      if (renderer) {
+        renderer.render(view, width, height, size);
+        renderer.readPixel(0, 0);
+        ctx.clearRect(0, 0, shown.width, shown.height);
+        ctx.drawImage(glCanvas, 0, 0);
+      } else {
+        const scaled = { sx: view.sx * pixelRatio, ox: view.ox * pixelRatio, sy: view.sy * pixelRatio, oy: view.oy * pixelRatio };
+        rasterise(xy, rgba, scaled, shown.width, shown.height, Math.max(1, Math.round(size * pixelRatio)), image.data, scratch);
+        ctx.putImageData(image, 0, 0);
+      }
       return performance.now() - t0;
     };
     // Warm-up: shader compilation, the float target's allocation.
@@ -158,9 +170,19 @@ async function pan(options: { points?: number; frames?: number; width?: number; 
       };
       requestAnimationFrame(step);
     });
-    return { points: n, frames, width, height, pixelRatio, renderer: renderer.rendererName, accumulation: renderer.accumulation, frameMs, intervalMs };
+    return {
+      points: n,
+      frames,
+      width,
+      height,
+      pixelRatio,
+      renderer: renderer ? renderer.rendererName : 'CPU',
+      accumulation: renderer ? renderer.accumulation : 'float32 sums on the CPU',
+      frameMs,
+      intervalMs,
+    };
   } finally {
-    renderer.dispose();
+    renderer?.dispose();
     shown.remove();
   }
 }

@@ -1,4 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { isSoftwareAdapter, isSoftwareGlRenderer, type GpuAdapterDescription } from './gpu-adapters';
+
+export { isSoftwareAdapter, isSoftwareGlRenderer, type GpuAdapterDescription };
 
 /**
  * Backend selection. Measured on the development machine (PERFORMANCE.md):
@@ -11,14 +14,6 @@ import * as tf from '@tensorflow/tfjs-core';
 
 export type BackendName = 'webgpu' | 'webgl' | 'wasm' | 'cpu';
 
-export interface GpuAdapterDescription {
-  vendor?: string;
-  architecture?: string;
-  device?: string;
-  description?: string;
-  /** WebGPU's flag for an adapter that is a software fallback. */
-  isFallbackAdapter?: boolean;
-}
 
 export interface BackendProbe {
   environment: 'window' | 'worker' | 'node';
@@ -36,21 +31,6 @@ export interface BackendChoice {
   adapterInfo: GpuAdapterDescription | null;
   /** For wasm: whether the multi-threaded build can be used (cross-origin isolated). */
   wasmThreads: boolean;
-}
-
-const SOFTWARE_RENDERER = /swiftshader|llvmpipe|softpipe|lavapipe|software|basic render|mesa offscreen/i;
-
-/** True when a WebGPU adapter is a CPU implementation. */
-export function isSoftwareAdapter(adapter: GpuAdapterDescription): boolean {
-  if (adapter.isFallbackAdapter) return true;
-  const fields = [adapter.vendor, adapter.architecture, adapter.device, adapter.description];
-  if (fields.some((f) => f !== undefined && SOFTWARE_RENDERER.test(f))) return true;
-  // Chrome's SwiftShader adapter reports vendor "google", architecture "swiftshader".
-  return adapter.vendor?.toLowerCase() === 'google' && (adapter.architecture ?? '').toLowerCase() === 'swiftshader';
-}
-
-export function isSoftwareGlRenderer(renderer: string): boolean {
-  return SOFTWARE_RENDERER.test(renderer);
 }
 
 function describeAdapter(a: GpuAdapterDescription): string {

@@ -8,6 +8,7 @@ import {
   pointSizeFor,
   rasterise,
   toPlot,
+  type DensityScratch,
   toScreen,
   wheelZoomFactor,
   zoomAbout,
@@ -15,6 +16,7 @@ import {
   type ScatterTransform,
 } from './scatter-math';
 import { WebGLScatter } from './webgl-scatter';
+import { isSoftwareGlRenderer } from '../../engine/gpu-adapters';
 
 export interface LatentScatterProps {
   /** The points in plot units (plotCoordinates of the codes: the caller also selects in them). */
@@ -66,13 +68,27 @@ interface PanGesture {
 
 type Backend = { kind: 'pending' } | { kind: 'webgl'; renderer: WebGLScatter } | { kind: 'canvas2d' };
 
+/** 'webgl' or 'canvas2d' when the user (or a test) forced a renderer, else null. */
+function scatterRendererOverride(): 'webgl' | 'canvas2d' | null {
+  try {
+    const value = globalThis.localStorage?.getItem('tilescope.scatterRenderer');
+    return value === 'webgl' || value === 'canvas2d' ? value : null;
+  } catch {
+    return null; // storage blocked
+  }
+}
+
 /**
  * The latent codes as a scatter that pans (drag with the pick tool, or a
  * middle drag with any tool) and zooms (wheel, about the cursor); 0 or a
- * double-click fits all points again. Points are drawn by WebGL2 with density
- * shading (webgl-scatter.ts) and copied onto a 2-D canvas together with the
- * highlight ring, so the element stays a 2-D canvas that can be read back
- * (PNG export, tests); without WebGL2 the points are rasterised on the CPU.
+ * double-click fits all points again. On a hardware GPU, points are drawn by
+ * WebGL2 with density shading (webgl-scatter.ts) and copied onto a 2-D canvas
+ * together with the highlight ring, so the element stays a 2-D canvas that can
+ * be read back (PNG export, tests). Without one they are rasterised on the CPU
+ * with the same shading: a software WebGL renderer (SwiftShader, llvmpipe)
+ * took ~300 ms a frame for 10⁶ points where the CPU rasteriser takes tens of
+ * ms (bench/RESULTS.md). Setting localStorage `tilescope.scatterRenderer` to
+ * 'webgl' or 'canvas2d' overrides the choice.
  *
  * The current plot → element mapping is published as
  * data-transform="sx,ox,sy,oy" (CSS px, screenX = x·sx + ox, screenY = y·sy + oy)
@@ -92,6 +108,7 @@ export function LatentScatter({
 }: LatentScatterProps) {
   const canvasRef = useRef<HTMLCanvasElement>(null);
   const [backend, setBackend] = useState<Backend>({ kind: 'pending' });
+  const densityScratch = useRef<DensityScratch>({});
   /** The lasso or rectangle being drawn, in plot units (so zooming mid-drag keeps it on its points). */
   const [path, setPath] = useState<number[] | null>(null);
   const panRef = useRef<PanGesture | null>(null);
@@ -118,7 +135,12 @@ export function LatentScatter({
   // The GPU renderer draws on a canvas outside the document; it falls back to
   // 2-D for good if WebGL2 is missing or its context is lost.
   useLayoutEffect(() => {
-    const renderer = WebGLScatter.create(document.createElement('canvas'), { onContextLost: () => setBackend({ kind: 'canvas2d' }) });
+    const override = scatterRendererOverride();
+    let renderer = override === 'canvas2d' ? null : WebGLScatter.create(document.createElement('canvas'), { onContextLost: () => setBackend({ kind: 'canvas2d' }) });
+    if (renderer && override !== 'webgl' && isSoftwareGlRenderer(renderer.rendererName)) {
+      renderer.dispose();
+      renderer = null;
+    }
     setBackend(renderer ? { kind: 'webgl', renderer } : { kind: 'canvas2d' });
     return () => renderer?.dispose();
   }, []);
@@ -150,7 +172,7 @@ export function LatentScatter({
     } else {
       const image = ctx.createImageData(w, h);
       const scaled = { sx: view.sx * ratio, ox: view.ox * ratio, sy: view.sy * ratio, oy: view.oy * ratio };
-      rasterise(plot.xy, colours, scaled, w, h, Math.max(1, Math.round(size * ratio)), image.data);
+      rasterise(plot.xy, colours, scaled, w, h, Math.max(1, Math.round(size * ratio)), image.data, densityScratch.current);
       ctx.putImageData(image, 0, 0);
     }
     if (highlight !== null && highlight >= 0 && highlight < n) {

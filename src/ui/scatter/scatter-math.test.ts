@@ -52,6 +52,24 @@ describe('latent scatter geometry', () => {
     expect(at(3, 3)).toEqual([0, 0, 0, 0]);
   });
 
+  it('shades density: the mean colour of a pixel\'s points, lifted towards white by log(count), translucent lone points kept', () => {
+    const t = { sx: 1, ox: 0, sy: 1, oy: 0 };
+    const at = (out: Uint8ClampedArray, x: number) => Array.from(out.subarray(4 * x, 4 * x + 4));
+    // 64 opaque red points on pixel 0: full lift (0.6): 0.4 · 255 + 0.6 · 255 = 255, 0.6 · 255 = 153.
+    const stack = new Uint8ClampedArray(4 * 2);
+    rasterise(new Float32Array(2 * 64), new Uint8Array(4 * 64).map((_, k) => [255, 0, 0, 255][k % 4]), t, 2, 1, 1, stack);
+    expect(at(stack, 0)).toEqual([255, 153, 153, 255]);
+    expect(at(stack, 1)).toEqual([0, 0, 0, 0]);
+    // Red and blue on one pixel: mean (127.5, 0, 127.5), lift 0.6 · ln 2 / ln 64 = 0.1.
+    const pair = new Uint8ClampedArray(4);
+    rasterise(new Float32Array(4), Uint8Array.from([255, 0, 0, 255, 0, 0, 255, 255]), t, 1, 1, 1, pair);
+    expect(at(pair, 0)).toEqual([Math.round(127.5 * 0.9 + 25.5), Math.round(25.5), Math.round(127.5 * 0.9 + 25.5), 255]);
+    // One translucent point keeps its colour and its alpha (no lift below one point).
+    const lone = new Uint8ClampedArray(4);
+    rasterise(new Float32Array(2), Uint8Array.from([200, 200, 200, 200]), t, 1, 1, 1, lone);
+    expect(at(lone, 0)).toEqual([200, 200, 200, 200]);
+  });
+
   it('skips points whose alpha is 0', () => {
     const out = new Uint8ClampedArray(4 * 4 * 4);
     rasterise(Float32Array.from([1, 1]), Uint8Array.from([255, 0, 0, 0]), { sx: 1, ox: 0, sy: 1, oy: 0 }, 4, 4, 2, out);

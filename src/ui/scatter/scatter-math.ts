@@ -122,10 +122,24 @@ export function clipMapping(t: ScatterTransform, width: number, height: number):
   };
 }
 
+/** Points per device pixel at which the density lift is full (both renderers). */
+export const DENSITY_SATURATION_COUNT = 64;
+/** How far towards white the densest pixels go (1 would be pure white: hue lost). */
+export const DENSITY_MAX_LIFT = 0.6;
+
+/** Reusable per-pixel sums for `rasterise` (colour × alpha, and alpha), sized on first use. */
+export interface DensityScratch {
+  sums?: Float32Array;
+}
+
 /**
- * Rasterises points into an RGBA buffer (square dots of side `size`), later
- * points over earlier ones; points with alpha 0 are hidden. Linear in n:
- * 100k points take a few ms.
+ * Rasterises points into an RGBA buffer (square dots of side `size`) with
+ * the density shading of the WebGL renderer: each pixel shows the mean
+ * colour of its points (alpha-weighted), lifted towards white by
+ * log(count) / log(DENSITY_SATURATION_COUNT) up to DENSITY_MAX_LIFT, with
+ * opacity min(count, 1). A lone opaque point keeps its exact colour. Points
+ * with alpha 0 are skipped. Linear in points plus pixels: 10⁶ points take
+ * tens of ms.
  */
 export function rasterise(
   xy: Float32Array,
@@ -135,27 +149,45 @@ export function rasterise(
   height: number,
   size: number,
   out: Uint8ClampedArray,
+  scratch: DensityScratch = {},
 ): void {
+  const pixels = width * height;
+  if (!scratch.sums || scratch.sums.length !== 4 * pixels) scratch.sums = new Float32Array(4 * pixels);
+  const sums = scratch.sums;
+  sums.fill(0);
   const half = Math.floor(size / 2);
   for (let i = 0, n = xy.length / 2; i < n; i++) {
-    if (colours[4 * i + 3] === 0) continue;
+    const a = colours[4 * i + 3] / 255;
+    if (a === 0) continue;
     const cx = Math.round(xy[2 * i] * t.sx + t.ox) - half;
     const cy = Math.round(xy[2 * i + 1] * t.sy + t.oy) - half;
-    const r = colours[4 * i];
-    const g = colours[4 * i + 1];
-    const b = colours[4 * i + 2];
-    for (let dy = 0; dy < size; dy++) {
-      const y = cy + dy;
-      if (y < 0 || y >= height) continue;
-      for (let dx = 0; dx < size; dx++) {
-        const x = cx + dx;
-        if (x < 0 || x >= width) continue;
+    if (cx >= width || cy >= height || cx + size <= 0 || cy + size <= 0) continue;
+    const r = colours[4 * i] * a;
+    const g = colours[4 * i + 1] * a;
+    const b = colours[4 * i + 2] * a;
+    for (let y = Math.max(0, cy), y1 = Math.min(height, cy + size); y < y1; y++) {
+      for (let x = Math.max(0, cx), x1 = Math.min(width, cx + size); x < x1; x++) {
         const p = 4 * (y * width + x);
-        out[p] = r;
-        out[p + 1] = g;
-        out[p + 2] = b;
-        out[p + 3] = 255;
+        sums[p] += r;
+        sums[p + 1] += g;
+        sums[p + 2] += b;
+        sums[p + 3] += a;
       }
     }
+  }
+  const logSaturation = Math.log(DENSITY_SATURATION_COUNT);
+  for (let p = 0; p < 4 * pixels; p += 4) {
+    const count = sums[p + 3];
+    if (count <= 0) {
+      out[p] = out[p + 1] = out[p + 2] = out[p + 3] = 0;
+      continue;
+    }
+    const lift = DENSITY_MAX_LIFT * Math.min(1, Math.max(0, Math.log(count) / logSaturation));
+    const keep = 1 - lift;
+    const white = 255 * lift;
+    out[p] = (sums[p] / count) * keep + white;
+    out[p + 1] = (sums[p + 1] / count) * keep + white;
+    out[p + 2] = (sums[p + 2] / count) * keep + white;
+    out[p + 3] = 255 * Math.min(count, 1);
   }
 }

@@ -20,12 +20,7 @@
  * EXT_float_blend) or EXT_color_buffer_half_float; with neither, points are
  * drawn straight to the canvas with ordinary alpha blending (no density).
  */
-import { clipMapping, type ScatterTransform } from './scatter-math';
-
-/** Points per device pixel at which the density lift is full. */
-const SATURATION_COUNT = 64;
-/** How far towards white the densest pixels go (1 would be pure white: hue lost). */
-const MAX_LIFT = 0.6;
+import { clipMapping, DENSITY_MAX_LIFT as MAX_LIFT, DENSITY_SATURATION_COUNT as SATURATION_COUNT, type ScatterTransform } from './scatter-math';
 
 /** Texture format of the density pass, or 'none' when points are drawn straight to the canvas. */
 export type AccumulationFormat = 'rgba32f' | 'rgba16f' | 'none';
