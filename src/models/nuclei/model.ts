@@ -1,0 +1,215 @@
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { SparsityThreshold, THRESHOLD_DEFAULTS, type SparsityThresholdArgs } from './threshold-layer';
+
+/**
+ * The crosswise-sparse convolutional autoencoder of seed 001 (SPEC §2,
+ * Tables 1–2), from standard tfjs-layers plus the thresholding layer, so it
+ * saves and loads in the ordinary TF.js layers format. NHWC.
+ *
+ * Parts: 1 shared encoder (two average pools: 100 → 25), 2 the detection map
+ * D′ (one channel), 3 the foreground features X′, 4 the background code
+ * (5×5×5), 5 the threshold D = sigmoid(r(D′ − t)), 6 X = X′ ⊙ D; decoders 7
+ * (foreground, from X) and 8 (background, from the code), whose images are
+ * summed. Every conv and deconv is followed by batch norm and a leaky ReLU
+ * (slope 0.01, Lasagne's default, which the seed's code used), except:
+ * - D′ gets batch norm only (the seed normalises D′ so that t converges; a
+ *   ReLU would cut the map below zero, where most positions must lie);
+ * - the two decoders' last 1×1 deconvs are linear: they produce images,
+ *   which are added.
+ * Convs have no bias where batch norm follows (its offset takes that role).
+ *
+ * Presets scale every width except the fixed ones (D′: 1, the 5-channel
+ * background code, the 3-channel images): 'paper' is the seed's (31.5 M
+ * parameters, 89 GFLOP per 100 px patch forward); the cost falls with the
+ * square of the width, so 'quarter' (5.6 GFLOP), 'eighth' (1.4) and
+ * 'sixteenth' (0.36) are for machines without a GPU.
+ */
+
+export const CSP_CAE_PRESETS = {
+  paper: { width: 1, label: 'paper (full width)' },
+  quarter: { width: 1 / 4, label: '¼ of the channels' },
+  eighth: { width: 1 / 8, label: '⅛ of the channels' },
+  sixteenth: { width: 1 / 16, label: '1/16 of the channels' },
+} as const;
+export type CspCaePreset = keyof typeof CSP_CAE_PRESETS;
+
+/** One layer of Tables 1–2: a conv ('conv'), transposed conv ('deconv') or average pool ('pool'). */
+export interface LayerSpec {
+  kind: 'conv' | 'deconv' | 'pool';
+  kernel: number;
+  /** Output channels at full width (convs only). */
+  filters?: number;
+  /** Stride of a deconv (its upsampling factor), or pool size. */
+  stride?: number;
+  /** Channels that do not scale with the preset. */
+  fixed?: boolean;
+  /** 'bn-leaky' (default), 'bn' (batch norm only) or 'linear'. */
+  after?: 'bn-leaky' | 'bn' | 'linear';
+}
+
+const conv = (kernel: number, filters: number, extra: Partial<LayerSpec> = {}): LayerSpec => ({ kind: 'conv', kernel, filters, ...extra });
+const deconv = (kernel: number, filters: number, stride = 1, extra: Partial<LayerSpec> = {}): LayerSpec => ({ kind: 'deconv', kernel, filters, stride, ...extra });
+const pool = (size: number): LayerSpec => ({ kind: 'pool', kernel: size, stride: size });
+
+/** Tables 1–2 of seed 001, part by part. */
+export const CSP_CAE_TABLES = {
+  part1: [conv(5, 100), conv(5, 120), pool(2), conv(3, 240), conv(3, 320), pool(2), conv(3, 640), conv(3, 1024)],
+  part2: [conv(1, 100), conv(1, 1, { fixed: true, after: 'bn' })],
+  part3: [conv(1, 640), conv(1, 100)],
+  part4: [conv(1, 128), pool(5), conv(3, 64), conv(1, 5, { fixed: true })],
+  part7: [
+    deconv(3, 1024),
+    deconv(3, 640),
+    deconv(4, 640, 2),
+    deconv(3, 320),
+    deconv(3, 320),
+    deconv(4, 320, 2),
+    deconv(5, 120),
+    deconv(5, 100),
+    deconv(1, 3, 1, { fixed: true, after: 'linear' }),
+  ],
+  part8: [
+    deconv(3, 256),
+    deconv(3, 128),
+    deconv(9, 128, 5),
+    deconv(3, 128),
+    deconv(3, 128),
+    deconv(4, 128, 2),
+    deconv(3, 64),
+    deconv(3, 64),
+    deconv(4, 64, 2),
+    deconv(5, 32),
+    deconv(5, 32),
+    deconv(1, 3, 1, { fixed: true, after: 'linear' }),
+  ],
+} satisfies Record<string, LayerSpec[]>;
+
+export type CspCaePart = keyof typeof CSP_CAE_TABLES;
+
+export interface CspCaeOptions {
+  preset?: CspCaePreset;
+  /** Patch side in px (100 in the seed); a multiple of 20 (two pools of 2, then 5). */
+  inputSize?: number;
+  leakyAlpha?: number;
+  threshold?: SparsityThresholdArgs;
+  /** Seeds the initial weights (each layer takes the next seed); unseeded otherwise. */
+  seed?: number;
+}
+
+export interface CspCaeModels {
+  /** patch → reconstruction (foreground + background): what training minimises the RMSE of. */
+  autoencoder: tfl.LayersModel;
+  /**
+   * patch → [D, X′, foreground image, background image, reconstruction]: the
+   * detection map, the foreground features at each map position, and the
+   * inspection images (the seed's Fig. 4). Shares every layer.
+   */
+  inspector: tfl.LayersModel;
+  /** The thresholding layer (its t is read and frozen through it). */
+  threshold: SparsityThreshold;
+  preset: CspCaePreset;
+  inputSize: number;
+}
+
+/** Channels of a layer under a preset's width (never below 1). */
+export function presetChannels(spec: LayerSpec, preset: CspCaePreset): number {
+  if (spec.filters === undefined) throw new Error('a pool has no channels');
+  return spec.fixed ? spec.filters : Math.max(1, Math.round(spec.filters * CSP_CAE_PRESETS[preset].width));
+}
+
+export function buildCspCae(options: CspCaeOptions = {}): CspCaeModels {
+  const preset = options.preset ?? 'quarter';
+  if (!(preset in CSP_CAE_PRESETS)) throw new RangeError(`unknown preset '${preset}' (use ${Object.keys(CSP_CAE_PRESETS).join(', ')})`);
+  const inputSize = options.inputSize ?? 100;
+  if (!(Number.isInteger(inputSize) && inputSize >= 20 && inputSize % 20 === 0)) {
+    throw new RangeError(`the patch side must be a multiple of 20 px (two pools of 2, then one of 5), got ${inputSize}`);
+  }
+  const alpha = options.leakyAlpha ?? 0.01;
+  let seed = options.seed;
+  const init = () => (seed === undefined ? undefined : tfl.initializers.glorotUniform({ seed: seed++ }));
+
+  const stack = (part: CspCaePart, x: tfl.SymbolicTensor): tfl.SymbolicTensor => {
+    let y = x;
+    CSP_CAE_TABLES[part].forEach((spec: LayerSpec, i: number) => {
+      const name = `${part}_${i + 1}`;
+      if (spec.kind === 'pool') {
+        y = tfl.layers.averagePooling2d({ name: `${name}_pool`, poolSize: spec.kernel, strides: spec.stride }).apply(y) as tfl.SymbolicTensor;
+        return;
+      }
+      const after = spec.after ?? 'bn-leaky';
+      const common = {
+        name: `${name}_${spec.kind}`,
+        filters: presetChannels(spec, preset),
+        kernelSize: spec.kernel,
+        padding: 'same' as const,
+        useBias: after === 'linear',
+        kernelInitializer: init(),
+      };
+      const layer =
+        spec.kind === 'conv'
+          ? tfl.layers.conv2d(common)
+          : tfl.layers.conv2dTranspose({ ...common, strides: spec.stride ?? 1 });
+      y = layer.apply(y) as tfl.SymbolicTensor;
+      if (after !== 'linear') y = tfl.layers.batchNormalization({ name: `${name}_bn` }).apply(y) as tfl.SymbolicTensor;
+      if (after === 'bn-leaky') y = tfl.layers.leakyReLU({ name: `${name}_act`, alpha }).apply(y) as tfl.SymbolicTensor;
+    });
+    return y;
+  };
+
+  const patch = tfl.input({ name: 'patch', shape: [inputSize, inputSize, 3] });
+  const shared = stack('part1', patch);
+  const detectionRaw = stack('part2', shared); // D′
+  const features = stack('part3', shared); // X′
+  const backgroundCode = stack('part4', shared);
+  const threshold = new SparsityThreshold({ name: 'part5_threshold', ...THRESHOLD_DEFAULTS, ...options.threshold });
+  const detection = threshold.apply(detectionRaw) as tfl.SymbolicTensor; // D
+  const sparse = tfl.layers.multiply({ name: 'part6_sparse' }).apply([features, detection]) as tfl.SymbolicTensor; // X = X′ ⊙ D
+  const foreground = stack('part7', sparse);
+  const background = stack('part8', backgroundCode);
+  const reconstruction = tfl.layers.add({ name: 'reconstruction' }).apply([foreground, background]) as tfl.SymbolicTensor;
+
+  const autoencoder = tfl.model({ name: 'csp_cae', inputs: patch, outputs: reconstruction });
+  const inspector = tfl.model({ name: 'csp_cae_inspector', inputs: patch, outputs: [detection, features, foreground, background, reconstruction] });
+  return { autoencoder, inspector, threshold, preset, inputSize };
+}
+
+/** Pixel RMSE between patches and their reconstructions (the seed's loss). */
+export function rootMeanSquaredError(target: tf.Tensor, prediction: tf.Tensor): tf.Scalar {
+  return tf.tidy(() => tf.sqrt(tf.mean(tf.squaredDifference(target, prediction))) as tf.Scalar);
+}
+
+/**
+ * Multiply-adds of one forward pass per patch, ×2 = FLOPs (batch norm,
+ * activations and pools not counted): the cost shown per preset and used to
+ * propose one from the measured backend speed.
+ */
+export function cspCaeForwardFlops(preset: CspCaePreset, inputSize = 100): number {
+  let macs = 0;
+  const walk = (part: CspCaePart, side: number, channels: number): { side: number; channels: number } => {
+    for (const spec of CSP_CAE_TABLES[part] as LayerSpec[]) {
+      if (spec.kind === 'pool') {
+        side /= spec.kernel;
+        continue;
+      }
+      const out = presetChannels(spec, preset);
+      // A (transposed) conv touches k²·C_in·C_out weights per input pixel at stride s ≥ 1 for deconvs.
+      macs += side * side * spec.kernel * spec.kernel * channels * out;
+      if (spec.kind === 'deconv') side *= spec.stride ?? 1;
+      channels = out;
+    }
+    return { side, channels };
+  };
+  const shared = walk('part1', inputSize, 3);
+  walk('part2', shared.side, shared.channels);
+  const features = walk('part3', shared.side, shared.channels);
+  const code = walk('part4', shared.side, shared.channels);
+  walk('part7', features.side, features.channels);
+  walk('part8', code.side, code.channels);
+  return 2 * macs;
+}
+
+/** Frees every weight of the models (they share all layers). */
+export function disposeCspCae(models: CspCaeModels): void {
+  for (const variable of models.autoencoder.weights) variable.dispose();
+}
