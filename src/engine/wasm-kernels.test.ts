@@ -171,8 +171,12 @@ describe.each([
     { x: [2, 10, 10, 3], k: [5, 5], co: 4, s: [5, 5], pad: 'valid' },
     { x: [2, 6, 9, 2], k: [2, 3], co: 3, s: [2, 3], pad: 'valid' },
     { x: [2, 12, 12, 1], k: [2, 2], co: 4, s: [2, 2], pad: 'same' },
-    // other strides fall back to the stock kernel
+    // other strides: zero-inserted dy, rotated-filter convolution
     { x: [2, 9, 10, 3], k: [3, 3], co: 4, s: [2, 2], pad: 'same' },
+    { x: [2, 50, 50, 3], k: [4, 4], co: 5, s: [2, 2], pad: 'same' }, // CSP-CAE: 25 → 50
+    { x: [2, 25, 25, 2], k: [9, 9], co: 3, s: [5, 5], pad: 'same' }, // CSP-CAE background: 5 → 25
+    { x: [1, 11, 13, 2], k: [3, 4], co: 3, s: [3, 2], pad: 'valid' },
+    { x: [2, 12, 11, 1], k: [5, 3], co: 2, s: [2, 3], pad: 'same' },
   ];
 
   it.each(inputCases)('Conv2DBackpropInput matches cpu: %o', async ({ x, k, co, s, pad }) => {
@@ -415,6 +419,28 @@ describe.each([
       {},
     );
     expect(got.values.length).toBe(Math.max(a.reduce((p, q) => p * q, 1), b.reduce((p, q) => p * q, 1)));
+  });
+});
+
+describe('batch-norm gradient', () => {
+  it('equals autodiff of the same formula written with primitive ops (x, mean, variance, scale, offset)', async () => {
+    await tf.setBackend('wasm');
+    const x = tf.tensor4d(randomData([2, 5, 6, 4], 31), [2, 5, 6, 4]);
+    const dy = tf.tensor4d(randomData([2, 5, 6, 4], 32), [2, 5, 6, 4]);
+    const params = [33, 34, 35, 36].map((seed) => tf.tensor1d(randomData([4], seed)));
+    const [mean, rawVariance, scale, offset] = params;
+    const variance = tf.add(tf.abs(rawVariance), 0.5);
+    const fused = (a: tf.Tensor, m: tf.Tensor, v: tf.Tensor, s: tf.Tensor, o: tf.Tensor) =>
+      tf.batchNorm(a as tf.Tensor4D, m as tf.Tensor1D, v as tf.Tensor1D, o as tf.Tensor1D, s as tf.Tensor1D, 1e-3);
+    const primitive = (a: tf.Tensor, m: tf.Tensor, v: tf.Tensor, s: tf.Tensor, o: tf.Tensor) =>
+      tf.add(tf.mul(tf.div(tf.sub(a, m), tf.sqrt(tf.add(v, 1e-3))), s), o);
+    const before = tf.memory().numTensors;
+    const got = tf.grads(fused)([x, mean, variance, scale, offset], dy);
+    const want = tf.grads(primitive)([x, mean, variance, scale, offset], dy);
+    got.forEach((g, i) => expect(relativeError(g.dataSync() as Float32Array, want[i].dataSync() as Float32Array), `input ${i}`).toBeLessThan(1e-4));
+    tf.dispose([...got, ...want]);
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([x, dy, ...params, variance]);
   });
 });
 

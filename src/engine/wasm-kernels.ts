@@ -1,6 +1,11 @@
 import {
   add,
   backend_util,
+  neg,
+  reshape,
+  rsqrt,
+  sub,
+  sum,
   cast,
   engine,
   getBackend,
@@ -76,6 +81,13 @@ class KernelScope {
 
   transpose(x: TensorInfo, perm: number[]): TensorInfo {
     return this.run('Transpose', { x }, { perm });
+  }
+
+  /** A new float32 tensor freed with the other intermediates (contents undefined). */
+  output(shape: number[]): TensorInfo {
+    const out = (this.backend as unknown as BackendWasm).makeOutput(shape, 'float32');
+    this.temps.push(out);
+    return out;
   }
 
   /** Releases every intermediate except `result`, which the caller returns. */
@@ -364,33 +376,65 @@ function conv2DBackpropInputFast(args: {
     return out;
   }
 
-  // Stride 1: correlation of dy with the filter rotated by 180° and its
-  // channel axes swapped, padded so that the output has the input's size.
-  if (sh === 1 && sw === 1) {
-    const padTop = kh - 1 - top;
-    const padBottom = kh - 1 - bottom;
-    const padLeft = kw - 1 - left;
-    const padRight = kw - 1 - right;
-    if (padTop < 0 || padBottom < 0 || padLeft < 0 || padRight < 0) return null;
-    const flipped = scope.run('Reverse', { x: filter }, { dims: [0, 1] });
-    const swapped = scope.transpose(flipped, [0, 1, 3, 2]); // [kh, kw, Co, Ci]
-    const dx = scope.run(
-      'Conv2D',
-      { x: dy, filter: swapped },
-      {
-        strides: [1, 1],
-        dilations: [1, 1],
-        pad: explicitPad(padTop, padBottom, padLeft, padRight),
-        dataFormat: 'NHWC',
-      },
-    );
-    if (dx.shape[1] !== H || dx.shape[2] !== W) {
-      scope.abandon();
-      return null;
-    }
-    return scope.finish(dx);
+  // Correlation of dy with the filter rotated by 180° and its channel axes
+  // swapped, padded so that the output has the input's size; for strides > 1
+  // over dy with (stride − 1) zeros after each pixel (a transposed conv's
+  // textbook form). XNNPACK runs the correlation.
+  let source = dy;
+  const upH = OH * sh;
+  const upW = OW * sw;
+  if (sh > 1 || sw > 1) {
+    if (dy.dtype !== 'float32') return null;
+    source = scope.output([B, upH, upW, Co]);
+    insertZeros(backend as unknown as BackendWasm, dy, source, B, OH, OW, Co, sh, sw);
   }
-  return null;
+  const padTop = kh - 1 - top;
+  const padLeft = kw - 1 - left;
+  // Rows past H + kh − 1 − padTop feed no output row: trailing zeros may be cut.
+  const padBottom = H - upH - padTop + kh - 1;
+  const padRight = W - upW - padLeft + kw - 1;
+  if (padTop < 0 || padLeft < 0) {
+    scope.abandon();
+    return null;
+  }
+  if (padBottom < 0 || padRight < 0) {
+    source = scope.run('Slice', { x: source }, { begin: [0, 0, 0, 0], size: [B, upH + Math.min(0, padBottom), upW + Math.min(0, padRight), Co] });
+  }
+  const flipped = scope.run('Reverse', { x: filter }, { dims: [0, 1] });
+  const swapped = scope.transpose(flipped, [0, 1, 3, 2]); // [kh, kw, Co, Ci]
+  const dx = scope.run(
+    'Conv2D',
+    { x: source, filter: swapped },
+    {
+      strides: [1, 1],
+      dilations: [1, 1],
+      pad: explicitPad(padTop, Math.max(0, padBottom), padLeft, Math.max(0, padRight)),
+      dataFormat: 'NHWC',
+    },
+  );
+  if (dx.shape[1] !== H || dx.shape[2] !== W) {
+    scope.abandon();
+    return null;
+  }
+  return scope.finish(dx);
+}
+
+/** dy [B, OH, OW, C] → [B, OH·sh, OW·sw, C] with each pixel at (oh·sh, ow·sw) and zeros elsewhere. */
+function insertZeros(backend: BackendWasm, src: TensorInfo, dst: TensorInfo, B: number, OH: number, OW: number, C: number, sh: number, sw: number): void {
+  const from = backend.typedArrayFromHeap(src) as Float32Array;
+  const to = backend.typedArrayFromHeap(dst) as Float32Array;
+  to.fill(0);
+  const rowOut = OW * sw * C;
+  let i = 0;
+  for (let b = 0; b < B; b++) {
+    for (let oh = 0; oh < OH; oh++) {
+      const base = (b * OH * sh + oh * sh) * rowOut;
+      for (let ow = 0; ow < OW; ow++) {
+        to.set(from.subarray(i, i + C), base + ow * sw * C);
+        i += C;
+      }
+    }
+  }
 }
 
 // ---------------------------------------------------------------------------
@@ -871,6 +915,47 @@ function installReluGradient(): void {
   registerGradient(config);
 }
 
+/**
+ * Batch-norm gradient without full-size temporaries it does not need.
+ * TF.js's own gradient tiles 1/σ up to the input's full shape before a
+ * multiply and forms five full-size products; here the per-channel factors
+ * are computed first and broadcast, and the two sums every parameter's
+ * gradient needs (Σ dy and Σ dy·(x − μ)) are taken once: five passes over
+ * the data instead of about twelve. Same formulas, every backend.
+ */
+function installBatchNormGradient(): void {
+  const current = getGradient('FusedBatchNorm');
+  if (current !== undefined && (current as { [MARK]?: true })[MARK]) return;
+  const config = {
+    kernelName: 'FusedBatchNorm',
+    inputsToSave: ['x', 'mean', 'variance', 'scale'],
+    gradFunc: (dy: Tensor | Tensor[], saved: Tensor[], attrs: NamedAttrMap) => {
+      const g = dy as Tensor;
+      const [x, mean, variance, scale] = saved;
+      const epsilon = attrs.varianceEpsilon as number;
+      const channels = mean.rank === 1;
+      const axes = channels ? backend_util.getReductionAxes(mean.shape, x.shape) : [];
+      const reduce = (t: Tensor) => (channels ? sum(t, axes) : t);
+      const rstd = rsqrt(add(variance, epsilon)); // 1/σ per channel
+      const scaled = scale == null ? rstd : mul(rstd, scale); // γ/σ
+      // Made here, not in the closures: the engine runs each closure in its own
+      // scope, but keeps what the gradient function itself creates until backprop ends.
+      const sumDy = reduce(g);
+      const sumDyCentred = reduce(mul(g, sub(x, mean)));
+      return {
+        x: () => reshape(mul(g, scaled), x.shape),
+        mean: () => reshape(neg(mul(sumDy, scaled)), mean.shape),
+        // d/dσ² of γ(x − μ)/σ = −½ γ (x − μ) σ⁻³
+        variance: () => reshape(mul(mul(sumDyCentred, mul(scaled, mul(rstd, rstd))), -0.5), mean.shape),
+        scale: () => reshape(mul(sumDyCentred, rstd), mean.shape),
+        offset: () => reshape(sumDy, mean.shape),
+      };
+    },
+  };
+  (config as { [MARK]?: true })[MARK] = true;
+  registerGradient(config as never);
+}
+
 // ---------------------------------------------------------------------------
 // Registration
 
@@ -945,6 +1030,7 @@ export function registerWasmTrainingKernels(): void {
   install('Cast', (stock) => withFallback('Cast', castSameType, stock));
   install(RELU_GRAD_KERNEL, () => reluGrad as unknown as KernelFunc);
   installReluGradient();
+  installBatchNormGradient();
   install('Conv2D', (stock) => withFallback('Conv2D', (a) => conv2dSingleChannel(a, false), stock));
   install('FusedConv2D', (stock) => withFallback('FusedConv2D', (a) => conv2dSingleChannel(a, true), stock));
   install(STANDARDISED_CONV_POOL_KERNEL, () => standardisedConvPool as unknown as KernelFunc);
