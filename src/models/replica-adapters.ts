@@ -6,6 +6,7 @@
 import type { ReplicaAdapter, ReplicaSpec } from '../engine/data-parallel';
 import { cishEncodeFunction, splitCishAutoencoder } from './cish/model';
 import { cishLoss } from './cish/losses';
+import { rootMeanSquaredError } from './nuclei/model';
 import type { CishLossName } from './cish/defaults';
 import type * as tf from '@tensorflow/tfjs-core';
 
@@ -18,6 +19,10 @@ export function replicaAdapter(name: string, options: ReplicaSpec['options'] = {
         encoder: (model) => cishEncodeFunction(splitCishAutoencoder(model).encoder),
       };
     }
+    case 'csp-cae':
+      return {
+        lossOf: (model, batch) => rootMeanSquaredError(batch.ys ?? batch.xs, model.apply(batch.xs, { training: true }) as tf.Tensor),
+      };
     default:
       throw new Error(`no data-parallel adapter for model '${name}'`);
   }
