@@ -12,6 +12,7 @@ $PY scripts/make_viewer_fixtures.py
 $PY scripts/make_imaging_reference.py
 $PY scripts/make_analysis_reference.py
 $PY scripts/make_nuclei_reference.py
+$PY scripts/make_stain_reference.py
 $PY scripts/cish_torch_equivalence.py preprocess
 $PY scripts/make-e2e-reference.py
 CLI_WRITE_FIXTURES=1 npx vitest run src/cli/tiff-writer.test.ts

@@ -11,3 +11,4 @@ export * from './resize';
 export * from './median';
 export * from './clahe';
 export * from './tissueMask';
+export * from './stain';
