@@ -479,3 +479,13 @@ function disposeInput(item: tf.Tensor | Batch): void {
   if (item instanceof tf.Tensor) item.dispose();
   else disposeBatch(item);
 }
+
+/**
+ * Frees an optimizer. TF.js 4.22's MomentumOptimizer.dispose() does not free
+ * the learning-rate scalar its parent SGDOptimizer keeps, one tensor per
+ * optimizer; this frees it too.
+ */
+export function disposeOptimizer(optimizer: tf.Optimizer): void {
+  optimizer.dispose();
+  if (optimizer instanceof tf.MomentumOptimizer) tf.SGDOptimizer.prototype.dispose.call(optimizer);
+}

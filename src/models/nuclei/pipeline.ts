@@ -6,8 +6,8 @@
  * DOM-free: the analysis worker, the CLI and the tests run it.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { trainModel, type TrainProgress, type TrainResult, type EpochSummary, TrainingControl } from '../../engine/train';
-import { tileBatchProvider, type TileInputSpec } from '../../engine/tile-batches';
+import { disposeOptimizer, trainModel, type TrainProgress, type TrainResult, type EpochSummary, TrainingControl } from '../../engine/train';
+import { readTileInputs, tileBatchProvider, type TileInputSpec } from '../../engine/tile-batches';
 import type { ReplicaPeer } from '../../engine/data-parallel';
 import { modelArtifacts, optimizerSpec } from '../../engine/data-parallel';
 import { resizeArea } from '../../imaging/resize';
@@ -15,6 +15,7 @@ import type { PixelBlock, SlideMetadata, SlideSource } from '../../slide/types';
 import { levelForDownsample } from '../../slide/overview';
 import { computeTileGrid, type RegionOfInterest, type TileGrid, type TissueMask } from '../../tiling/tile-grid';
 import { buildCspCae, rootMeanSquaredError, type CspCaeModels, type CspCaePreset } from './model';
+import { detectPoints } from './postprocess';
 
 export const NUCLEI_DEFAULTS = {
   /** The seed's scale (20× objective). */
@@ -133,7 +134,7 @@ export async function trainCspCae(
     });
     return { models, result };
   } finally {
-    optimizer.dispose();
+    disposeOptimizer(optimizer);
   }
 }
 
@@ -159,4 +160,81 @@ export function inspectPatches(models: CspCaeModels, patches: tf.Tensor4D): Patc
       reconstruction: recon.dataSync().slice() as Float32Array,
     };
   });
+}
+
+export interface NucleusDetectionOptions {
+  /** Gaussian sigma on the upscaled map, in patch pixels. */
+  sigma?: number;
+  /** Minimum distance between nuclei, in patch pixels (peak_local_max's min_distance). */
+  minDistance?: number;
+  /** Peaks of the blurred map must exceed this (D lies in 0…1). */
+  threshold?: number;
+  batchSize?: number;
+  signal?: AbortSignal;
+  onProgress?: (done: number, total: number) => void;
+}
+
+export const DETECTION_DEFAULTS = { sigma: 2, minDistance: 4, threshold: 0.3 } as const;
+
+export interface DetectedNuclei {
+  /** Level-0 pixel coordinates (pixel centres at +0.5) and the blurred map value. */
+  x: Float32Array;
+  y: Float32Array;
+  score: Float32Array;
+  /** The foreground features X′ at each nucleus's map cell, n × dim row-major (the explorer's items). */
+  features: Float32Array;
+  featureDim: number;
+}
+
+/**
+ * Nuclei in the given patches of `grid`: each patch's detection map becomes
+ * points (postprocess.detectPoints), placed in level-0 pixels; each point
+ * takes the foreground feature vector of the map cell it falls in.
+ * Patches do not overlap, so each point comes from one patch.
+ */
+export async function detectNuclei(
+  models: CspCaeModels,
+  source: SlideSource,
+  grid: TileGrid,
+  indices: Uint32Array,
+  options: NucleusDetectionOptions = {},
+): Promise<DetectedNuclei> {
+  const { sigma, minDistance, threshold } = { ...DETECTION_DEFAULTS, ...options };
+  const patchSize = models.inputSize;
+  const spec = nucleusInputSpec(patchSize);
+  const batchSize = options.batchSize ?? 16;
+  const xs: number[] = [];
+  const ys: number[] = [];
+  const scores: number[] = [];
+  const features: number[] = [];
+  let featureDim = 0;
+  for (let start = 0; start < indices.length; start += batchSize) {
+    if (options.signal?.aborted) throw new DOMException('nucleus detection was cancelled', 'AbortError');
+    const picked = indices.subarray(start, Math.min(indices.length, start + batchSize));
+    const values = await readTileInputs(source, grid, picked, spec, options.signal);
+    const { maps, mapSize, cellFeatures, dim } = tf.tidy(() => {
+      const input = tf.tensor4d(values, [picked.length, patchSize, patchSize, 3]);
+      const [d, f] = models.inspector.apply(input, { training: false }) as tf.Tensor[];
+      return { maps: d.dataSync().slice() as Float32Array, mapSize: d.shape[1]!, cellFeatures: f.dataSync().slice() as Float32Array, dim: f.shape[3]! };
+    });
+    featureDim = dim;
+    const scale = patchSize / mapSize;
+    picked.forEach((tile, b) => {
+      // Patch pixels → level-0 pixels.
+      const toLevel0 = grid.width[tile] / patchSize;
+      const map = maps.subarray(b * mapSize * mapSize, (b + 1) * mapSize * mapSize);
+      const points = detectPoints(map, mapSize, mapSize, { scale, sigma, minDistance, threshold });
+      for (let i = 0; i < points.x.length; i++) {
+        const cx = Math.min(mapSize - 1, Math.floor(points.x[i] / scale));
+        const cy = Math.min(mapSize - 1, Math.floor(points.y[i] / scale));
+        xs.push(grid.x[tile] + points.x[i] * toLevel0);
+        ys.push(grid.y[tile] + points.y[i] * toLevel0);
+        scores.push(points.score[i]);
+        const cell = ((b * mapSize + cy) * mapSize + cx) * dim;
+        for (let k = 0; k < dim; k++) features.push(cellFeatures[cell + k]);
+      }
+    });
+    options.onProgress?.(Math.min(indices.length, start + batchSize), indices.length);
+  }
+  return { x: Float32Array.from(xs), y: Float32Array.from(ys), score: Float32Array.from(scores), features: Float32Array.from(features), featureDim };
 }
