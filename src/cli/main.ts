@@ -14,6 +14,7 @@ export const USAGE = `Usage: tilescope <command> [options]
 Commands:
   analyze      run a model over a slide and write tables, GeoJSON, a map and the model
   cluster      fuzzy c-means or k-means on a numeric CSV table
+  nuclei       find nuclei without labels (crosswise-sparse CAE) and write points with features
   synth-cish   write a synthetic CISH slide as a tiled pyramidal TIFF
 
 Run 'tilescope <command> --help' for the options of a command.`;
@@ -23,6 +24,7 @@ type Command = (argv: string[], io: CliIO) => Promise<number>;
 const COMMANDS: Record<string, () => Promise<Command>> = {
   analyze: async () => (await import('./analyze')).runAnalyze,
   cluster: async () => (await import('./cluster')).runCluster,
+  nuclei: async () => (await import('./nuclei')).runNuclei,
   'synth-cish': async () => (await import('./synth')).runSynth,
 };
 
