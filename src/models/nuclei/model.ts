@@ -26,6 +26,15 @@ import { SparsityThreshold, THRESHOLD_DEFAULTS, type SparsityThresholdArgs } fro
  * 'sixteenth' (0.36) are for machines without a GPU.
  */
 
+/**
+ * Weight of the old value in batch norm's moving statistics: 0.9, as in
+ * Lasagne (the seed's framework; α = 0.1 there) and PyTorch, not Keras's
+ * 0.99, whose moving statistics lag far behind the batches in runs of a few
+ * hundred steps, so that D′ at inference no longer matches the threshold t
+ * learned in training.
+ */
+export const BATCH_NORM_MOMENTUM = 0.9;
+
 export const CSP_CAE_PRESETS = {
   paper: { width: 1, label: 'paper (full width)' },
   quarter: { width: 1 / 4, label: '¼ of the channels' },
@@ -151,7 +160,7 @@ export function buildCspCae(options: CspCaeOptions = {}): CspCaeModels {
           ? tfl.layers.conv2d(common)
           : tfl.layers.conv2dTranspose({ ...common, strides: spec.stride ?? 1 });
       y = layer.apply(y) as tfl.SymbolicTensor;
-      if (after !== 'linear') y = tfl.layers.batchNormalization({ name: `${name}_bn` }).apply(y) as tfl.SymbolicTensor;
+      if (after !== 'linear') y = tfl.layers.batchNormalization({ name: `${name}_bn`, momentum: BATCH_NORM_MOMENTUM }).apply(y) as tfl.SymbolicTensor;
       if (after === 'bn-leaky') y = tfl.layers.leakyReLU({ name: `${name}_act`, alpha }).apply(y) as tfl.SymbolicTensor;
     });
     return y;

@@ -4,14 +4,16 @@ import { initNodeBackend } from '../../engine/wasm-node';
 import { createMemorySource } from '../../slide/formats/memory-source';
 import { generateHeNuclei } from '../../synthetic/he-nuclei';
 import { matchDetections } from '../../analysis/detection-metrics';
-import { computeNucleusPatches, detectNuclei, trainCspCae } from './pipeline';
+import { DETECTION_DEFAULTS, computeNucleusPatches, detectNuclei, nucleusInputSpec, trainCspCae } from './pipeline';
+import { readTileInputs } from '../../engine/tile-batches';
 import { buildCspCae, disposeCspCae, type CspCaePreset } from './model';
 
 /**
  * The nucleus CAE end to end on the project's synthetic H&E (known nucleus
  * centres): patches → training → detection → the paper's 6-px F1.
- * The quick test checks the machinery; TILESCOPE_NUCLEI_LONG=1 runs the
- * acceptance-sized experiment and prints F1 per threshold.
+ * The quick test checks the machinery; the second is issue 5's acceptance
+ * (F1 ≥ 0.80) and prints F1 per threshold (TILESCOPE_NUCLEI_PRESET and
+ * TILESCOPE_NUCLEI_EPOCHS vary it).
  */
 
 beforeAll(async () => {
@@ -84,18 +86,34 @@ describe('nucleus CAE on synthetic H&E', () => {
     expect(tf.memory().numTensors).toBe(before);
   }, 120_000);
 
-  it.skipIf(process.env.TILESCOPE_NUCLEI_LONG !== '1')('acceptance-sized run (F1 with the 6-px rule)', async () => {
+  // Issue 5's acceptance: F1 ≥ 0.80 with the 6-px rule, unsupervised. About 2.5 min on 2 cores (deterministic: seeded weights and patches).
+  it('unsupervised CSP-CAE (1/16 preset) reaches F1 ≥ 0.80 on held-out synthetic H&E', async () => {
     const preset = (process.env.TILESCOPE_NUCLEI_PRESET ?? 'sixteenth') as CspCaePreset;
     const { models, losses, results, t } = await run({
       preset,
       trainSeeds: [1, 2, 3, 4],
       size: 600,
-      epochs: Number(process.env.TILESCOPE_NUCLEI_EPOCHS ?? 4),
+      epochs: Number(process.env.TILESCOPE_NUCLEI_EPOCHS ?? 6),
       batchSize: 16,
-      thresholds: [0.1, 0.2, 0.3, 0.5, 0.7],
+      thresholds: [0.1, 0.2, DETECTION_DEFAULTS.threshold, 0.5, 0.7],
     });
     console.log(`preset ${preset}; loss by epoch ${losses.map((l) => l.toFixed(4)).join(' ')}; t = ${t.toFixed(3)}`);
+    const probe = syntheticSlide(999, 200);
+    const probeGrid = computeNucleusPatches(probe.source.metadata, undefined, { minTissueFraction: 0 });
+    const values = await readTileInputs(probe.source, probeGrid, probeGrid.kept, nucleusInputSpec(100));
+    const share = tf.tidy(() => {
+      const [d] = models.inspector.apply(tf.tensor4d(values, [probeGrid.kept.length, 100, 100, 3]), { training: false }) as tf.Tensor[];
+      return [tf.mean(tf.cast(tf.greater(d, 0.5), 'float32')).dataSync()[0], tf.max(d).dataSync()[0]];
+    });
+    console.log(`inference: share of map positions with D > 0.5: ${(100 * share[0]).toFixed(2)} %, max D ${share[1].toFixed(3)}`);
     for (const r of results) console.log(`threshold ${r.threshold}: ${r.detections} detections, ${r.truth} nuclei, P ${r.precision.toFixed(3)} R ${r.recall.toFixed(3)} F1 ${r.f1.toFixed(3)}`);
+    // About the seed's p = 1.6 % of map positions fire (one per nucleus, ~10 per patch), and the default threshold does it.
+    expect(share[0]).toBeGreaterThan(0.005);
+    expect(share[0]).toBeLessThan(0.08);
+    const atDefault = results.find((r) => r.threshold === DETECTION_DEFAULTS.threshold)!;
+    expect(atDefault.f1).toBeGreaterThanOrEqual(0.8);
+    // A map that fires everywhere or nowhere fails: the highest threshold finds far fewer nuclei.
+    expect(results[results.length - 1].recall).toBeLessThan(atDefault.recall);
     disposeCspCae(models);
   }, 3_600_000);
 });
