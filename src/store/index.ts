@@ -11,8 +11,9 @@ import { createAlertsSlice, type AlertsSlice } from './alerts';
 import { createOverlaysSlice, type OverlaysSlice } from './overlays';
 import { createAnalysisSlice, type AnalysisSlice } from './analysis';
 import { createSelectionsSlice, type SelectionsSlice } from './selections';
+import { createNucleiSlice, type NucleiSlice } from './nuclei';
 
-export type AppState = SlidesSlice & JobsSlice & AlertsSlice & OverlaysSlice & AnalysisSlice & SelectionsSlice;
+export type AppState = SlidesSlice & JobsSlice & AlertsSlice & OverlaysSlice & AnalysisSlice & SelectionsSlice & NucleiSlice;
 export type AppStore = StoreApi<AppState>;
 
 export interface StoreOptions {
@@ -29,6 +30,7 @@ export function createAppStore(options: StoreOptions = {}): AppStore {
     ...createOverlaysSlice(...args),
     ...createAnalysisSlice(...args),
     ...createSelectionsSlice(...args),
+    ...createNucleiSlice(...args),
   }));
 }
 
@@ -47,3 +49,5 @@ export type { Alert, AlertLevel } from './alerts';
 export { formatEta } from './eta';
 export type { CishAnalysis, AnalysisTiles, AnalysisMask, TrainingState, BackendStatus } from './analysis';
 export type { SlideSelections } from './selections';
+export type { SlideNuclei } from './nuclei';
+export { NUCLEI_POINT_DEFAULTS } from './nuclei';

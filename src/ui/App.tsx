@@ -8,6 +8,7 @@ import { Alerts } from './panels/Alerts';
 import { DropZone } from './panels/DropZone';
 import { StatusBar } from './panels/StatusBar';
 import { CishPanel } from './cish/CishPanel';
+import { NucleiPanel } from './nuclei/NucleiPanel';
 
 /** Layout: header, a left panel of slide tools, the viewer filling the rest, a status bar. */
 export function App() {
@@ -25,6 +26,7 @@ export function App() {
           <ChannelControls />
           <JobsPanel />
           <CishPanel />
+          <NucleiPanel />
         </aside>
         <main className="viewer-area">
           <Viewer />

@@ -30,11 +30,16 @@ import {
   modelUrl,
   type BackendReport,
   type CishModelMeta,
+  type NucleiDetections,
+  type NucleiPointParams,
   type CishWorkerApi,
   type ModelFiles,
   type StoredModelInfo,
   type TrainParams,
 } from './cish-protocol';
+import { disposeCspCae, type CspCaeModels } from '../models/nuclei/model';
+import { computeDetectionMaps, computeNucleusPatches, nucleiFromMaps, trainCspCae, type DetectionMaps } from '../models/nuclei/pipeline';
+import { sampleTiles, type TissueMask } from '../tiling/tile-grid';
 
 interface SlideState {
   source: SlideSource;
@@ -42,6 +47,10 @@ interface SlideState {
   /** Training sample of the current grid. */
   train: Uint32Array | null;
   model: { models: CishModels; meta: CishModelMeta } | null;
+  /** Tissue mask, computed once for the nucleus patches. */
+  tissue: TissueMask | null;
+  /** The nucleus CAE and the detection maps of the last region. */
+  nuclei: { models: CspCaeModels; maps: DetectionMaps | null } | null;
 }
 
 interface RunningJob {
@@ -136,6 +145,11 @@ export function createCishEndpoint(deps: CishEndpointDeps): CishWorkerApi {
     return job;
   };
 
+  const tissueOf = async (state: SlideState, signal: AbortSignal): Promise<TissueMask> => {
+    state.tissue ??= (await computeCishMask(state.source, {}, signal)).mask;
+    return state.tissue;
+  };
+
   const setModel = (state: SlideState, models: CishModels, meta: CishModelMeta) => {
     if (state.model && state.model.models !== models) disposeModels(state.model.models);
     state.model = { models, meta };
@@ -152,7 +166,7 @@ export function createCishEndpoint(deps: CishEndpointDeps): CishWorkerApi {
     async open(slideId, file, name) {
       if (slides.has(slideId)) return;
       const source = await deps.openSlide(file, name);
-      slides.set(slideId, { source, grid: null, train: null, model: null });
+      slides.set(slideId, { source, grid: null, train: null, model: null, tissue: null, nuclei: null });
     },
 
     async close(slideId) {
@@ -160,6 +174,7 @@ export function createCishEndpoint(deps: CishEndpointDeps): CishWorkerApi {
       if (!state) return;
       slides.delete(slideId);
       if (state.model) disposeModels(state.model.models);
+      if (state.nuclei) disposeCspCae(state.nuclei.models);
       state.source.close();
     },
 
@@ -364,6 +379,64 @@ export function createCishEndpoint(deps: CishEndpointDeps): CishWorkerApi {
       return { k: result.k, fpc: result.fpc };
     },
 
+    async trainNuclei(slideId, params, onStep, jobId) {
+      await ready();
+      const state = slideState(slideId);
+      const job = startJob(jobId);
+      try {
+        const grid = computeNucleusPatches(state.source.metadata, await tissueOf(state, job.controller.signal));
+        if (grid.kept.length === 0) throw new Error(`${state.source.metadata.name}: no 50 µm patch lies on tissue`);
+        const train = sampleTiles(grid, params.trainPatches, params.seed);
+        const { models, result } = await trainCspCae(state.source, grid, train, {
+          preset: params.preset,
+          epochs: params.epochs,
+          batchSize: params.batchSize,
+          learningRate: params.learningRate,
+          seed: params.seed,
+          signal: job.controller.signal,
+          control: job.control,
+          peers: await peersFor(),
+          onProgress: (p) => onStep({ epoch: p.epoch, step: p.step, stepsPerEpoch: p.stepsPerEpoch, loss: p.loss, etaSeconds: p.etaSeconds }),
+        });
+        if (result.status === 'cancelled') {
+          disposeCspCae(models);
+          throw abortError();
+        }
+        if (state.nuclei) disposeCspCae(state.nuclei.models);
+        state.nuclei = { models, maps: null };
+        return {
+          preset: models.preset,
+          parameters: models.autoencoder.countParams(),
+          threshold: models.threshold.thresholdValue,
+          history: Float32Array.from(result.history, (h) => h.loss),
+          patches: train.length,
+        };
+      } finally {
+        jobs.delete(jobId);
+      }
+    },
+
+    async detectNuclei(slideId, params, onProgress, jobId) {
+      const state = slideState(slideId);
+      if (!state.nuclei) throw new Error('train the nucleus model first');
+      const job = startJob(jobId);
+      try {
+        const roi = params.roi ? ({ kind: 'rectangle', x: params.roi[0], y: params.roi[1], width: params.roi[2], height: params.roi[3] } as const) : undefined;
+        const grid = computeNucleusPatches(state.source.metadata, await tissueOf(state, job.controller.signal), { roi });
+        if (grid.kept.length === 0) throw new Error('no tissue patch lies in the region');
+        state.nuclei.maps = await computeDetectionMaps(state.nuclei.models, state.source, grid, grid.kept, { signal: job.controller.signal, onProgress });
+        return detectionsOf(state.nuclei.maps, params);
+      } finally {
+        jobs.delete(jobId);
+      }
+    },
+
+    async redetectNuclei(slideId, params) {
+      const maps = slideState(slideId).nuclei?.maps;
+      if (!maps) throw new Error('detect nuclei first');
+      return detectionsOf(maps, params);
+    },
+
     async project(latents, dim, params, onProgress, jobId) {
       const job = startJob(jobId);
       try {
@@ -502,4 +575,9 @@ export function createCishEndpoint(deps: CishEndpointDeps): CishWorkerApi {
     },
   };
   return api;
+}
+
+function detectionsOf(maps: DetectionMaps, params: NucleiPointParams): NucleiDetections {
+  const found = nucleiFromMaps(maps, params);
+  return { x: found.x, y: found.y, score: found.score, features: found.features, featureDim: found.featureDim, patchRects: maps.rects, perPatch: found.perPatch };
 }

@@ -6,6 +6,7 @@
 import type { BackendName } from '../engine/backend';
 import type { CishLossName, CishIntensityMode } from '../models/cish/defaults';
 import type { Projection } from '../analysis/projection';
+import type { CspCaePreset } from '../models/nuclei/model';
 
 export interface BackendReport {
   backend: BackendName;
@@ -122,6 +123,57 @@ export interface ResumeFrom {
   history: number[];
 }
 
+/** Nucleus CAE training (seed 001; SGD with momentum 0.9 on the pixel RMSE). */
+export interface NucleiTrainParams {
+  preset: CspCaePreset;
+  epochs: number;
+  trainPatches: number;
+  batchSize: number;
+  learningRate: number;
+  seed: number;
+}
+
+export interface NucleiTrainStep {
+  epoch: number;
+  step: number;
+  stepsPerEpoch: number | null;
+  loss: number;
+  etaSeconds: number | null;
+}
+
+export interface NucleiModelInfo {
+  preset: CspCaePreset;
+  parameters: number;
+  /** The frozen threshold t of the detection map. */
+  threshold: number;
+  /** RMSE per epoch. */
+  history: Float32Array;
+  patches: number;
+}
+
+export interface NucleiPointParams {
+  threshold: number;
+  minDistance: number;
+  sigma: number;
+}
+
+export interface NucleiDetectParams extends NucleiPointParams {
+  /** Level-0 rectangle x, y, width, height; null: the whole slide. */
+  roi: [number, number, number, number] | null;
+}
+
+export interface NucleiDetections {
+  /** Level-0 px. */
+  x: Float32Array;
+  y: Float32Array;
+  score: Float32Array;
+  features: Float32Array;
+  featureDim: number;
+  /** The patches looked at (x, y, width, height, level-0 px) and the nuclei found in each. */
+  patchRects: Float64Array;
+  perPatch: Uint32Array;
+}
+
 /** UMAP settings (umap-learn's names); see analysis/projection.ts. */
 export interface UmapParams {
   seed: number;
@@ -204,6 +256,12 @@ export interface CishWorkerApi {
   encode(slideId: string, onProgress: (done: number, total: number) => void, jobId: string): Promise<{ latents: Float32Array; dim: number }>;
   cluster(latents: Float32Array, dim: number, params: ClusterParams): Promise<ClusterOutcome>;
   fpcSweep(latents: Float32Array, dim: number, params: Omit<ClusterParams, 'k'>, kMin: number, kMax: number): Promise<FpcCurve>;
+  /** Trains the nucleus CAE (seed 001) on patches of the slide's tissue; it becomes the slide's nucleus model. */
+  trainNuclei(slideId: string, params: NucleiTrainParams, onStep: (p: NucleiTrainStep) => void, jobId: string): Promise<NucleiModelInfo>;
+  /** Detects nuclei in a level-0 rectangle (or the whole slide) with the slide's nucleus model; keeps the maps. */
+  detectNuclei(slideId: string, params: NucleiDetectParams, onProgress: (done: number, total: number) => void, jobId: string): Promise<NucleiDetections>;
+  /** Points again from the kept maps with other post-processing settings (fast: no network). */
+  redetectNuclei(slideId: string, params: NucleiPointParams): Promise<NucleiDetections>;
   /** UMAP of the latents to 2-D for the scatter (PCA needs no worker). */
   project(
     latents: Float32Array,

@@ -46,6 +46,15 @@ const api: CishWorkerApi = {
     const r = await endpoint.cluster(latents, dim, params);
     return Comlink.transfer(r, [r.memberships.buffer, r.labels.buffer, r.centres.buffer]);
   },
+  async detectNuclei(...args) {
+    const r = await endpoint.detectNuclei(...args);
+    // patchRects stays: the worker keeps it with the maps (it is copied).
+    return Comlink.transfer(r, [r.x.buffer, r.y.buffer, r.score.buffer, r.features.buffer, r.perPatch.buffer]);
+  },
+  async redetectNuclei(...args) {
+    const r = await endpoint.redetectNuclei(...args);
+    return Comlink.transfer(r, [r.x.buffer, r.y.buffer, r.score.buffer, r.features.buffer, r.perPatch.buffer]);
+  },
   async fpcSweep(...args) {
     const r = await endpoint.fpcSweep(...args);
     return Comlink.transfer(r, [r.k.buffer, r.fpc.buffer]);

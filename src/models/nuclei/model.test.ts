@@ -2,34 +2,13 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { initNodeBackend } from '../../engine/wasm-node';
-import { CSP_CAE_PRESETS, CSP_CAE_TABLES, buildCspCae, cspCaeForwardFlops, disposeCspCae, presetChannels, rootMeanSquaredError, type CspCaePreset } from './model';
+import { CSP_CAE_PRESETS, buildCspCae, cspCaeForwardFlops, cspCaeParameters, disposeCspCae, rootMeanSquaredError, type CspCaePreset } from './model';
 
 beforeAll(async () => {
   expect(await initNodeBackend('wasm')).toBe('wasm');
 });
 
 const shapeOf = (models: ReturnType<typeof buildCspCae>, name: string) => models.autoencoder.getLayer(name).outputShape;
-
-/** Weights per preset written out from Tables 1–2: k²·C_in·C_out per (de)conv, plus 4·C_out for batch norm or C_out biases. */
-function tableParameters(preset: CspCaePreset): number {
-  let total = 1; // t of the threshold layer
-  const walk = (part: keyof typeof CSP_CAE_TABLES, channels: number): number => {
-    for (const spec of CSP_CAE_TABLES[part]) {
-      if (spec.kind === 'pool') continue;
-      const out = presetChannels(spec, preset);
-      total += spec.kernel * spec.kernel * channels * out + (spec.after === 'linear' ? out : 4 * out);
-      channels = out;
-    }
-    return channels;
-  };
-  const shared = walk('part1', 3);
-  walk('part2', shared);
-  const features = walk('part3', shared);
-  const code = walk('part4', shared);
-  walk('part7', features);
-  walk('part8', code);
-  return total;
-}
 
 describe('crosswise-sparse CAE (seed 001, Tables 1–2)', () => {
   it('the paper preset has the tables\' layer shapes and its parameter count', () => {
@@ -52,7 +31,7 @@ describe('crosswise-sparse CAE (seed 001, Tables 1–2)', () => {
     expect(shapeOf(models, 'part8_12_deconv')).toEqual([null, 100, 100, 3]);
     expect(models.autoencoder.outputs[0].shape).toEqual([null, 100, 100, 3]);
     const count = models.autoencoder.countParams();
-    expect(count).toBe(tableParameters('paper'));
+    expect(count).toBe(cspCaeParameters('paper'));
     console.log(`CSP-CAE parameters: paper ${count.toLocaleString('en')}`);
     disposeCspCae(models);
   }, 60_000);
@@ -62,7 +41,7 @@ describe('crosswise-sparse CAE (seed 001, Tables 1–2)', () => {
     for (const preset of Object.keys(CSP_CAE_PRESETS) as CspCaePreset[]) {
       if (preset === 'paper') continue;
       const models = buildCspCae({ preset, seed: 2 });
-      expect(models.autoencoder.countParams()).toBe(tableParameters(preset));
+      expect(models.autoencoder.countParams()).toBe(cspCaeParameters(preset));
       expect(shapeOf(models, 'part2_2_bn')).toEqual([null, 25, 25, 1]);
       expect(shapeOf(models, 'part4_4_act')).toEqual([null, 5, 5, 5]);
       expect(shapeOf(models, 'part3_2_act')).toEqual([null, 25, 25, Math.round(100 * CSP_CAE_PRESETS[preset].width)]);

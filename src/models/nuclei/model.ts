@@ -1,6 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { SparsityThreshold, THRESHOLD_DEFAULTS, type SparsityThresholdArgs } from './threshold-layer';
+import { CSP_CAE_PRESETS, CSP_CAE_TABLES, presetChannels, type CspCaePart, type CspCaePreset, type LayerSpec } from './architecture';
+
+export * from './architecture';
 
 /**
  * The crosswise-sparse convolutional autoencoder of seed 001 (SPEC §2,
@@ -35,67 +38,6 @@ import { SparsityThreshold, THRESHOLD_DEFAULTS, type SparsityThresholdArgs } fro
  */
 export const BATCH_NORM_MOMENTUM = 0.9;
 
-export const CSP_CAE_PRESETS = {
-  paper: { width: 1, label: 'paper (full width)' },
-  quarter: { width: 1 / 4, label: '¼ of the channels' },
-  eighth: { width: 1 / 8, label: '⅛ of the channels' },
-  sixteenth: { width: 1 / 16, label: '1/16 of the channels' },
-} as const;
-export type CspCaePreset = keyof typeof CSP_CAE_PRESETS;
-
-/** One layer of Tables 1–2: a conv ('conv'), transposed conv ('deconv') or average pool ('pool'). */
-export interface LayerSpec {
-  kind: 'conv' | 'deconv' | 'pool';
-  kernel: number;
-  /** Output channels at full width (convs only). */
-  filters?: number;
-  /** Stride of a deconv (its upsampling factor), or pool size. */
-  stride?: number;
-  /** Channels that do not scale with the preset. */
-  fixed?: boolean;
-  /** 'bn-leaky' (default), 'bn' (batch norm only) or 'linear'. */
-  after?: 'bn-leaky' | 'bn' | 'linear';
-}
-
-const conv = (kernel: number, filters: number, extra: Partial<LayerSpec> = {}): LayerSpec => ({ kind: 'conv', kernel, filters, ...extra });
-const deconv = (kernel: number, filters: number, stride = 1, extra: Partial<LayerSpec> = {}): LayerSpec => ({ kind: 'deconv', kernel, filters, stride, ...extra });
-const pool = (size: number): LayerSpec => ({ kind: 'pool', kernel: size, stride: size });
-
-/** Tables 1–2 of seed 001, part by part. */
-export const CSP_CAE_TABLES = {
-  part1: [conv(5, 100), conv(5, 120), pool(2), conv(3, 240), conv(3, 320), pool(2), conv(3, 640), conv(3, 1024)],
-  part2: [conv(1, 100), conv(1, 1, { fixed: true, after: 'bn' })],
-  part3: [conv(1, 640), conv(1, 100)],
-  part4: [conv(1, 128), pool(5), conv(3, 64), conv(1, 5, { fixed: true })],
-  part7: [
-    deconv(3, 1024),
-    deconv(3, 640),
-    deconv(4, 640, 2),
-    deconv(3, 320),
-    deconv(3, 320),
-    deconv(4, 320, 2),
-    deconv(5, 120),
-    deconv(5, 100),
-    deconv(1, 3, 1, { fixed: true, after: 'linear' }),
-  ],
-  part8: [
-    deconv(3, 256),
-    deconv(3, 128),
-    deconv(9, 128, 5),
-    deconv(3, 128),
-    deconv(3, 128),
-    deconv(4, 128, 2),
-    deconv(3, 64),
-    deconv(3, 64),
-    deconv(4, 64, 2),
-    deconv(5, 32),
-    deconv(5, 32),
-    deconv(1, 3, 1, { fixed: true, after: 'linear' }),
-  ],
-} satisfies Record<string, LayerSpec[]>;
-
-export type CspCaePart = keyof typeof CSP_CAE_TABLES;
-
 export interface CspCaeOptions {
   preset?: CspCaePreset;
   /** Patch side in px (100 in the seed); a multiple of 20 (two pools of 2, then 5). */
@@ -119,12 +61,6 @@ export interface CspCaeModels {
   threshold: SparsityThreshold;
   preset: CspCaePreset;
   inputSize: number;
-}
-
-/** Channels of a layer under a preset's width (never below 1). */
-export function presetChannels(spec: LayerSpec, preset: CspCaePreset): number {
-  if (spec.filters === undefined) throw new Error('a pool has no channels');
-  return spec.fixed ? spec.filters : Math.max(1, Math.round(spec.filters * CSP_CAE_PRESETS[preset].width));
 }
 
 export function buildCspCae(options: CspCaeOptions = {}): CspCaeModels {
@@ -186,36 +122,6 @@ export function buildCspCae(options: CspCaeOptions = {}): CspCaeModels {
 /** Pixel RMSE between patches and their reconstructions (the seed's loss). */
 export function rootMeanSquaredError(target: tf.Tensor, prediction: tf.Tensor): tf.Scalar {
   return tf.tidy(() => tf.sqrt(tf.mean(tf.squaredDifference(target, prediction))) as tf.Scalar);
-}
-
-/**
- * Multiply-adds of one forward pass per patch, ×2 = FLOPs (batch norm,
- * activations and pools not counted): the cost shown per preset and used to
- * propose one from the measured backend speed.
- */
-export function cspCaeForwardFlops(preset: CspCaePreset, inputSize = 100): number {
-  let macs = 0;
-  const walk = (part: CspCaePart, side: number, channels: number): { side: number; channels: number } => {
-    for (const spec of CSP_CAE_TABLES[part] as LayerSpec[]) {
-      if (spec.kind === 'pool') {
-        side /= spec.kernel;
-        continue;
-      }
-      const out = presetChannels(spec, preset);
-      // A (transposed) conv touches k²·C_in·C_out weights per input pixel at stride s ≥ 1 for deconvs.
-      macs += side * side * spec.kernel * spec.kernel * channels * out;
-      if (spec.kind === 'deconv') side *= spec.stride ?? 1;
-      channels = out;
-    }
-    return { side, channels };
-  };
-  const shared = walk('part1', inputSize, 3);
-  walk('part2', shared.side, shared.channels);
-  const features = walk('part3', shared.side, shared.channels);
-  const code = walk('part4', shared.side, shared.channels);
-  walk('part7', features.side, features.channels);
-  walk('part8', code.side, code.channels);
-  return 2 * macs;
 }
 
 /** Frees every weight of the models (they share all layers). */

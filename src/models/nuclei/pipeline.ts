@@ -169,12 +169,24 @@ export interface NucleusDetectionOptions {
   minDistance?: number;
   /** Peaks of the blurred map must exceed this (D lies in 0…1). */
   threshold?: number;
-  batchSize?: number;
-  signal?: AbortSignal;
-  onProgress?: (done: number, total: number) => void;
 }
 
 export const DETECTION_DEFAULTS = { sigma: 2, minDistance: 4, threshold: 0.3 } as const;
+
+/** The network's outputs for a set of patches, kept so that points can be re-derived live (threshold, distance). */
+export interface DetectionMaps {
+  /** Patch ids of the grid, in order. */
+  tiles: Uint32Array;
+  /** Level-0 rectangle of each patch: x, y, width, height. */
+  rects: Float64Array;
+  patchSize: number;
+  mapSize: number;
+  /** D per patch, [tiles × mapSize²]. */
+  maps: Float32Array;
+  /** X′ per patch, [tiles × mapSize² × featureDim]. */
+  features: Float32Array;
+  featureDim: number;
+}
 
 export interface DetectedNuclei {
   /** Level-0 pixel coordinates (pixel centres at +0.5) and the blurred map value. */
@@ -184,57 +196,83 @@ export interface DetectedNuclei {
   /** The foreground features X′ at each nucleus's map cell, n × dim row-major (the explorer's items). */
   features: Float32Array;
   featureDim: number;
+  /** Nuclei per patch (same order as the maps' tiles), for counts and the density map. */
+  perPatch: Uint32Array;
+}
+
+/** Runs the network over the patches (inference only): detection maps and foreground features. */
+export async function computeDetectionMaps(
+  models: CspCaeModels,
+  source: SlideSource,
+  grid: TileGrid,
+  indices: Uint32Array,
+  options: { batchSize?: number; signal?: AbortSignal; onProgress?: (done: number, total: number) => void } = {},
+): Promise<DetectionMaps> {
+  const patchSize = models.inputSize;
+  const spec = nucleusInputSpec(patchSize);
+  const batchSize = options.batchSize ?? 16;
+  const mapSize = patchSize / 4;
+  const featureDim = (models.inspector.outputs[1].shape[3] ?? 1) as number;
+  const maps = new Float32Array(indices.length * mapSize * mapSize);
+  const features = new Float32Array(indices.length * mapSize * mapSize * featureDim);
+  const rects = new Float64Array(indices.length * 4);
+  for (let start = 0; start < indices.length; start += batchSize) {
+    if (options.signal?.aborted) throw new DOMException('nucleus detection was cancelled', 'AbortError');
+    const picked = indices.subarray(start, Math.min(indices.length, start + batchSize));
+    const values = await readTileInputs(source, grid, picked, spec, options.signal);
+    tf.tidy(() => {
+      const input = tf.tensor4d(values, [picked.length, patchSize, patchSize, 3]);
+      const [d, f] = models.inspector.apply(input, { training: false }) as tf.Tensor[];
+      maps.set(d.dataSync(), start * mapSize * mapSize);
+      features.set(f.dataSync(), start * mapSize * mapSize * featureDim);
+    });
+    picked.forEach((tile, b) => rects.set([grid.x[tile], grid.y[tile], grid.width[tile], grid.height[tile]], 4 * (start + b)));
+    options.onProgress?.(Math.min(indices.length, start + batchSize), indices.length);
+    await new Promise((resolve) => setTimeout(resolve, 0)); // let cancel messages in
+  }
+  return { tiles: Uint32Array.from(indices), rects, patchSize, mapSize, maps, features, featureDim };
 }
 
 /**
- * Nuclei in the given patches of `grid`: each patch's detection map becomes
- * points (postprocess.detectPoints), placed in level-0 pixels; each point
- * takes the foreground feature vector of the map cell it falls in.
- * Patches do not overlap, so each point comes from one patch.
+ * Nucleus points from detection maps (postprocess.detectPoints per patch),
+ * in level-0 pixels; each point takes the foreground feature vector of the
+ * map cell it falls in. Patches do not overlap, so each point comes from one.
  */
+export function nucleiFromMaps(d: DetectionMaps, options: NucleusDetectionOptions = {}): DetectedNuclei {
+  const { sigma, minDistance, threshold } = { ...DETECTION_DEFAULTS, ...options };
+  const { mapSize, patchSize, featureDim } = d;
+  const scale = patchSize / mapSize;
+  const xs: number[] = [];
+  const ys: number[] = [];
+  const scores: number[] = [];
+  const features: number[] = [];
+  const perPatch = new Uint32Array(d.tiles.length);
+  for (let p = 0; p < d.tiles.length; p++) {
+    const map = d.maps.subarray(p * mapSize * mapSize, (p + 1) * mapSize * mapSize);
+    const points = detectPoints(map, mapSize, mapSize, { scale, sigma, minDistance, threshold });
+    // Patch pixels → level-0 pixels.
+    const toLevel0 = d.rects[4 * p + 2] / patchSize;
+    perPatch[p] = points.x.length;
+    for (let i = 0; i < points.x.length; i++) {
+      const cx = Math.min(mapSize - 1, Math.floor(points.x[i] / scale));
+      const cy = Math.min(mapSize - 1, Math.floor(points.y[i] / scale));
+      xs.push(d.rects[4 * p] + points.x[i] * toLevel0);
+      ys.push(d.rects[4 * p + 1] + points.y[i] * toLevel0);
+      scores.push(points.score[i]);
+      const cell = ((p * mapSize + cy) * mapSize + cx) * featureDim;
+      for (let k = 0; k < featureDim; k++) features.push(d.features[cell + k]);
+    }
+  }
+  return { x: Float32Array.from(xs), y: Float32Array.from(ys), score: Float32Array.from(scores), features: Float32Array.from(features), featureDim, perPatch };
+}
+
+/** computeDetectionMaps then nucleiFromMaps. */
 export async function detectNuclei(
   models: CspCaeModels,
   source: SlideSource,
   grid: TileGrid,
   indices: Uint32Array,
-  options: NucleusDetectionOptions = {},
+  options: NucleusDetectionOptions & { batchSize?: number; signal?: AbortSignal; onProgress?: (done: number, total: number) => void } = {},
 ): Promise<DetectedNuclei> {
-  const { sigma, minDistance, threshold } = { ...DETECTION_DEFAULTS, ...options };
-  const patchSize = models.inputSize;
-  const spec = nucleusInputSpec(patchSize);
-  const batchSize = options.batchSize ?? 16;
-  const xs: number[] = [];
-  const ys: number[] = [];
-  const scores: number[] = [];
-  const features: number[] = [];
-  let featureDim = 0;
-  for (let start = 0; start < indices.length; start += batchSize) {
-    if (options.signal?.aborted) throw new DOMException('nucleus detection was cancelled', 'AbortError');
-    const picked = indices.subarray(start, Math.min(indices.length, start + batchSize));
-    const values = await readTileInputs(source, grid, picked, spec, options.signal);
-    const { maps, mapSize, cellFeatures, dim } = tf.tidy(() => {
-      const input = tf.tensor4d(values, [picked.length, patchSize, patchSize, 3]);
-      const [d, f] = models.inspector.apply(input, { training: false }) as tf.Tensor[];
-      return { maps: d.dataSync().slice() as Float32Array, mapSize: d.shape[1]!, cellFeatures: f.dataSync().slice() as Float32Array, dim: f.shape[3]! };
-    });
-    featureDim = dim;
-    const scale = patchSize / mapSize;
-    picked.forEach((tile, b) => {
-      // Patch pixels → level-0 pixels.
-      const toLevel0 = grid.width[tile] / patchSize;
-      const map = maps.subarray(b * mapSize * mapSize, (b + 1) * mapSize * mapSize);
-      const points = detectPoints(map, mapSize, mapSize, { scale, sigma, minDistance, threshold });
-      for (let i = 0; i < points.x.length; i++) {
-        const cx = Math.min(mapSize - 1, Math.floor(points.x[i] / scale));
-        const cy = Math.min(mapSize - 1, Math.floor(points.y[i] / scale));
-        xs.push(grid.x[tile] + points.x[i] * toLevel0);
-        ys.push(grid.y[tile] + points.y[i] * toLevel0);
-        scores.push(points.score[i]);
-        const cell = ((b * mapSize + cy) * mapSize + cx) * dim;
-        for (let k = 0; k < dim; k++) features.push(cellFeatures[cell + k]);
-      }
-    });
-    options.onProgress?.(Math.min(indices.length, start + batchSize), indices.length);
-  }
-  return { x: Float32Array.from(xs), y: Float32Array.from(ys), score: Float32Array.from(scores), features: Float32Array.from(features), featureDim };
+  return nucleiFromMaps(await computeDetectionMaps(models, source, grid, indices, options), options);
 }

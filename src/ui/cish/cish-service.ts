@@ -85,6 +85,8 @@ export function forgetSlide(slideId: string): void {
   maskCanvases.delete(slideId);
   void worker?.close(slideId);
   appStore.getState().clearAnalysis(slideId);
+  appStore.getState().forgetNuclei(slideId);
+  for (const id of [`nuclei-points-${slideId}`, `nuclei-density-${slideId}`]) appStore.getState().removeOverlay(id);
 }
 
 async function restoreResults(slideId: string, fingerprint: string): Promise<void> {
@@ -135,7 +137,7 @@ export function persist(slideId: string, patch: Parameters<typeof saveResults>[1
 }
 
 /** Runs a worker call as a store job; the worker job is cancelled with the job. */
-async function workerJob<T>(label: string, run: (jobId: string, report: (p: number, detail?: string) => void) => Promise<T>): Promise<T | null> {
+export async function workerJob<T>(label: string, run: (jobId: string, report: (p: number, detail?: string) => void) => Promise<T>): Promise<T | null> {
   const jobId = nextJobId();
   const result = await appStore.getState().runJob(label, async (report, signal) => {
     signal.addEventListener('abort', () => void worker?.cancel(jobId), { once: true });
