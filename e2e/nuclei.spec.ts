@@ -1,0 +1,102 @@
+// Unsupervised nucleus detection (seed 001's crosswise-sparse CAE) in the
+// browser, on the real demo H&E slide and the DAPI NDPI: train the 1/16
+// preset briefly on the slide's tissue patches, draw a region, detect, and
+// check the points against a reference made by scikit-image
+// (scripts/make_nuclei_e2e_reference.py): the hematoxylin channel of a colour
+// deconvolution for H&E, the DAPI (blue) intensity for the NDPI, each with
+// an Otsu threshold. Live threshold changes re-derive the points.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { expect, test, type Page } from '@playwright/test';
+import { DEMO_NAME, NDPI_NAME, calibrate, dragOnSlide, expectDemoOpen, fileInput, missingDataMessage, openApp, realSlidePath, repoRoot, slideInfo } from './helpers';
+
+interface Reference {
+  roi: [number, number, number, number];
+  rule: string;
+  roiPositiveShare: number;
+  rle: number[];
+}
+const references: Record<string, Reference> = JSON.parse(readFileSync(path.join(repoRoot, 'tests/fixtures/e2e/nuclei-reference.json'), 'utf8'));
+
+function decodeMask(r: Reference): Uint8Array {
+  const mask = new Uint8Array(r.roi[2] * r.roi[3]);
+  let at = 0;
+  r.rle.forEach((run, i) => {
+    if (i % 2 === 1) mask.fill(1, at, at + run);
+    at += run;
+  });
+  return mask;
+}
+
+async function trainAndDetect(page: Page, name: string): Promise<{ x: number[]; y: number[] }> {
+  const panel = page.getByTestId('nuclei-panel');
+  await panel.scrollIntoViewIfNeeded();
+  await expect(page.getByTestId('nuclei-preset')).toHaveValue('sixteenth'); // proposed on wasm
+  await page.getByTestId('nuclei-epochs').fill('4');
+  await page.getByTestId('nuclei-patches').fill('128');
+  await page.getByTestId('nuclei-batch').fill('16');
+  await page.getByTestId('nuclei-train').click();
+  await expect(page.getByTestId('nuclei-model')).toContainText('threshold t =', { timeout: 240_000 });
+  const [x, y, w, h] = references[name].roi;
+  const cal = await calibrate(page);
+  await page.getByTestId('nuclei-detect-region').click();
+  await dragOnSlide(page, cal, { x, y }, { x: x + w, y: y + h });
+  await expect(page.getByTestId('nuclei-count')).toBeVisible({ timeout: 60_000 });
+  return page.evaluate(() => {
+    const st = window.__tilescope!.store.getState();
+    const d = st.nuclei[st.activeSlideId!].detections!;
+    return { x: Array.from(d.x), y: Array.from(d.y) };
+  });
+}
+
+/** Share of the points inside the reference region that sit on nucleus-positive pixels. */
+function shareOnNuclei(name: string, points: { x: number[]; y: number[] }): { inside: number; share: number } {
+  const r = references[name];
+  const mask = decodeMask(r);
+  const [rx, ry, w, h] = r.roi;
+  let inside = 0;
+  let on = 0;
+  points.x.forEach((px, i) => {
+    const cx = Math.floor(px - rx);
+    const cy = Math.floor(points.y[i] - ry);
+    if (cx < 0 || cy < 0 || cx >= w || cy >= h) return;
+    inside++;
+    on += mask[cy * w + cx];
+  });
+  return { inside, share: inside ? on / inside : 0 };
+}
+
+test.describe('nucleus detection on real slides', () => {
+  test.skip(!realSlidePath(NDPI_NAME), missingDataMessage);
+
+  test('H&E demo: detections sit on hematoxylin-positive pixels far more often than chance; the threshold re-derives them live', async ({ page }) => {
+    test.setTimeout(420_000);
+    await openApp(page);
+    await expectDemoOpen(page);
+    const points = await trainAndDetect(page, DEMO_NAME);
+    const { inside, share } = shareOnNuclei(DEMO_NAME, points);
+    const chance = references[DEMO_NAME].roiPositiveShare;
+    console.log(`${DEMO_NAME}: ${points.x.length} nuclei, ${inside} in the reference region, ${(100 * share).toFixed(1)} % on hematoxylin-positive pixels (chance ${(100 * chance).toFixed(1)} %)`);
+    expect(inside).toBeGreaterThan(50);
+    expect(share).toBeGreaterThan(3 * chance);
+    // A higher threshold keeps fewer points, without running the network again.
+    const before = Number(await page.getByTestId('nuclei-count').getAttribute('data-count'));
+    await page.getByTestId('nuclei-threshold').fill('0.8');
+    await expect.poll(async () => Number(await page.getByTestId('nuclei-count').getAttribute('data-count'))).toBeLessThan(before);
+    await expect(page.getByRole('alert')).toHaveCount(0);
+  });
+
+  test('DAPI NDPI: detections sit on DAPI-positive pixels far more often than chance', async ({ page }) => {
+    test.setTimeout(420_000);
+    await openApp(page);
+    await expectDemoOpen(page);
+    await fileInput(page).setInputFiles(realSlidePath(NDPI_NAME)!);
+    await expect(slideInfo(page)).toContainText(NDPI_NAME);
+    const points = await trainAndDetect(page, NDPI_NAME);
+    const { inside, share } = shareOnNuclei(NDPI_NAME, points);
+    const chance = references[NDPI_NAME].roiPositiveShare;
+    console.log(`${NDPI_NAME}: ${points.x.length} nuclei, ${inside} in the reference region, ${(100 * share).toFixed(1)} % on DAPI-positive pixels (chance ${(100 * chance).toFixed(1)} %)`);
+    expect(inside).toBeGreaterThan(20);
+    expect(share).toBeGreaterThan(3 * chance);
+  });
+});
