@@ -69,7 +69,7 @@ function shareOnNuclei(name: string, points: { x: number[]; y: number[] }): { in
 test.describe('nucleus detection on real slides', () => {
   test.skip(!realSlidePath(NDPI_NAME), missingDataMessage);
 
-  test('H&E demo: detections sit on hematoxylin-positive pixels far more often than chance; the threshold re-derives them live', async ({ page }) => {
+  test('H&E demo: at least 80 % of the detections sit on hematoxylin-positive pixels; the threshold re-derives them live', async ({ page }) => {
     test.setTimeout(420_000);
     await openApp(page);
     await expectDemoOpen(page);
@@ -78,6 +78,8 @@ test.describe('nucleus detection on real slides', () => {
     const chance = references[DEMO_NAME].roiPositiveShare;
     console.log(`${DEMO_NAME}: ${points.x.length} nuclei, ${inside} in the reference region, ${(100 * share).toFixed(1)} % on hematoxylin-positive pixels (chance ${(100 * chance).toFixed(1)} %)`);
     expect(inside).toBeGreaterThan(50);
+    // Issue 5's acceptance: at least 80 % of the detections on nucleus-positive pixels.
+    expect(share).toBeGreaterThanOrEqual(0.8);
     expect(share).toBeGreaterThan(3 * chance);
     // A higher threshold keeps fewer points, without running the network again.
     const before = Number(await page.getByTestId('nuclei-count').getAttribute('data-count'));
@@ -86,7 +88,7 @@ test.describe('nucleus detection on real slides', () => {
     await expect(page.getByRole('alert')).toHaveCount(0);
   });
 
-  test('DAPI NDPI: detections sit on DAPI-positive pixels far more often than chance', async ({ page }) => {
+  test('DAPI NDPI: at least 80 % of the detections sit on DAPI-positive pixels', async ({ page }) => {
     test.setTimeout(420_000);
     await openApp(page);
     await expectDemoOpen(page);
@@ -97,6 +99,7 @@ test.describe('nucleus detection on real slides', () => {
     const chance = references[NDPI_NAME].roiPositiveShare;
     console.log(`${NDPI_NAME}: ${points.x.length} nuclei, ${inside} in the reference region, ${(100 * share).toFixed(1)} % on DAPI-positive pixels (chance ${(100 * chance).toFixed(1)} %)`);
     expect(inside).toBeGreaterThan(20);
-    expect(share).toBeGreaterThan(3 * chance);
+    expect(share).toBeGreaterThanOrEqual(0.8);
+    expect(share).toBeGreaterThan(2 * chance);
   });
 });

@@ -15,6 +15,7 @@ $PY scripts/make_nuclei_reference.py
 $PY scripts/make_stain_reference.py
 $PY scripts/cish_torch_equivalence.py preprocess
 $PY scripts/make-e2e-reference.py
+$PY scripts/make_nuclei_e2e_reference.py
 CLI_WRITE_FIXTURES=1 npx vitest run src/cli/tiff-writer.test.ts
 $PY scripts/make_cli_fixtures.py
 echo "fixtures regenerated; review with git diff --stat tests/fixtures"
