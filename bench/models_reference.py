@@ -1,9 +1,15 @@
 #!/usr/bin/python3
 """PyTorch CPU reference for the model benchmark (bench/models/run.mjs): the
-same CISH autoencoder (bench/cish_torch.py), the same batch, timed the same
-way (each training step and each encoder batch alone, after a warm-up).
+same network as in the browser, the same batch, timed the same way (each
+training step and each inference batch alone, after a warm-up).
 
   /usr/bin/python3 bench/models_reference.py --threads 2 [--batch 32] [--runs 7]
+  /usr/bin/python3 bench/models_reference.py --model csp-cae --preset sixteenth --threads 1 [--runs 3] [--warmup 1]
+
+cish (default): the CISH autoencoder (bench/cish_torch.py), Adam on the MSE,
+300 px tiles, encoder batches. csp-cae: the crosswise-sparse CAE
+(bench/cspcae_torch.py) at the preset's width, SGD with momentum (0.03, 0.9)
+on the RMSE, 100 px patches, inference = the whole forward pass in eval mode.
 
 Prints one JSON object on stdout.
 """
@@ -15,6 +21,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from cish_torch import time_training_and_inference  # noqa: E402
+import cspcae_torch  # noqa: E402
 
 
 def matmul_gflops(torch, n=2048, runs=5):
@@ -34,12 +41,21 @@ def main():
     parser.add_argument('--threads', type=int, default=2)
     parser.add_argument('--batch', type=int, default=32)
     parser.add_argument('--runs', type=int, default=7)
+    parser.add_argument('--model', choices=['cish', 'csp-cae'], default='cish')
+    parser.add_argument('--preset', choices=list(cspcae_torch.PRESETS), default='sixteenth', help='csp-cae only')
+    parser.add_argument('--warmup', type=int, default=None, help='untimed runs first (default: 2 for cish, 1 for csp-cae)')
     args = parser.parse_args()
     import torch
     torch.set_num_threads(args.threads)
-    result = time_training_and_inference(torch, batch=args.batch, runs=args.runs)
-    print(json.dumps({'model': 'cish', 'threads': torch.get_num_threads(), 'torch': torch.__version__, 'batch': args.batch,
-                      'matmul_gflops': matmul_gflops(torch), **result}))
+    if args.model == 'cish':
+        result = time_training_and_inference(torch, batch=args.batch, runs=args.runs, warmup=2 if args.warmup is None else args.warmup)
+        print(json.dumps({'model': 'cish', 'threads': torch.get_num_threads(), 'torch': torch.__version__, 'batch': args.batch,
+                          'matmul_gflops': matmul_gflops(torch), **result}))
+        return 0
+    result = cspcae_torch.time_training_and_inference(torch, preset=args.preset, batch=args.batch, runs=args.runs,
+                                                      warmup=1 if args.warmup is None else args.warmup)
+    print(json.dumps({'model': 'csp-cae', 'preset': args.preset, 'threads': torch.get_num_threads(), 'torch': torch.__version__,
+                      'batch': args.batch, 'matmul_gflops': matmul_gflops(torch), **result}))
     return 0
 
 

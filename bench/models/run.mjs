@@ -9,6 +9,14 @@
 // PyTorch CPU times the identical network on 1 thread and on every core, and
 // measures the CPU's practical float32 peak (BLAS matrix product) at each
 // thread count; ratios and % of peak go to bench/RESULTS.md.
+//
+// The nucleus detector's crosswise-sparse CAE (seed 001) runs at its small
+// width presets on single-threaded wasm (and data-parallel for the smallest):
+// a step costs seconds here, so fewer steps are timed. Larger presets run only
+// when the step time projected from the last measured preset's speed stays
+// under CSP_MAX_STEP_MS and the wasm heap projected from its heap (activations
+// grow with the width) under wasm32's 4 GiB; the others get their cost per
+// patch only.
 import { spawnSync } from 'node:child_process';
 import { appendFileSync } from 'node:fs';
 import os from 'node:os';
@@ -16,18 +24,48 @@ import { PYTHON, RESULTS, buildAppAndBenchPage, chromiumVersion, fmt, median, pa
 
 /** The paper's batch size for the CISH autoencoder (seed 000). */
 const CISH_BATCH = 32;
+/** Seed 001's batch of 100 × 100 × 3 patches for the CSP-CAE. */
+const CSP_BATCH = 32;
+const CSP_PATCH = 100;
+/** CSP-CAE presets from cheapest to dearest; the first two always run. */
+const CSP_PRESETS = ['sixteenth', 'eighth', 'quarter', 'paper'];
+const CSP_ALWAYS = 2;
+/** Larger presets run only if their projected training step stays under this. */
+const CSP_MAX_STEP_MS = 60_000;
+/** wasm32's addressable memory: the wasm backend's heap cannot grow past it. */
+const WASM_HEAP_LIMIT = 4 * 2 ** 30;
+/** A CSP-CAE configuration that has not answered by then is stopped and reported as such. */
+const CSP_TIMEOUT_MS = 5 * 60_000;
+const CSP_WARMUP = 1;
+const cspRunsOf = (runs) => Math.min(runs, 3);
 
-function pytorchReference(threads, runs) {
-  const result = spawnSync(PYTHON, ['bench/models_reference.py', '--threads', String(threads), '--batch', String(CISH_BATCH), '--runs', String(runs)], {
+function pytorchReference(threads, runs, extra = [], batch = CISH_BATCH) {
+  const label = extra.length ? `${extra.join(' ')}, ` : '';
+  const result = spawnSync(PYTHON, ['bench/models_reference.py', '--threads', String(threads), '--batch', String(batch), '--runs', String(runs), ...extra], {
     cwd: root,
     encoding: 'utf8',
   });
   if (result.status !== 0) {
-    console.warn(`[bench] PyTorch reference unavailable (${threads} threads): ${result.stderr || result.error}`);
+    console.warn(`[bench] PyTorch reference unavailable (${label}${threads} threads): ${result.stderr || result.error}`);
     return undefined;
   }
   return JSON.parse(result.stdout.trim().split('\n').pop());
 }
+
+function pytorchCspReference(preset, threads, runs) {
+  return pytorchReference(threads, runs, ['--model', 'csp-cae', '--preset', preset, '--warmup', String(CSP_WARMUP)], CSP_BATCH);
+}
+
+const backendName = (config) =>
+  config.copies
+    ? `wasm, ${config.copies} workers × ${config.wasmThreads} thread (data-parallel)`
+    : config.wasmThreads
+      ? `wasm, ${config.wasmThreads} thread${config.wasmThreads > 1 ? 's' : ''}`
+      : config.backend;
+
+const millions = (n) => (n / 1e6).toFixed(n < 1e6 ? 2 : 1);
+const cspLabel = (preset, cost) =>
+  `nucleus CSP-CAE, ${preset}${cost ? ` (${millions(cost.parameters)} M parameters, ${fmt(cost.forwardFlopsPerPatch / 1e9, 2)} GFLOP/patch)` : ''}`;
 
 async function browserRows(runs) {
   return withBenchPage({ isolate: true, chromiumArgs: ['--enable-unsafe-webgpu'], global: 'modelBench' }, async (page) => {
@@ -45,21 +83,81 @@ async function browserRows(runs) {
     const rows = [];
     for (const config of configs) {
       console.log(`[bench] CISH on ${config.backend}${config.wasmThreads ? ` ×${config.wasmThreads}` : ''}${config.copies ? ` in ${config.copies} workers` : ''}…`);
-      rows.push({ config, result: await page.evaluate((c) => window.modelBench.run(c), { ...config, batch: CISH_BATCH }) });
+      rows.push({ config, result: await page.evaluate((c) => window.modelBench.run(c), { ...config, model: 'cish', batch: CISH_BATCH }) });
     }
-    return { rows, cores };
+    const csp = await cspRows(page, runs, cores);
+    return { rows, csp, cores };
   });
+}
+
+/**
+ * CSP-CAE rows: each preset on single-threaded wasm, cheapest first, while the
+ * projected step time allows; the smallest also data-parallel on every core.
+ */
+async function cspRows(page, runs, cores) {
+  const costs = await page.evaluate((presets) => window.modelBench.cspCaeCosts(presets), CSP_PRESETS);
+  const steps = cspRunsOf(runs);
+  const single = (preset) => ({
+    model: 'csp-cae',
+    preset,
+    backend: 'wasm',
+    wasmThreads: 1,
+    warmup: CSP_WARMUP,
+    trainSteps: steps,
+    inferenceBatches: steps,
+    timeoutMs: CSP_TIMEOUT_MS,
+  });
+  const measure = async (config) => {
+    console.log(`[bench] CSP-CAE ${config.preset} on wasm ×${config.wasmThreads}${config.copies ? ` in ${config.copies} workers` : ''}…`);
+    const result = await page.evaluate((c) => window.modelBench.run(c), { ...config, batch: CSP_BATCH });
+    console.log(
+      'skipped' in result
+        ? `[bench]   not measured: ${result.skipped}`
+        : `[bench]   ${fmt(median(result.trainStepMs), 0)} ms/step, ${result.inferenceBatchMs.length ? `${fmt(median(result.inferenceBatchMs), 0)} ms/inference batch` : 'inference not timed'}` +
+            `${result.wasmHeapBytes ? `, wasm heap ${fmt(result.wasmHeapBytes / 2 ** 30, 2)} GiB` : ''}`,
+    );
+    return { config, result };
+  };
+  const rows = [];
+  const skipped = [];
+  let last; // the last measured single-threaded preset: { preset, stepMs, heapBytes }
+  for (const [i, preset] of CSP_PRESETS.entries()) {
+    if (i >= CSP_ALWAYS) {
+      const projected = last && {
+        stepMs: (last.stepMs * costs[preset].forwardFlopsPerPatch) / costs[last.preset].forwardFlopsPerPatch,
+        heapBytes: last.heapBytes && (last.heapBytes * costs[preset].width) / costs[last.preset].width,
+      };
+      if (!(projected && projected.stepMs < CSP_MAX_STEP_MS && !(projected.heapBytes >= WASM_HEAP_LIMIT))) {
+        skipped.push({ preset, projected, from: last?.preset });
+        continue;
+      }
+    }
+    const row = await measure(single(preset));
+    rows.push(row);
+    if (!('skipped' in row.result)) last = { preset, stepMs: median(row.result.trainStepMs), heapBytes: row.result.wasmHeapBytes };
+    if (i === 0 && cores > 1) rows.push(await measure({ ...single(preset), copies: cores }));
+  }
+  return { rows, skipped, costs };
 }
 
 async function main() {
   const options = parseBenchArgs(process.argv.slice(2));
   const loadAtStart = os.loadavg();
   buildAppAndBenchPage();
-  const { rows, cores } = await browserRows(options.runs);
+  const { rows, csp, cores } = await browserRows(options.runs);
   console.log('[bench] PyTorch references…');
   const torch1 = pytorchReference(1, options.runs);
   const torchN = cores > 1 ? pytorchReference(cores, options.runs) : torch1;
   const torchFor = (threads) => (threads > 1 ? torchN : torch1);
+  // PyTorch on the CSP-CAE, per preset and thread count the browser rows used.
+  const cspTorch = new Map();
+  const cspThreads = (config) => config.wasmThreads * (config.copies ?? 1);
+  for (const { config, result } of csp.rows) {
+    const key = `${config.preset}@${cspThreads(config)}`;
+    if ('skipped' in result || cspTorch.has(key)) continue;
+    console.log(`[bench] PyTorch CSP-CAE ${config.preset}, ${cspThreads(config)} thread(s)…`);
+    cspTorch.set(key, pytorchCspReference(config.preset, cspThreads(config), cspRunsOf(options.runs)));
+  }
 
   const lines = [
     `## ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC — models in the browser`,
@@ -68,6 +166,10 @@ async function main() {
       `Machine: ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${cores} cores, load average ${loadAtStart.map((x) => x.toFixed(1)).join(', ')} at start; ` +
       `${chromiumVersion()} headless, page cross-origin isolated; PyTorch ${torch1?.torch ?? 'n/a'} CPU. ` +
       `Batch ${CISH_BATCH} of 300 × 300 (the paper's), random tiles; medians of ${options.runs} (wasm, PyTorch) or 2 (GPU backends) after warm-up.`,
+    `Nucleus CSP-CAE (seed 001; PyTorch twin in bench/cspcae_torch.py, same parameter count): batch ${CSP_BATCH} of ${CSP_PATCH} × ${CSP_PATCH} × 3 random patches (a "tile" below), ` +
+      `SGD with momentum (0.03, 0.9) on the RMSE in training mode (batch norm statistics and the threshold t update); inference = the inspector's forward pass ` +
+      `in inference mode (detection map read back); medians of ${cspRunsOf(options.runs)} after ${CSP_WARMUP} warm-up, in the browser and in PyTorch. ` +
+      `Larger presets run only while the training step and wasm heap projected from the last measured preset stay under ${CSP_MAX_STEP_MS / 1000} s and ${WASM_HEAP_LIMIT / 2 ** 30} GiB.`,
     `Peak = the CPU's practical float32 peak at the same thread count (best 2048² matrix product through PyTorch's BLAS): ` +
       `${torch1 ? fmt(torch1.matmul_gflops, 0) : 'n/a'} GFLOP/s on 1 thread, ${torchN ? fmt(torchN.matmul_gflops, 0) : 'n/a'} on ${cores}. ` +
       'A training step counts 3 × the forward FLOPs.',
@@ -77,11 +179,7 @@ async function main() {
   ];
   const measured = {};
   for (const { config, result } of rows) {
-    const name = config.copies
-      ? `wasm, ${config.copies} workers × ${config.wasmThreads} thread (data-parallel)`
-      : config.wasmThreads
-        ? `wasm, ${config.wasmThreads} thread${config.wasmThreads > 1 ? 's' : ''}`
-        : config.backend;
+    const name = backendName(config);
     if ('skipped' in result) {
       lines.push(`| CISH autoencoder | ${name} | not measured: ${result.skipped.replaceAll('|', '/')} | | | | | |`);
       continue;
@@ -103,7 +201,42 @@ async function main() {
         `${result.tensorsAfter - result.tensorsBefore} |`,
     );
   }
-  lines.push('| nucleus CAE presets, Mobincep, OrgaNet | — | not implemented yet (issues 5 and 6) | | | | | |');
+  const cspMeasured = {};
+  for (const { config, result } of csp.rows) {
+    const name = backendName(config);
+    const label = cspLabel(config.preset, csp.costs[config.preset]);
+    if ('skipped' in result) {
+      lines.push(`| ${label} | ${name} | not measured: ${result.skipped.replaceAll('|', '/')} | | | | | |`);
+      continue;
+    }
+    const stepMs = median(result.trainStepMs);
+    const timedInference = result.inferenceBatchMs.length > 0;
+    const tilesPerS = timedInference ? (result.batch / median(result.inferenceBatchMs)) * 1000 : undefined;
+    const gflops = (3 * result.forwardFlopsPerTile * result.batch) / (stepMs / 1000) / 1e9;
+    const torch = cspTorch.get(`${config.preset}@${cspThreads(config)}`);
+    const peak = torch?.matmul_gflops;
+    const torchStep = torch && median(torch.train_step_ms);
+    const torchTiles = torch && (CSP_BATCH / median(torch.inference_batch_ms)) * 1000;
+    if (torch && torch.tfjs_count !== result.parameters) {
+      console.warn(`[bench] CSP-CAE ${config.preset}: PyTorch counts ${torch.tfjs_count} parameters + buffers, TF.js ${result.parameters}`);
+    }
+    cspMeasured[`${config.preset}, ${name}`] = { stepMs, tilesPerS, config };
+    const inference = timedInference ? fmt(tilesPerS, 1) : `n/a: ${result.inferenceNote ?? 'not timed'}`;
+    lines.push(
+      `| ${label} | ${name} | ${inference} | ${fmt(stepMs, 0)} | ${fmt(gflops, 1)}${peak ? ` (${fmt((100 * gflops) / peak, 1)} %)` : ''} | ` +
+        `${torch ? `${fmt(torchTiles, 1)}, ${fmt(torchStep, 0)}` : ''} | ` +
+        `${torch ? `${timedInference ? fmt(tilesPerS / torchTiles, 2) : 'n/a'}, ${fmt(torchStep / stepMs, 2)}` : ''} | ` +
+        `${result.tensorsAfter - result.tensorsBefore} |`,
+    );
+  }
+  for (const { preset, projected, from } of csp.skipped) {
+    const why = projected === undefined
+      ? 'no smaller preset was measured to project its step time from'
+      : `projected from ${from}: ${fmt(projected.stepMs / 1000, 0)} s per training step (limit ${CSP_MAX_STEP_MS / 1000} s)` +
+        `${projected.heapBytes ? `, ${fmt(projected.heapBytes / 2 ** 30, 1)} GiB of wasm heap (limit ${WASM_HEAP_LIMIT / 2 ** 30} GiB)` : ''}`;
+    lines.push(`| ${cspLabel(preset, csp.costs[preset])} | wasm, 1 thread | not run: ${why} | | | | | |`);
+  }
+  lines.push('| Mobincep, OrgaNet | — | not implemented yet | | | | | |');
   const one = measured['wasm, 1 thread'];
   const many = measured[`wasm, ${cores} threads`];
   lines.push('');
@@ -124,6 +257,18 @@ async function main() {
       .filter(([, m]) => m.config.backend === 'wasm')
       .map(([name, m]) => `${name}: training time ${fmt(m.stepMs / torchStep, 2)}× PyTorch's, encoding ${fmt(m.tilesPerS / torchTiles, 2)}× its throughput`);
     lines.push(`Against PyTorch on all ${cores} cores (${fmt(torchStep, 0)} ms/step, ${fmt(torchTiles, 1)} tiles/s; targets: time ≤ 1.0×, throughput ≥ 2.5×): ${against.join('; ')}.`);
+  }
+  const heaps = csp.rows
+    .filter(({ config, result }) => !('skipped' in result) && !config.copies && result.wasmHeapBytes)
+    .map(({ config, result }) => `${config.preset} ${fmt(result.wasmHeapBytes / 2 ** 30, 2)} GiB`);
+  if (heaps.length) lines.push(`CSP-CAE wasm heap after training at batch ${CSP_BATCH} (its high-water mark; wasm32 caps it at 4 GiB): ${heaps.join(', ')}.`);
+  const cspOne = cspMeasured[`${CSP_PRESETS[0]}, wasm, 1 thread`];
+  const cspParallel = Object.values(cspMeasured).find((m) => m.config.copies);
+  if (cspOne && cspParallel) {
+    lines.push(
+      `CSP-CAE ${CSP_PRESETS[0]}, data-parallel wasm (${cspParallel.config.copies} single-threaded workers) over one single-threaded worker: ` +
+        `training ${fmt(cspOne.stepMs / cspParallel.stepMs, 2)}× (detection runs in one worker, so inference is not data-parallel).`,
+    );
   }
   if (!rows.some(({ result }) => !('skipped' in result) && result.hardware && result.reason.includes('webgpu'))) {
     lines.push('WebGPU on a hardware adapter was not measured: this machine has no GPU (headless Chromium offers only a software adapter, which the app skips).');

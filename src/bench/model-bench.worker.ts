@@ -3,7 +3,13 @@
  * wasm thread count are fixed once per worker): builds the model, then times
  * training steps at the paper's batch size and inference batches, reading
  * each result back so the time includes the work, not only its scheduling.
- * Driven by model-bench.ts; bench/run.mjs turns the times into rows.
+ * Driven by model-bench.ts; bench/models/run.mjs turns the times into rows.
+ *
+ * Models: the CISH autoencoder (seed 000: Adam on the MSE, 300 px grey
+ * tiles, inference = the encoder, as the app encodes) and the nucleus
+ * detector's crosswise-sparse CAE at a width preset (seed 001: SGD with
+ * momentum on the RMSE, 100 px RGB patches, inference = the inspector's
+ * forward pass in inference mode, reading the detection map back).
  */
 import * as Comlink from 'comlink';
 import * as tf from '@tensorflow/tfjs-core';
@@ -14,10 +20,21 @@ import { cishLoss } from '../models/cish/losses';
 import { CISH_DEFAULTS } from '../models/cish/defaults';
 import { loadCishPeers } from '../models/cish/pipeline';
 import { dataParallelStep, splitRows, syncPeers } from '../engine/data-parallel';
-import { encodeAll, type Batch } from '../engine/train';
+import { disposeOptimizer, encodeAll, type Batch } from '../engine/train';
 import { startReplicaWorkers } from '../workers/replica-peers';
+import type { LayersModel } from '@tensorflow/tfjs-layers';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { CSP_CAE_PRESETS, buildCspCae, cspCaeForwardFlops, disposeCspCae, rootMeanSquaredError, type CspCaePreset } from '../models/nuclei/model';
+import { NUCLEI_DEFAULTS } from '../models/nuclei/pipeline';
+import { modelArtifacts, optimizerSpec, type ReplicaPeer } from '../engine/data-parallel';
+
+export type BenchModelName = 'cish' | 'csp-cae';
 
 export interface ModelBenchConfig {
+  /** Which network (default 'cish', so older calls keep their meaning). */
+  model?: BenchModelName;
+  /** csp-cae only: the width preset (default the app's, NUCLEI_DEFAULTS.preset). */
+  preset?: CspCaePreset;
   backend: BackendName;
   /** wasm only: threads of the threaded build (1 = the same binary on one thread). */
   wasmThreads?: number;
@@ -30,27 +47,43 @@ export interface ModelBenchConfig {
   /**
    * Copies of the model in all (wasm only): with more than 1, the other
    * copies run in their own workers and share every batch, as the app does
-   * (engine/data-parallel.ts).
+   * (engine/data-parallel.ts). For csp-cae the copies share training only:
+   * its copies have no encoder, so inference is not timed then.
    */
   copies?: number;
+  /** Page side (model-bench.ts): give up on the worker after this long and report the configuration as skipped. */
+  timeoutMs?: number;
 }
 
 /** Milliseconds per kernel name over one profiled call, largest first. */
 export type KernelProfile = Array<[name: string, ms: number]>;
 
 export interface ModelBenchResult {
-  model: 'cish';
+  model: BenchModelName;
+  /** csp-cae only. */
+  preset?: CspCaePreset;
+  /** Side of the square input in px (300 for CISH, 100 for the CSP-CAE). */
+  inputSize: number;
+  /** model.countParams() of the trained network (tfjs counts batch norm's moving statistics and t too). */
+  parameters: number;
   backend: string;
   reason: string;
   /** False for software GPU adapters and renderers (SwiftShader, llvmpipe). */
   hardware: boolean;
   batch: number;
   trainStepMs: number[];
+  /** Empty when inference was not timed (see inferenceNote). */
   inferenceBatchMs: number[];
+  inferenceNote?: string;
   forwardFlopsPerTile: number;
   /** Tensors alive before and after the timed work: equal means nothing leaked. */
   tensorsBefore: number;
   tensorsAfter: number;
+  /**
+   * wasm only: size of the wasm heap after the timed work. The heap only
+   * grows, so this is its high-water mark (wasm32 caps it at 4 GiB).
+   */
+  wasmHeapBytes?: number;
   profile?: { inference: KernelProfile; training: KernelProfile };
 }
 
@@ -70,8 +103,131 @@ async function time(fn: () => Promise<void>): Promise<number> {
   return performance.now() - start;
 }
 
+/** What a timed configuration needs from a model: one training step, one inference batch, and cleanup. */
+interface PreparedModel {
+  trainStep: () => Promise<void>;
+  /** Null when inference cannot be timed in this configuration. */
+  inferenceBatch: (() => Promise<void>) | null;
+  inferenceNote?: string;
+  forwardFlopsPerTile: number;
+  inputSize: number;
+  parameters: number;
+  release: () => Promise<void>;
+}
+
+/** Loss minimised by one plain (single-copy) step, read back so the time includes the work. */
+async function singleStep(optimizer: tf.Optimizer, loss: () => tf.Scalar, variables: tf.Variable[]): Promise<void> {
+  const value = tf.tidy(() => optimizer.minimize(loss, true, variables)!);
+  await value.data();
+  value.dispose();
+}
+
+async function prepareCish(config: ModelBenchConfig, peers: ReplicaPeer[]): Promise<PreparedModel> {
+  const models = buildCishAutoencoder({ seed: 1 });
+  const encode = cishEncodeFunction(models.encoder); // what the app encodes with
+  const optimizer = tf.train.adam(CISH_DEFAULTS.learningRate, 0.9, 0.999, CISH_DEFAULTS.adamEpsilon);
+  const loss = cishLoss('mse');
+  const x = tf.randomUniform([config.batch, CISH_DEFAULTS.inputSize, CISH_DEFAULTS.inputSize, 1], 0, 1, 'float32', 7);
+  await loadCishPeers(peers, models, optimizer, 'mse');
+  await syncPeers(peers, models.autoencoder, optimizer);
+  const lossOf = (batch: Batch) => loss(batch.xs, models.autoencoder.apply(batch.xs, { training: true }) as tf.Tensor);
+  const variables = trainableVariables(models.autoencoder);
+  // With copies, the batch is encoded in equal shares, one per copy.
+  const shares = splitRows(config.batch, peers.length + 1);
+  return {
+    trainStep: async () => {
+      if (peers.length > 0) await dataParallelStep({ xs: x }, lossOf, optimizer, variables, peers);
+      else await singleStep(optimizer, () => lossOf({ xs: x }), variables);
+    },
+    inferenceBatch: async () => {
+      if (peers.length > 0) {
+        await encodeAll(encode, shares.map(([start, end]) => tf.slice(x, start, end - start)), { peers });
+        return;
+      }
+      const codes = tf.tidy(() => encode(x));
+      await codes.data();
+      codes.dispose();
+    },
+    forwardFlopsPerTile: cishForwardFlops(),
+    inputSize: CISH_DEFAULTS.inputSize,
+    parameters: models.autoencoder.countParams(),
+    release: async () => {
+      x.dispose();
+      optimizer.dispose();
+      for (const variable of models.autoencoder.weights) variable.dispose();
+    },
+  };
+}
+
+async function prepareCspCae(config: ModelBenchConfig, peers: ReplicaPeer[]): Promise<PreparedModel> {
+  const preset = config.preset ?? NUCLEI_DEFAULTS.preset;
+  const inputSize = NUCLEI_DEFAULTS.patchSize;
+  const models = buildCspCae({ preset, inputSize, seed: 1 });
+  // The seed's optimizer, as trainCspCae builds it.
+  const optimizer = tf.train.momentum(NUCLEI_DEFAULTS.learningRate, NUCLEI_DEFAULTS.momentum);
+  const x = tf.randomUniform([config.batch, inputSize, inputSize, 3], 0, 1, 'float32', 7);
+  if (peers.length > 0) {
+    const spec = { artifacts: await modelArtifacts(models.autoencoder), optimizer: optimizerSpec(optimizer), adapter: 'csp-cae' };
+    await Promise.all(peers.map((peer) => peer.load(spec)));
+    await syncPeers(peers, models.autoencoder, optimizer);
+  }
+  // Training mode updates batch norm's moving statistics and the threshold t, as in the app.
+  const lossOf = (batch: Batch) => rootMeanSquaredError(batch.xs, models.autoencoder.apply(batch.xs, { training: true }) as tf.Tensor);
+  const variables = trainableVariables(models.autoencoder);
+  const inferenceBatch = async () => {
+    const [detection, lastValue] = tf.tidy(() => {
+      const [d, , , , reconstruction] = models.inspector.apply(x, { training: false }) as tf.Tensor[];
+      // One value of the reconstruction, the last output made: on GPU backends, reading it waits for the decoders too.
+      return [d, tf.slice(reconstruction, [0, 0, 0, 0], [1, 1, 1, 1])];
+    });
+    await detection.data();
+    await lastValue.data();
+    tf.dispose([detection, lastValue]);
+  };
+  return {
+    trainStep: async () => {
+      if (peers.length > 0) await dataParallelStep({ xs: x }, lossOf, optimizer, variables, peers);
+      else await singleStep(optimizer, () => lossOf({ xs: x }), variables);
+    },
+    // The copies' adapter has no encoder for this model: inference in several workers does not exist in the app.
+    inferenceBatch: peers.length > 0 ? null : inferenceBatch,
+    inferenceNote: peers.length > 0 ? 'the copies share training only (the app runs detection in one worker)' : undefined,
+    forwardFlopsPerTile: cspCaeForwardFlops(preset, inputSize),
+    inputSize,
+    parameters: models.autoencoder.countParams(),
+    release: async () => {
+      x.dispose();
+      disposeOptimizer(optimizer);
+      disposeCspCae(models);
+    },
+  };
+}
+
+function trainableVariables(model: LayersModel): tf.Variable[] {
+  return model.trainableWeights.map((w) => w.read() as tf.Variable);
+}
+
+/** Forward FLOPs per patch and countParams() of each CSP-CAE preset (built on the CPU backend, never trained). */
+export type CspCaeCosts = Partial<Record<CspCaePreset, { width: number; forwardFlopsPerPatch: number; parameters: number }>>;
+
 const api = {
+  async cspCaeCosts(presets: CspCaePreset[]): Promise<CspCaeCosts> {
+    await initBackend({ override: 'cpu' });
+    const costs: CspCaeCosts = {};
+    for (const preset of presets) {
+      const models = buildCspCae({ preset, inputSize: NUCLEI_DEFAULTS.patchSize });
+      costs[preset] = {
+        width: CSP_CAE_PRESETS[preset].width,
+        forwardFlopsPerPatch: cspCaeForwardFlops(preset, NUCLEI_DEFAULTS.patchSize),
+        parameters: models.autoencoder.countParams(),
+      };
+      disposeCspCae(models);
+    }
+    return costs;
+  },
+
   async run(config: ModelBenchConfig): Promise<ModelBenchResult | { skipped: string }> {
+    const modelName = config.model ?? 'cish';
     const choice = await initBackend({ override: config.backend, wasmThreads: config.wasmThreads });
     if (choice.backend !== config.backend) return { skipped: `${config.backend} unavailable: ${choice.reason}` };
     if (choice.adapterInfo && isSoftwareAdapter(choice.adapterInfo)) {
@@ -80,63 +236,42 @@ const api = {
     }
     const renderer = choice.adapterInfo ? null : await webglRenderer(config.backend);
     const hardware = choice.adapterInfo ? !isSoftwareAdapter(choice.adapterInfo) : renderer === null || !/swiftshader|llvmpipe|software/i.test(renderer);
-    const models = buildCishAutoencoder({ seed: 1 });
-    const encode = cishEncodeFunction(models.encoder); // what the app encodes with
-    const optimizer = tf.train.adam(CISH_DEFAULTS.learningRate, 0.9, 0.999, CISH_DEFAULTS.adamEpsilon);
-    const loss = cishLoss('mse');
-    const x = tf.randomUniform([config.batch, CISH_DEFAULTS.inputSize, CISH_DEFAULTS.inputSize, 1], 0, 1, 'float32', 7);
     const peers = (config.copies ?? 1) > 1 ? await startReplicaWorkers(config.copies! - 1, config.backend, config.wasmThreads) : [];
     if (peers.length !== (config.copies ?? 1) - 1) return { skipped: `${config.copies} data-parallel copies could not start` };
-    await loadCishPeers(peers, models, optimizer, 'mse');
-    await syncPeers(peers, models.autoencoder, optimizer);
-    const lossOf = (batch: Batch) => loss(batch.xs, models.autoencoder.apply(batch.xs, { training: true }) as tf.Tensor);
-    const variables = models.autoencoder.trainableWeights.map((w) => w.read() as tf.Variable);
-    const trainStep = async () => {
-      if (peers.length > 0) {
-        await dataParallelStep({ xs: x }, lossOf, optimizer, variables, peers);
-        return;
-      }
-      const value = tf.tidy(() => optimizer.minimize(() => lossOf({ xs: x }), true)!);
-      await value.data();
-      value.dispose();
-    };
-    // With copies, the batch is encoded in equal shares, one per copy.
-    const shares = splitRows(config.batch, peers.length + 1);
-    const inferenceBatch = async () => {
-      if (peers.length > 0) {
-        await encodeAll(encode, shares.map(([start, end]) => tf.slice(x, start, end - start)), { peers });
-        return;
-      }
-      const codes = tf.tidy(() => encode(x));
-      await codes.data();
-      codes.dispose();
-    };
+    const model = modelName === 'csp-cae' ? await prepareCspCae(config, peers) : await prepareCish(config, peers);
+    const inferenceBatch = model.inferenceBatch;
     for (let i = 0; i < config.warmup; i++) {
-      await trainStep();
-      await inferenceBatch();
+      await model.trainStep();
+      if (inferenceBatch) await inferenceBatch();
     }
     const tensorsBefore = tf.memory().numTensors;
     const trainStepMs: number[] = [];
-    for (let i = 0; i < config.trainSteps; i++) trainStepMs.push(await time(trainStep));
+    for (let i = 0; i < config.trainSteps; i++) trainStepMs.push(await time(model.trainStep));
     const inferenceBatchMs: number[] = [];
-    for (let i = 0; i < config.inferenceBatches; i++) inferenceBatchMs.push(await time(inferenceBatch));
+    if (inferenceBatch) for (let i = 0; i < config.inferenceBatches; i++) inferenceBatchMs.push(await time(inferenceBatch));
     const tensorsAfter = tf.memory().numTensors;
-    const profile = config.profile ? { inference: await profileKernels(inferenceBatch), training: await profileKernels(trainStep) } : undefined;
-    x.dispose();
-    optimizer.dispose();
+    const wasmHeapBytes = tf.getBackend() === 'wasm' ? ((tf.backend() as BackendWasm).wasm as unknown as { HEAPU8: Uint8Array }).HEAPU8.length : undefined;
+    const profile = config.profile
+      ? { inference: inferenceBatch ? await profileKernels(inferenceBatch) : [], training: await profileKernels(model.trainStep) }
+      : undefined;
     await Promise.all(peers.map((peer) => peer.release()));
-    for (const variable of models.autoencoder.weights) variable.dispose();
+    await model.release();
     return {
-      model: 'cish',
+      model: modelName,
+      preset: modelName === 'csp-cae' ? (config.preset ?? NUCLEI_DEFAULTS.preset) : undefined,
+      inputSize: model.inputSize,
+      parameters: model.parameters,
       backend: config.backend === 'wasm' ? `wasm ×${config.wasmThreads ?? 1}${peers.length > 0 ? ` in ${peers.length + 1} workers` : ''}` : config.backend,
       reason: renderer ? `${choice.reason} (${renderer})` : choice.reason,
       hardware,
       batch: config.batch,
       trainStepMs,
       inferenceBatchMs,
-      forwardFlopsPerTile: cishForwardFlops(),
+      inferenceNote: model.inferenceNote,
+      forwardFlopsPerTile: model.forwardFlopsPerTile,
       tensorsBefore,
       tensorsAfter,
+      wasmHeapBytes,
       profile,
     };
   },

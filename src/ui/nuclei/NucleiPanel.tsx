@@ -102,6 +102,11 @@ export function NucleiPanel() {
           </select>
         </label>
       </div>
+      {(backend === 'wasm' || backend === 'cpu') && (chosen === 'quarter' || chosen === 'paper') && (
+        <p className="cish-error" data-testid="nuclei-memory-warning">
+          Training this preset at batch 32 needs more than the 4 GiB a wasm backend can hold (the ⅛ preset already takes 3.6 GiB; bench/RESULTS.md): use a GPU backend, a smaller batch, or a smaller preset.
+        </p>
+      )}
       <p className="muted" data-testid="nuclei-cost">
         {backend === 'wasm' || backend === 'cpu'
           ? `≈ ${stepSeconds(chosen).toFixed(1)} s per training step on wasm at ${WASM_GFLOPS} GFLOP/s (one worker)`
