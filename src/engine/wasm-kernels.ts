@@ -663,8 +663,7 @@ function conv2dSingleChannel(
   fused: boolean,
 ): TensorInfo | null {
   const { inputs, backend, attrs } = args;
-  const simd = simdKernelsFor(backend);
-  if (simd === null) return null;
+  if (simdKernelsFor(backend) === null) return null;
   const x = inputs.x as TensorInfo;
   const filter = inputs.filter as TensorInfo;
   const bias = fused ? ((inputs.bias as TensorInfo | undefined) ?? null) : null;
@@ -682,7 +681,22 @@ function conv2dSingleChannel(
   if (info.strideHeight !== 1 || info.strideWidth !== 1 || info.dilationHeight !== 1 || info.dilationWidth !== 1) {
     return null;
   }
-  const out = (backend as unknown as BackendWasm).makeOutput(info.outShape, 'float32');
+  return singleChannelConv(backend, x, filter, bias, info, activation === 'relu', { scale: 1, offset: 0, pool: 1 });
+}
+
+/** Runs the SIMD single-channel 3×3 conv (optionally standardising its input and max-pooling its output) into a new tensor. */
+function singleChannelConv(
+  backend: KernelBackend,
+  x: TensorInfo,
+  filter: TensorInfo,
+  bias: TensorInfo | null,
+  info: backend_util.Conv2DInfo,
+  relu: boolean,
+  { scale, offset, pool }: { scale: number; offset: number; pool: number },
+): TensorInfo {
+  const simd = simdKernelsFor(backend)!;
+  const co = filter.shape[3];
+  const out = (backend as unknown as BackendWasm).makeOutput([info.batchSize, info.outHeight / pool, info.outWidth / pool, co], 'float32');
   simd.conv2d_c1_3x3(
     offsetOf(backend, x),
     offsetOf(backend, filter),
@@ -696,10 +710,10 @@ function conv2dSingleChannel(
     co,
     info.padInfo.top,
     info.padInfo.left,
-    activation === 'relu' ? 1 : 0,
-    1,
-    0,
-    1,
+    relu ? 1 : 0,
+    scale,
+    offset,
+    pool,
   );
   return out;
 }
@@ -723,37 +737,13 @@ function standardisedConvPool(args: {
   attrs: NamedAttrMap;
 }): TensorInfo {
   const { inputs, backend, attrs } = args;
-  const simd = simdKernelsFor(backend);
-  if (simd === null) throw new Error(`${STANDARDISED_CONV_POOL_KERNEL} needs the SIMD kernels`);
+  if (simdKernelsFor(backend) === null) throw new Error(`${STANDARDISED_CONV_POOL_KERNEL} needs the SIMD kernels`);
   const x = inputs.x as TensorInfo;
   const filter = inputs.filter as TensorInfo;
   const bias = (inputs.bias as TensorInfo | undefined) ?? null;
   const { scale, offset, activation, pool } = attrs as unknown as StandardisedConvPoolOptions;
   const info = convInfo({ strides: 1, pad: attrs.pad, dilations: 1 }, x.shape, filter.shape, false);
-  const co = filter.shape[3];
-  const out = (backend as unknown as BackendWasm).makeOutput(
-    [info.batchSize, info.outHeight / pool, info.outWidth / pool, co],
-    'float32',
-  );
-  simd.conv2d_c1_3x3(
-    offsetOf(backend, x),
-    offsetOf(backend, filter),
-    bias === null ? 0 : offsetOf(backend, bias),
-    offsetOf(backend, out),
-    info.batchSize,
-    info.inHeight,
-    info.inWidth,
-    info.outHeight,
-    info.outWidth,
-    co,
-    info.padInfo.top,
-    info.padInfo.left,
-    activation === 'relu' ? 1 : 0,
-    scale,
-    offset,
-    pool,
-  );
-  return out;
+  return singleChannelConv(backend, x, filter, bias, info, activation === 'relu', { scale, offset, pool });
 }
 
 /**
