@@ -7,7 +7,7 @@
 // GeoJSON file.
 import { readFileSync } from 'node:fs';
 import { expect, test, type Page } from '@playwright/test';
-import { calibrate, dragOnSlide, dragThrough, expectDemoOpen, openApp } from './helpers';
+import { calibrate, dragOnSlide, dragThrough, openDemoWithTiles } from './helpers';
 
 interface Snapshot {
   kept: number;
@@ -17,12 +17,7 @@ interface Snapshot {
 }
 
 async function prepare(page: Page): Promise<Snapshot> {
-  await openApp(page);
-  await expectDemoOpen(page);
-  await page.getByTestId('cish-mask').click();
-  await expect(page.getByTestId('cish-mask-result')).toContainText('threshold', { timeout: 60_000 });
-  await page.getByTestId('cish-tiles').click();
-  await expect(page.getByTestId('cish-tiles-result')).toBeVisible({ timeout: 30_000 });
+  await openDemoWithTiles(page);
   // Codes = tile position in units of the tile step, so every point sits on a lattice.
   await page.evaluate(() => {
     const store = window.__tilescope!.store;
@@ -233,12 +228,7 @@ test('hovering a point shows its tile; a click on a tile of the slide rings its 
 });
 
 test('wider codes are shown by PCA, and UMAP in the worker lays them out with the groups apart; back to PCA', async ({ page }) => {
-  await openApp(page);
-  await expectDemoOpen(page);
-  await page.getByTestId('cish-mask').click();
-  await expect(page.getByTestId('cish-mask-result')).toContainText('threshold', { timeout: 60_000 });
-  await page.getByTestId('cish-tiles').click();
-  await expect(page.getByTestId('cish-tiles-result')).toBeVisible({ timeout: 30_000 });
+  await openDemoWithTiles(page);
   // 5-D codes in two groups: tiles left of the middle column around one centre, the rest around another.
   const groups = await page.evaluate(() => {
     const state = window.__tilescope!.store.getState();

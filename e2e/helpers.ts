@@ -250,3 +250,13 @@ export async function dragThrough(
 export async function dragOnSlide(page: Page, cal: Calibration, from: { x: number; y: number }, to: { x: number; y: number }): Promise<void> {
   await dragThrough(page, [cal.toScreen(from.x, from.y), cal.toScreen(to.x, to.y)], { steps: 8 });
 }
+
+/** Opens the app on the demo slide and computes its tissue mask and tile grid (the CISH panel's first two steps). */
+export async function openDemoWithTiles(page: Page): Promise<void> {
+  await openApp(page);
+  await expectDemoOpen(page);
+  await page.getByTestId('cish-mask').click();
+  await expect(page.getByTestId('cish-mask-result')).toContainText('threshold', { timeout: 60_000 });
+  await page.getByTestId('cish-tiles').click();
+  await expect(page.getByTestId('cish-tiles-result')).toBeVisible({ timeout: 30_000 });
+}

@@ -6,7 +6,7 @@
 // selects with a lasso while zoomed, and reads the canvas to check that points
 // (and stacks of points) are drawn where data-transform says they are.
 import { expect, test, type Page } from '@playwright/test';
-import { dragThrough, expectDemoOpen, openApp } from './helpers';
+import { dragThrough, openDemoWithTiles } from './helpers';
 
 type Transform = [sx: number, ox: number, sy: number, oy: number];
 
@@ -18,12 +18,7 @@ interface Lattice {
 }
 
 async function prepare(page: Page): Promise<Lattice> {
-  await openApp(page);
-  await expectDemoOpen(page);
-  await page.getByTestId('cish-mask').click();
-  await expect(page.getByTestId('cish-mask-result')).toContainText('threshold', { timeout: 60_000 });
-  await page.getByTestId('cish-tiles').click();
-  await expect(page.getByTestId('cish-tiles-result')).toBeVisible({ timeout: 30_000 });
+  await openDemoWithTiles(page);
   const lattice = await page.evaluate(() => {
     const state = window.__tilescope!.store.getState();
     const slideId = state.activeSlideId!;
