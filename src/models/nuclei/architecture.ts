@@ -78,6 +78,32 @@ export function presetChannels(spec: LayerSpec, preset: CspCaePreset): number {
  */
 export function cspCaeForwardFlops(preset: CspCaePreset, inputSize = 100): number {
   let macs = 0;
+  // A (transposed) conv touches k²·C_in·C_out weights per input pixel.
+  forEachConv(preset, inputSize, (spec, side, channels, out) => (macs += side * side * spec.kernel * spec.kernel * channels * out));
+  return 2 * macs;
+}
+
+/**
+ * Weights of a preset, as TF.js counts them: k²·C_in·C_out per (de)conv, plus
+ * 4·C_out for batch norm (γ, β and the two moving statistics) or C_out
+ * biases, plus the threshold t.
+ */
+export function cspCaeParameters(preset: CspCaePreset): number {
+  let total = 1;
+  forEachConv(preset, 100, (spec, _side, channels, out) => (total += spec.kernel * spec.kernel * channels * out + (spec.after === 'linear' ? out : 4 * out)));
+  return total;
+}
+
+/**
+ * Visits every (de)conv of the network in data-flow order with its input
+ * side (px), input channels and output channels under a preset: parts 2–4
+ * read part 1's output, part 7 reads part 3's, part 8 part 4's.
+ */
+function forEachConv(
+  preset: CspCaePreset,
+  inputSize: number,
+  visit: (spec: LayerSpec, inputSide: number, inputChannels: number, outputChannels: number) => void,
+): void {
   const walk = (part: CspCaePart, side: number, channels: number): { side: number; channels: number } => {
     for (const spec of CSP_CAE_TABLES[part] as LayerSpec[]) {
       if (spec.kind === 'pool') {
@@ -85,8 +111,7 @@ export function cspCaeForwardFlops(preset: CspCaePreset, inputSize = 100): numbe
         continue;
       }
       const out = presetChannels(spec, preset);
-      // A (transposed) conv touches k²·C_in·C_out weights per input pixel at stride s ≥ 1 for deconvs.
-      macs += side * side * spec.kernel * spec.kernel * channels * out;
+      visit(spec, side, channels, out);
       if (spec.kind === 'deconv') side *= spec.stride ?? 1;
       channels = out;
     }
@@ -98,30 +123,4 @@ export function cspCaeForwardFlops(preset: CspCaePreset, inputSize = 100): numbe
   const code = walk('part4', shared.side, shared.channels);
   walk('part7', features.side, features.channels);
   walk('part8', code.side, code.channels);
-  return 2 * macs;
-}
-
-/**
- * Weights of a preset, as TF.js counts them: k²·C_in·C_out per (de)conv, plus
- * 4·C_out for batch norm (γ, β and the two moving statistics) or C_out
- * biases, plus the threshold t.
- */
-export function cspCaeParameters(preset: CspCaePreset): number {
-  let total = 1;
-  const walk = (part: CspCaePart, channels: number): number => {
-    for (const spec of CSP_CAE_TABLES[part] as LayerSpec[]) {
-      if (spec.kind === 'pool') continue;
-      const out = presetChannels(spec, preset);
-      total += spec.kernel * spec.kernel * channels * out + (spec.after === 'linear' ? out : 4 * out);
-      channels = out;
-    }
-    return channels;
-  };
-  const shared = walk('part1', 3);
-  walk('part2', shared);
-  const features = walk('part3', shared);
-  const code = walk('part4', shared);
-  walk('part7', features);
-  walk('part8', code);
-  return total;
 }
