@@ -41,6 +41,7 @@ def main():
     parser.add_argument('--threads', type=int, default=2)
     parser.add_argument('--batch', type=int, default=32)
     parser.add_argument('--runs', type=int, default=7)
+    parser.add_argument('--encode-batch', type=int, default=None, help='cish only: tiles per encoder batch (default --batch)')
     parser.add_argument('--model', choices=['cish', 'csp-cae'], default='cish')
     parser.add_argument('--preset', choices=list(cspcae_torch.PRESETS), default='sixteenth', help='csp-cae only')
     parser.add_argument('--warmup', type=int, default=None, help='untimed runs first (default: 2 for cish, 1 for csp-cae)')
@@ -48,8 +49,10 @@ def main():
     import torch
     torch.set_num_threads(args.threads)
     if args.model == 'cish':
-        result = time_training_and_inference(torch, batch=args.batch, runs=args.runs, warmup=2 if args.warmup is None else args.warmup)
+        result = time_training_and_inference(torch, batch=args.batch, runs=args.runs, warmup=2 if args.warmup is None else args.warmup,
+                                             encode_batch=args.encode_batch)
         print(json.dumps({'model': 'cish', 'threads': torch.get_num_threads(), 'torch': torch.__version__, 'batch': args.batch,
+                          'encode_batch': args.encode_batch or args.batch,
                           'matmul_gflops': matmul_gflops(torch), **result}))
         return 0
     result = cspcae_torch.time_training_and_inference(torch, preset=args.preset, batch=args.batch, runs=args.runs,

@@ -22,8 +22,10 @@ import { appendFileSync } from 'node:fs';
 import os from 'node:os';
 import { PYTHON, RESULTS, buildAppAndBenchPage, chromiumVersion, fmt, median, parseBenchArgs, root, withBenchPage } from '../common.mjs';
 
-/** The paper's batch size for the CISH autoencoder (seed 000). */
+/** The paper's batch size for the CISH autoencoder (seed 000): training steps are timed at it. */
 const CISH_BATCH = 32;
+/** The app's encoder batch (CISH_ENCODE_BATCH in src/models/cish/defaults.ts): encoding is timed at it. */
+const CISH_ENCODE_BATCH = 64;
 /** Seed 001's batch of 100 × 100 × 3 patches for the CSP-CAE. */
 const CSP_BATCH = 32;
 const CSP_PATCH = 100;
@@ -83,7 +85,7 @@ async function browserRows(runs) {
     const rows = [];
     for (const config of configs) {
       console.log(`[bench] CISH on ${config.backend}${config.wasmThreads ? ` ×${config.wasmThreads}` : ''}${config.copies ? ` in ${config.copies} workers` : ''}…`);
-      rows.push({ config, result: await page.evaluate((c) => window.modelBench.run(c), { ...config, model: 'cish', batch: CISH_BATCH }) });
+      rows.push({ config, result: await page.evaluate((c) => window.modelBench.run(c), { ...config, model: 'cish', batch: CISH_BATCH, inferenceBatch: CISH_ENCODE_BATCH }) });
     }
     const csp = await cspRows(page, runs, cores);
     return { rows, csp, cores };
@@ -146,8 +148,9 @@ async function main() {
   buildAppAndBenchPage();
   const { rows, csp, cores } = await browserRows(options.runs);
   console.log('[bench] PyTorch references…');
-  const torch1 = pytorchReference(1, options.runs);
-  const torchN = cores > 1 ? pytorchReference(cores, options.runs) : torch1;
+  const encodeBatch = ['--encode-batch', String(CISH_ENCODE_BATCH)];
+  const torch1 = pytorchReference(1, options.runs, encodeBatch);
+  const torchN = cores > 1 ? pytorchReference(cores, options.runs, encodeBatch) : torch1;
   const torchFor = (threads) => (threads > 1 ? torchN : torch1);
   // PyTorch on the CSP-CAE, per preset and thread count the browser rows used.
   const cspTorch = new Map();
@@ -165,7 +168,7 @@ async function main() {
     `Command: \`npm run bench\` (this part: \`node bench/models/run.mjs${options.runs !== 7 ? ` --runs ${options.runs}` : ''}\`). ` +
       `Machine: ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${cores} cores, load average ${loadAtStart.map((x) => x.toFixed(1)).join(', ')} at start; ` +
       `${chromiumVersion()} headless, page cross-origin isolated; PyTorch ${torch1?.torch ?? 'n/a'} CPU. ` +
-      `Batch ${CISH_BATCH} of 300 × 300 (the paper's), random tiles; medians of ${options.runs} (wasm, PyTorch) or 2 (GPU backends) after warm-up.`,
+      `CISH: training batch ${CISH_BATCH} of 300 × 300 (the paper's), encoding in batches of ${CISH_ENCODE_BATCH} (the app's; with model copies, one batch per copy at a time, as the app encodes a slide), random tiles; medians of ${options.runs} (wasm, PyTorch) or 2 (GPU backends) after warm-up.`,
     `Nucleus CSP-CAE (seed 001; PyTorch twin in bench/cspcae_torch.py, same parameter count): batch ${CSP_BATCH} of ${CSP_PATCH} × ${CSP_PATCH} × 3 random patches (a "tile" below), ` +
       `SGD with momentum (0.03, 0.9) on the RMSE in training mode (batch norm statistics and the threshold t update); inference = the inspector's forward pass ` +
       `in inference mode (detection map read back); medians of ${cspRunsOf(options.runs)} after ${CSP_WARMUP} warm-up, in the browser and in PyTorch. ` +
@@ -186,13 +189,13 @@ async function main() {
     }
     const stepMs = median(result.trainStepMs);
     const batchMs = median(result.inferenceBatchMs);
-    const tilesPerS = (result.batch / batchMs) * 1000;
+    const tilesPerS = (result.inferenceTiles / batchMs) * 1000;
     const gflops = (3 * result.forwardFlopsPerTile * result.batch) / (stepMs / 1000) / 1e9;
     const threads = config.wasmThreads ? config.wasmThreads * (config.copies ?? 1) : cores;
     const torch = config.backend === 'wasm' ? torchFor(threads) : undefined;
     const peak = torch?.matmul_gflops;
     const torchStep = torch && median(torch.train_step_ms);
-    const torchTiles = torch && (CISH_BATCH / median(torch.inference_batch_ms)) * 1000;
+    const torchTiles = torch && (torch.encode_batch / median(torch.inference_batch_ms)) * 1000;
     measured[name] = { stepMs, tilesPerS, config };
     const label = result.hardware ? name : `${name} (software: ${result.reason.replaceAll('|', '/')})`;
     lines.push(
@@ -211,7 +214,7 @@ async function main() {
     }
     const stepMs = median(result.trainStepMs);
     const timedInference = result.inferenceBatchMs.length > 0;
-    const tilesPerS = timedInference ? (result.batch / median(result.inferenceBatchMs)) * 1000 : undefined;
+    const tilesPerS = timedInference ? (result.inferenceTiles / median(result.inferenceBatchMs)) * 1000 : undefined;
     const gflops = (3 * result.forwardFlopsPerTile * result.batch) / (stepMs / 1000) / 1e9;
     const torch = cspTorch.get(`${config.preset}@${cspThreads(config)}`);
     const peak = torch?.matmul_gflops;
@@ -252,7 +255,7 @@ async function main() {
   }
   if (torchN) {
     const torchStep = median(torchN.train_step_ms);
-    const torchTiles = (CISH_BATCH / median(torchN.inference_batch_ms)) * 1000;
+    const torchTiles = (torchN.encode_batch / median(torchN.inference_batch_ms)) * 1000;
     const against = Object.entries(measured)
       .filter(([, m]) => m.config.backend === 'wasm')
       .map(([name, m]) => `${name}: training time ${fmt(m.stepMs / torchStep, 2)}× PyTorch's, encoding ${fmt(m.tilesPerS / torchTiles, 2)}× its throughput`);

@@ -19,7 +19,7 @@ import { buildCishAutoencoder, cishEncodeFunction, cishForwardFlops } from '../m
 import { cishLoss } from '../models/cish/losses';
 import { CISH_DEFAULTS } from '../models/cish/defaults';
 import { loadCishPeers } from '../models/cish/pipeline';
-import { dataParallelStep, splitRows, syncPeers } from '../engine/data-parallel';
+import { dataParallelStep, syncPeers } from '../engine/data-parallel';
 import { disposeOptimizer, encodeAll, type Batch } from '../engine/train';
 import { startReplicaWorkers } from '../workers/replica-peers';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
@@ -38,7 +38,10 @@ export interface ModelBenchConfig {
   backend: BackendName;
   /** wasm only: threads of the threaded build (1 = the same binary on one thread). */
   wasmThreads?: number;
+  /** Training batch (the paper's). */
   batch: number;
+  /** Tiles per inference batch (default `batch`); the CISH rows use the app's encode batch. */
+  inferenceBatch?: number;
   warmup: number;
   trainSteps: number;
   inferenceBatches: number;
@@ -72,6 +75,8 @@ export interface ModelBenchResult {
   hardware: boolean;
   batch: number;
   trainStepMs: number[];
+  /** Tiles encoded by one timed inference run (with copies: one batch per copy). */
+  inferenceTiles: number;
   /** Empty when inference was not timed (see inferenceNote). */
   inferenceBatchMs: number[];
   inferenceNote?: string;
@@ -109,6 +114,8 @@ interface PreparedModel {
   /** Null when inference cannot be timed in this configuration. */
   inferenceBatch: (() => Promise<void>) | null;
   inferenceNote?: string;
+  /** Tiles per call of inferenceBatch. */
+  inferenceTiles: number;
   forwardFlopsPerTile: number;
   inputSize: number;
   parameters: number;
@@ -128,31 +135,33 @@ async function prepareCish(config: ModelBenchConfig, peers: ReplicaPeer[]): Prom
   const optimizer = tf.train.adam(CISH_DEFAULTS.learningRate, 0.9, 0.999, CISH_DEFAULTS.adamEpsilon);
   const loss = cishLoss('mse');
   const x = tf.randomUniform([config.batch, CISH_DEFAULTS.inputSize, CISH_DEFAULTS.inputSize, 1], 0, 1, 'float32', 7);
+  const encodeBatch = config.inferenceBatch ?? config.batch;
+  const xEncode = tf.randomUniform([encodeBatch, CISH_DEFAULTS.inputSize, CISH_DEFAULTS.inputSize, 1], 0, 1, 'float32', 8);
   await loadCishPeers(peers, models, optimizer, 'mse');
   await syncPeers(peers, models.autoencoder, optimizer);
   const lossOf = (batch: Batch) => loss(batch.xs, models.autoencoder.apply(batch.xs, { training: true }) as tf.Tensor);
   const variables = trainableVariables(models.autoencoder);
-  // With copies, the batch is encoded in equal shares, one per copy.
-  const shares = splitRows(config.batch, peers.length + 1);
   return {
     trainStep: async () => {
       if (peers.length > 0) await dataParallelStep({ xs: x }, lossOf, optimizer, variables, peers);
       else await singleStep(optimizer, () => lossOf({ xs: x }), variables);
     },
+    // As the app encodes a slide: with copies, whole batches go round, one to each copy.
     inferenceBatch: async () => {
       if (peers.length > 0) {
-        await encodeAll(encode, shares.map(([start, end]) => tf.slice(x, start, end - start)), { peers });
+        await encodeAll(encode, Array.from({ length: peers.length + 1 }, () => tf.clone(xEncode)), { peers });
         return;
       }
-      const codes = tf.tidy(() => encode(x));
+      const codes = tf.tidy(() => encode(xEncode));
       await codes.data();
       codes.dispose();
     },
+    inferenceTiles: encodeBatch * (peers.length + 1),
     forwardFlopsPerTile: cishForwardFlops(),
     inputSize: CISH_DEFAULTS.inputSize,
     parameters: models.autoencoder.countParams(),
     release: async () => {
-      x.dispose();
+      tf.dispose([x, xEncode]);
       optimizer.dispose();
       for (const variable of models.autoencoder.weights) variable.dispose();
     },
@@ -192,6 +201,7 @@ async function prepareCspCae(config: ModelBenchConfig, peers: ReplicaPeer[]): Pr
     // The copies' adapter has no encoder for this model: inference in several workers does not exist in the app.
     inferenceBatch: peers.length > 0 ? null : inferenceBatch,
     inferenceNote: peers.length > 0 ? 'the copies share training only (the app runs detection in one worker)' : undefined,
+    inferenceTiles: config.batch,
     forwardFlopsPerTile: cspCaeForwardFlops(preset, inputSize),
     inputSize,
     parameters: models.autoencoder.countParams(),
@@ -267,6 +277,7 @@ const api = {
       batch: config.batch,
       trainStepMs,
       inferenceBatchMs,
+      inferenceTiles: model.inferenceTiles,
       inferenceNote: model.inferenceNote,
       forwardFlopsPerTile: model.forwardFlopsPerTile,
       tensorsBefore,

@@ -55,6 +55,14 @@ export const CISH_DEFAULTS: CishDefaults = Object.freeze({
  * local minimum that merges two expression levels and splits another, and
  * ten starts cost ~10 × a run that takes well under a second on 100k tiles.
  */
+/**
+ * Tiles per encoder batch when encoding a slide. Not from the seed, whose batch
+ * size concerns training: 64 tiles (23 MB of float input) spread the fixed
+ * cost of a batch (a round trip to a model copy's worker) and fit any
+ * backend's memory. The benchmark times encoding at this size.
+ */
+export const CISH_ENCODE_BATCH = 64;
+
 export const CISH_FCM_DEFAULTS = Object.freeze({ k: 7, m: 2, tol: 0.005, nInit: 10 });
 
 /** Tile side and step in pixels for a given scale; the network input stays `inputSize`. */

@@ -29,7 +29,7 @@ import {
 } from './model';
 import { cishLoss } from './losses';
 import { preprocessTile, type PreprocessOptions } from './preprocess';
-import { CISH_DEFAULTS, CISH_FCM_DEFAULTS, type CishLossName } from './defaults';
+import { CISH_DEFAULTS, CISH_ENCODE_BATCH, CISH_FCM_DEFAULTS, type CishLossName } from './defaults';
 import { modelArtifacts, optimizerSpec, type ReplicaPeer } from '../../engine/data-parallel';
 
 // ---------------------------------------------------------------- mask
@@ -298,7 +298,7 @@ export async function encodeCishTiles(
   const spec = cishInputSpec(inputSize, options.preprocess);
   return encodeAll(
     cishEncodeFunction(encoder),
-    tileBatches(source, grid, indices, spec, { batchSize: options.batchSize ?? 64, signal: options.signal }),
+    tileBatches(source, grid, indices, spec, { batchSize: options.batchSize ?? CISH_ENCODE_BATCH, signal: options.signal }),
     { signal: options.signal, onProgress: options.onProgress, peers: options.peers },
   );
 }
