@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { matchDetections } from './detection-metrics';
+import { matchDetections, pointsInRects } from './detection-metrics';
 import { Random } from './random';
 
 /** matchDetections on [x, y] pairs. */
@@ -165,5 +165,34 @@ describe('matchDetections against a brute-force implementation', () => {
     expect(r.truePositives + r.falsePositives).toBe(n);
     expect(r.truePositives + r.falseNegatives).toBe(n);
     expect(ms).toBeLessThan(1000);
+  });
+});
+
+describe('pointsInRects', () => {
+  it('keeps exactly the points a brute-force test keeps (half-open rectangles, a lattice with gaps and a stray rectangle)', () => {
+    const random = new Random(5);
+    const rects: number[] = [];
+    for (let row = 0; row < 8; row++)
+      for (let col = 0; col < 9; col++) if (random.uniform() < 0.6) rects.push(col * 50, row * 50, 50, 50);
+    rects.push(123.5, 77.25, 20, 10);
+    const n = 5000;
+    const xs = Float64Array.from({ length: n }, () => Math.floor(random.uniform() * 500) - 25);
+    const ys = Float64Array.from({ length: n }, () => Math.floor(random.uniform() * 450) - 25);
+    // Points on the edges are common with integer coordinates: the half-open rule matters.
+    const expected: number[] = [];
+    for (let i = 0; i < n; i++) {
+      for (let r = 0; r < rects.length / 4; r++) {
+        const [x, y, w, h] = rects.slice(4 * r, 4 * r + 4);
+        if (xs[i] >= x && xs[i] < x + w && ys[i] >= y && ys[i] < y + h) {
+          expected.push(i);
+          break;
+        }
+      }
+    }
+    expect(expected.length).toBeGreaterThan(1000);
+    expect(expected.length).toBeLessThan(n - 1000);
+    expect(Array.from(pointsInRects(xs, ys, rects))).toEqual(expected);
+    expect(pointsInRects(xs, ys, []).length).toBe(0);
+    expect(() => pointsInRects(xs, ys, [1, 2, 3])).toThrow(/rectangles of 4/);
   });
 });

@@ -175,3 +175,37 @@ class CellGrid {
     return (h ^ (h >>> 15)) & this.mask;
   }
 }
+
+/**
+ * The points inside any of the rectangles ([x, y, width, height] × n, half-open),
+ * as indices: ground truth is scored only where detection looked, so
+ * annotations of other regions do not count as misses.
+ */
+export function pointsInRects(xs: NumericArray, ys: NumericArray, rects: NumericArray): Uint32Array {
+  if (rects.length % 4 !== 0) throw new RangeError(`pointsInRects: ${rects.length} values do not make rectangles of 4`);
+  const count = rects.length / 4;
+  let cell = 0;
+  for (let r = 0; r < count; r++) cell = Math.max(cell, rects[4 * r + 2], rects[4 * r + 3]);
+  if (!(cell > 0)) return new Uint32Array(0);
+  // Buckets of cell × cell: a rectangle no larger than a cell touches at most 4 of them.
+  const buckets = new Map<string, number[]>();
+  for (let r = 0; r < count; r++) {
+    const [x0, y0] = [Math.floor(rects[4 * r] / cell), Math.floor(rects[4 * r + 1] / cell)];
+    const [x1, y1] = [Math.floor((rects[4 * r] + rects[4 * r + 2]) / cell), Math.floor((rects[4 * r + 1] + rects[4 * r + 3]) / cell)];
+    for (let by = y0; by <= y1; by++)
+      for (let bx = x0; bx <= x1; bx++) {
+        const key = `${bx},${by}`;
+        const list = buckets.get(key);
+        if (list) list.push(r);
+        else buckets.set(key, [r]);
+      }
+  }
+  const inside: number[] = [];
+  for (let i = 0; i < xs.length; i++) {
+    const [x, y] = [xs[i], ys[i]];
+    const list = buckets.get(`${Math.floor(x / cell)},${Math.floor(y / cell)}`) ?? [];
+    const hit = list.some((r) => x >= rects[4 * r] && x < rects[4 * r] + rects[4 * r + 2] && y >= rects[4 * r + 1] && y < rects[4 * r + 1] + rects[4 * r + 3]);
+    if (hit) inside.push(i);
+  }
+  return Uint32Array.from(inside);
+}

@@ -34,6 +34,8 @@ export interface TrainingState {
 
 export interface CishAnalysis {
   slideId: string;
+  /** What the items (rows of latents, entries of tiles.kept) are: tiles of the slide, or detected nuclei (each a small square). */
+  itemKind: 'tile' | 'nucleus';
   /** Size + hash of the file's ends; keys everything persisted for the slide. */
   fingerprint: string | null;
   mask: AnalysisMask | null;
@@ -74,17 +76,29 @@ export interface BackendStatus {
 }
 
 export interface AnalysisSlice {
+  /**
+   * Analyses by key: a slide's tile analysis under the slide id, its nuclei
+   * (seed 001) under nucleiAnalysisKey(slideId). Each names its slide in
+   * `slideId`; clustering, projection, the explorer and its selections work
+   * on either through the key.
+   */
   analysis: Record<string, CishAnalysis>;
   computeBackend: BackendStatus | null;
-  /** Patches (creating when missing) the analysis of a slide. */
-  patchAnalysis(slideId: string, patch: Partial<Omit<CishAnalysis, 'slideId' | 'version'>>): void;
-  clearAnalysis(slideId: string): void;
+  /** Patches (creating when missing; `slideId` defaults to the key) the analysis under `key`. */
+  patchAnalysis(key: string, patch: Partial<Omit<CishAnalysis, 'version'>>): void;
+  clearAnalysis(key: string): void;
   setComputeBackend(status: BackendStatus): void;
+}
+
+/** The store key of a slide's nucleus analysis (its items are the detected nuclei). */
+export function nucleiAnalysisKey(slideId: string): string {
+  return `${slideId}/nuclei`;
 }
 
 export function emptyAnalysis(slideId: string): CishAnalysis {
   return {
     slideId,
+    itemKind: 'tile',
     fingerprint: null,
     mask: null,
     trainFrom: 'sample',
@@ -113,10 +127,10 @@ export const createAnalysisSlice: StateCreator<AppState, [], [], AnalysisSlice> 
   analysis: {},
   computeBackend: null,
 
-  patchAnalysis(slideId, patch) {
+  patchAnalysis(key, patch) {
     set((state) => {
-      const current = state.analysis[slideId] ?? emptyAnalysis(slideId);
-      return { analysis: { ...state.analysis, [slideId]: { ...current, ...patch, version: current.version + 1 } } };
+      const current = state.analysis[key] ?? emptyAnalysis(key);
+      return { analysis: { ...state.analysis, [key]: { ...current, ...patch, version: current.version + 1 } } };
     });
   },
 

@@ -48,6 +48,7 @@ export { isAbortError, errorMessage } from './jobs';
 export type { Alert, AlertLevel } from './alerts';
 export { formatEta } from './eta';
 export type { CishAnalysis, AnalysisTiles, AnalysisMask, TrainingState, BackendStatus } from './analysis';
+export { nucleiAnalysisKey } from './analysis';
 export type { SlideSelections } from './selections';
-export type { SlideNuclei } from './nuclei';
+export type { NucleusAnnotations, SlideNuclei } from './nuclei';
 export { NUCLEI_POINT_DEFAULTS } from './nuclei';

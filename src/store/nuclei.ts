@@ -13,6 +13,15 @@ export interface SlideNuclei {
   /** Level-0 rectangle the detections cover; null: the whole slide. */
   roi: [number, number, number, number] | null;
   points: NucleiPointParams;
+  /** Ground-truth nucleus points imported for evaluation (level-0 px). */
+  annotations: NucleusAnnotations | null;
+}
+
+export interface NucleusAnnotations {
+  /** File the points came from. */
+  name: string;
+  x: Float64Array;
+  y: Float64Array;
 }
 
 export interface NucleiSlice {
@@ -27,7 +36,7 @@ export const createNucleiSlice: StateCreator<AppState, [], [], NucleiSlice> = (s
   nuclei: {},
   patchNuclei(slideId, patch) {
     set((state) => {
-      const current = state.nuclei[slideId] ?? { model: null, detections: null, roi: null, points: NUCLEI_POINT_DEFAULTS };
+      const current = state.nuclei[slideId] ?? { model: null, detections: null, roi: null, points: NUCLEI_POINT_DEFAULTS, annotations: null };
       return { nuclei: { ...state.nuclei, [slideId]: { ...current, ...patch } } };
     });
   },

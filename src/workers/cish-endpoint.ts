@@ -38,6 +38,7 @@ import {
   type TrainParams,
 } from './cish-protocol';
 import { disposeCspCae, type CspCaeModels } from '../models/nuclei/model';
+import { inspectPatchAt } from '../models/nuclei/inspect';
 import { computeDetectionMaps, computeNucleusPatches, nucleiFromMaps, trainCspCae, type DetectionMaps } from '../models/nuclei/pipeline';
 import { sampleTiles, type TissueMask } from '../tiling/tile-grid';
 
@@ -429,6 +430,12 @@ export function createCishEndpoint(deps: CishEndpointDeps): CishWorkerApi {
       } finally {
         jobs.delete(jobId);
       }
+    },
+
+    async inspectNucleusPatch(slideId, x, y) {
+      const state = slideState(slideId);
+      if (!state.nuclei) throw new Error('train the nucleus model first');
+      return inspectPatchAt(state.nuclei.models, state.source, x, y);
     },
 
     async redetectNuclei(slideId, params) {

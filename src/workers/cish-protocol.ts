@@ -7,6 +7,9 @@ import type { BackendName } from '../engine/backend';
 import type { CishLossName, CishIntensityMode } from '../models/cish/defaults';
 import type { Projection } from '../analysis/projection';
 import type { CspCaePreset } from '../models/nuclei/model';
+import type { PatchInspectionImages } from '../models/nuclei/inspect';
+
+export type { PatchInspectionImages };
 
 export interface BackendReport {
   backend: BackendName;
@@ -262,6 +265,8 @@ export interface CishWorkerApi {
   detectNuclei(slideId: string, params: NucleiDetectParams, onProgress: (done: number, total: number) => void, jobId: string): Promise<NucleiDetections>;
   /** Points again from the kept maps with other post-processing settings (fast: no network). */
   redetectNuclei(slideId: string, params: NucleiPointParams): Promise<NucleiDetections>;
+  /** The seed's Fig. 4 for the detection patch holding level-0 point (x, y): input, D, foreground, background, reconstruction. */
+  inspectNucleusPatch(slideId: string, x: number, y: number): Promise<PatchInspectionImages>;
   /** UMAP of the latents to 2-D for the scatter (PCA needs no worker). */
   project(
     latents: Float32Array,

@@ -55,6 +55,10 @@ const api: CishWorkerApi = {
     const r = await endpoint.redetectNuclei(...args);
     return Comlink.transfer(r, [r.x.buffer, r.y.buffer, r.score.buffer, r.features.buffer, r.perPatch.buffer]);
   },
+  async inspectNucleusPatch(...args) {
+    const r = await endpoint.inspectNucleusPatch(...args);
+    return Comlink.transfer(r, [r.input.buffer, r.foreground.buffer, r.background.buffer, r.reconstruction.buffer, r.detection.buffer]);
+  },
   async fpcSweep(...args) {
     const r = await endpoint.fpcSweep(...args);
     return Comlink.transfer(r, [r.k.buffer, r.fpc.buffer]);

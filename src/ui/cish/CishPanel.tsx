@@ -1,11 +1,11 @@
 import { useEffect, useMemo, useState, type ReactNode } from 'react';
-import OpenSeadragon from 'openseadragon';
 import { appStore, effectiveMpp, errorMessage, formatEta, selectActiveSlide, useAppStore, type CishAnalysis } from '../../store';
 import type { CheckpointRecord } from '../../store/persistence';
 import type { ClusterParams, StoredModelInfo } from '../../workers/cish-protocol';
-import { buildTileCsv, buildTileGeoJson, clusterRanks, tileColours, type TileTable } from '../../analysis/exports';
+import { buildTileCsv, buildTileGeoJson, clusterRanks, type TileTable } from '../../analysis/exports';
 import { CISH_DEFAULTS, CISH_FCM_DEFAULTS } from '../../models/cish/defaults';
 import { LatentExplorer } from '../explorer/LatentExplorer';
+import { itemColours, panToItem } from '../explorer/explorer-service';
 import { downloadBlob, downloadText as download, fileStem as baseName } from '../download';
 import { LineChart } from './charts';
 import { MaskEditControls, TrainingRegionControls } from './DrawControls';
@@ -129,21 +129,6 @@ function useTexts<K extends string>(initial: Texts<K>): [Texts<K>, (key: K, valu
   return [texts, (key, value) => setTexts((t) => ({ ...t, [key]: value }))];
 }
 
-function panToTile(analysis: CishAnalysis, row: number): void {
-  const tiles = analysis.tiles;
-  if (!tiles) return;
-  const id = tiles.kept[row];
-  const element = document.querySelector('[data-testid="viewer"] .viewer-osd');
-  const viewer = element ? (OpenSeadragon as unknown as { getViewer(e: Element): OpenSeadragon.Viewer | undefined }).getViewer(element) : undefined;
-  if (!viewer || viewer.world.getItemCount() === 0) return;
-  const w = tiles.width[id];
-  const h = tiles.height[id];
-  // Show the tile with a margin of one tile on each side.
-  const rect = viewer.viewport.imageToViewportRectangle(tiles.x[id] - w, tiles.y[id] - h, 3 * w, 3 * h);
-  viewer.viewport.fitBounds(rect);
-  document.querySelector('[data-testid="latent-scatter"]')?.setAttribute('data-picked-tile', String(id));
-}
-
 function tableOf(analysis: CishAnalysis): TileTable | null {
   const { tiles, latents, labels, memberships } = analysis;
   if (!tiles || !latents) return null;
@@ -209,12 +194,7 @@ export function CishPanel() {
   const clusterParsed = parseAll(clusterTexts, CLUSTER_RULES);
   const maskParsed = parseAll({ ds: maskText }, { ds: { min: 2, max: 200, integer: true } });
 
-  const latentColours = useMemo(() => {
-    if (!analysis?.latents) return null;
-    const n = analysis.latents.length / Math.max(1, analysis.latentDim);
-    if (analysis.labels && analysis.clusterColors && analysis.labels.length === n) return tileColours(analysis.labels, analysis.clusterColors);
-    return new Uint8Array(4 * n).fill(200);
-  }, [analysis?.latents, analysis?.labels, analysis?.clusterColors, analysis?.latentDim]);
+  const latentColours = useMemo(() => (analysis ? itemColours(analysis) : null), [analysis]);
 
   const counts = useMemo(() => {
     if (!analysis?.labels || !analysis.k) return null;
@@ -644,7 +624,7 @@ export function CishPanel() {
           <p className="muted">Cluster the codes to draw the map.</p>
         )}
         {a?.latents && latentColours && (
-          <LatentExplorer slideId={slideId} slideName={slide.name} analysis={a} colours={latentColours} onPick={(row) => panToTile(a, row)} />
+          <LatentExplorer analysisKey={slideId} slideName={slide.name} analysis={a} colours={latentColours} onPick={(row) => panToItem(a, row)} />
         )}
       </Step>
     </section>

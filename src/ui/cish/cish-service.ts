@@ -582,7 +582,7 @@ export function setOverlayVisible(slideId: string, which: 'mask' | 'tiles' | 'ma
   if (layer) appStore.getState().updateOverlay(layer.id, { visible });
 }
 
-/** Rebuilds the mask, tile-grid and cluster-map layers of a slide from its analysis. */
+/** Rebuilds the mask, tile-grid and cluster-map layers of an analysis (by its key: see the store's `analysis`). */
 export function syncOverlays(slideId: string): void {
   const analysis = analysisOf(slideId);
   const store = appStore.getState();
@@ -608,7 +608,7 @@ export function syncOverlays(slideId: string): void {
       const isTrain = train.has(id);
       colors.set(isTrain ? [255, 196, 0, 90] : [90, 170, 255, 28], 4 * i);
     }
-    store.addOverlay({ id: ids.tiles, name: 'Tile grid', slideId, kind: 'tiles', rects, colors, opacity: 1, visible: shown.tiles && !hasMap });
+    store.addOverlay({ id: ids.tiles, name: analysis.itemKind === 'tile' ? 'Tile grid' : 'Nuclei (items)', slideId: analysis.slideId, kind: 'tiles', rects, colors, opacity: 1, visible: shown.tiles && !hasMap });
   } else store.removeOverlay(ids.tiles);
 
   if (hasMap) {
@@ -619,8 +619,8 @@ export function syncOverlays(slideId: string): void {
     });
     store.addOverlay({
       id: ids.map,
-      name: 'Expression map',
-      slideId,
+      name: analysis.itemKind === 'tile' ? 'Expression map' : 'Nucleus clusters',
+      slideId: analysis.slideId,
       kind: 'tiles',
       rects: mosaicRects(analysis.tiles!),
       colors,

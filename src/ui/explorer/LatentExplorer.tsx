@@ -36,7 +36,8 @@ import {
 } from './explorer-service';
 
 export interface LatentExplorerProps {
-  slideId: string;
+  /** Key of the analysis in the store (its selections share it): the slide id for tiles, nucleiAnalysisKey() for nuclei. */
+  analysisKey: string;
   slideName: string;
   analysis: CishAnalysis;
   /** RGBA per point when nothing is selected (e.g. cluster colours). */
@@ -56,7 +57,7 @@ const fromHex = (hex: string): Rgb => [1, 3, 5].map((i) => parseInt(hex.slice(i,
  * areas, undo/redo, GeoJSON and CSV export, GeoJSON import. Selections paint
  * their tiles on the slide at once (explorer-service).
  */
-export function LatentExplorer({ slideId, slideName, analysis, colours, onPick }: LatentExplorerProps) {
+export function LatentExplorer({ analysisKey, slideName, analysis, colours, onPick }: LatentExplorerProps) {
   const [tool, setTool] = useState<ScatterTool>('pick');
   const [error, setError] = useState<string | null>(null);
   const [mode, setMode] = useState<SelectionMode>('replace');
@@ -70,7 +71,7 @@ export function LatentExplorer({ slideId, slideName, analysis, colours, onPick }
   const [slideTool, setSlideTool] = useState<'rectangle' | 'polygon' | 'point' | null>(null);
   const drawingOnSlide = slideTool !== null && activeTool?.kind === slideTool ? slideTool : null;
   const importRef = useRef<HTMLInputElement>(null);
-  const selections = useAppStore((s) => s.selections[slideId]);
+  const selections = useAppStore((s) => s.selections[analysisKey]);
   const items = analysis.latents ? analysis.latents.length / Math.max(1, analysis.latentDim) : 0;
   const set = selections && selections.set.items === items ? selections.set : null;
   const tiles = useMemo(() => selectionTiles(analysis), [analysis]);
@@ -102,11 +103,11 @@ export function LatentExplorer({ slideId, slideName, analysis, colours, onPick }
     return [xs, ys];
   }, [plot]);
 
-  useEffect(() => syncSelectionLayer(slideId, analysis, set ?? undefined), [slideId, analysis, set]);
+  useEffect(() => syncSelectionLayer(analysisKey, analysis, set ?? undefined), [analysisKey, analysis, set]);
   // Every edit is saved (a set is replaced, never mutated, so identity tells edits apart).
   useEffect(() => {
-    if (set) saveSelections(slideId, set);
-  }, [slideId, set]);
+    if (set) saveSelections(analysisKey, set);
+  }, [analysisKey, set]);
 
   // The numeric column to colour by, when one is chosen, with its data range.
   const column = useMemo(() => {
@@ -147,9 +148,9 @@ export function LatentExplorer({ slideId, slideName, analysis, colours, onPick }
     return colours;
   }, [set, anySelected, colours, column, rangeError, lo, hi, colourBy]);
 
-  const edit = (fn: (current: SelectionSet) => SelectionSet) => appStore.getState().editSelections(slideId, items, fn);
-  const undo = () => appStore.getState().undoSelections(slideId);
-  const redo = () => appStore.getState().redoSelections(slideId);
+  const edit = (fn: (current: SelectionSet) => SelectionSet) => appStore.getState().editSelections(analysisKey, items, fn);
+  const undo = () => appStore.getState().undoSelections(analysisKey);
+  const redo = () => appStore.getState().redoSelections(analysisKey);
 
   const onKeyDown = (event: React.KeyboardEvent) => {
     if (event.target instanceof HTMLInputElement) return;
@@ -175,7 +176,7 @@ export function LatentExplorer({ slideId, slideName, analysis, colours, onPick }
       setSlideTool(kind);
       startTool(kind, {
         hint: kind === 'point' ? 'Click a tile to ring its point in the scatter · Esc stops' : undefined,
-        onDone: (polygon) => selectOnSlide(slideId, tiles, polygon, mode),
+        onDone: (polygon) => selectOnSlide(analysisKey, tiles, polygon, mode),
         onPoint: (x, y) => setHighlight(itemAt(tiles, x, y)),
         onCancel: () => setSlideTool(null),
       });
@@ -248,7 +249,7 @@ export function LatentExplorer({ slideId, slideName, analysis, colours, onPick }
             <select
               value={analysis.projection ? 'umap' : 'pca'}
               data-testid="explorer-projection-method"
-              onChange={(e) => (e.target.value === 'pca' ? clearProjection(slideId) : undefined)}
+              onChange={(e) => (e.target.value === 'pca' ? clearProjection(analysisKey) : undefined)}
             >
               <option value="pca">PCA</option>
               <option value="umap" disabled={!analysis.projection}>
@@ -266,7 +267,7 @@ export function LatentExplorer({ slideId, slideName, analysis, colours, onPick }
             type="button"
             data-testid="explorer-run-umap"
             disabled={umapError !== null || umapRunning}
-            onClick={() => void runUmap(slideId, { seed: 1, ...umapValues })}
+            onClick={() => void runUmap(analysisKey, { seed: 1, ...umapValues })}
             title="Runs UMAP in the analysis worker; progress and Cancel are in the jobs list"
           >
             Run UMAP
@@ -282,12 +283,12 @@ export function LatentExplorer({ slideId, slideName, analysis, colours, onPick }
           defaultMode={mode}
           highlight={highlight}
           onPick={onPick}
-          onShape={(polygon, mode) => selectInScatter(slideId, plotXs, plotYs, polygon, mode)}
+          onShape={(polygon, mode) => selectInScatter(analysisKey, plotXs, plotYs, polygon, mode)}
           onHover={setHovered}
         />
         {hoveredTile !== null && (
           <TileThumbnail
-            slideId={slideId}
+            slideId={analysis.slideId}
             tileId={hoveredTile}
             x={analysis.tiles!.x[hoveredTile]}
             y={analysis.tiles!.y[hoveredTile]}
@@ -311,7 +312,7 @@ export function LatentExplorer({ slideId, slideName, analysis, colours, onPick }
             const area = tiles ? cellsAreaMm2(count, tiles) : null;
             return (
               <li key={selection.id} className={selection.id === set.activeId ? 'active' : ''} data-testid="explorer-selection" data-count={count}>
-                <input type="radio" name={`active-${slideId}`} checked={selection.id === set.activeId} onChange={() => edit((s) => setActiveSelection(s, selection.id))} aria-label={`Edit ${selection.name}`} />
+                <input type="radio" name={`active-${analysisKey}`} checked={selection.id === set.activeId} onChange={() => edit((s) => setActiveSelection(s, selection.id))} aria-label={`Edit ${selection.name}`} />
                 <input type="color" className="explorer-swatch" value={toHex(selection.color)} onChange={(e) => edit((s) => updateSelection(s, selection.id, { color: fromHex(e.target.value) }))} aria-label={`Colour of ${selection.name}`} />
                 <input
                   type="text"
@@ -386,7 +387,7 @@ export function LatentExplorer({ slideId, slideName, analysis, colours, onPick }
             event.target.value = '';
             if (!file || !tiles) return;
             try {
-              await importSelectionsGeoJson(slideId, file, tiles);
+              await importSelectionsGeoJson(analysisKey, file, tiles);
               setError(null);
             } catch (e) {
               setError(errorMessage(e));

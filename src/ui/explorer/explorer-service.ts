@@ -3,7 +3,9 @@
  * layer that paints selected tiles, and GeoJSON / CSV exchange. The
  * selection logic itself is src/analysis/selections.ts.
  */
+import OpenSeadragon from 'openseadragon';
 import { appStore, effectiveMpp, type CishAnalysis } from '../../store';
+import { tileColours } from '../../analysis/exports';
 import {
   anyMembers,
   applyShape,
@@ -19,7 +21,8 @@ import {
 import { pointsInPolygon } from '../../tiling/polygon';
 import { mosaicRects, persist } from '../cish/cish-service';
 
-export const selectionLayerId = (slideId: string) => `explorer-selections-${slideId}`;
+/** Functions here take the analysis key (the slide id for tiles, nucleiAnalysisKey() for nuclei); layers go on analysis.slideId. */
+export const selectionLayerId = (analysisKey: string) => `explorer-selections-${analysisKey}`;
 
 export function selectionTiles(analysis: CishAnalysis): SelectionTiles | null {
   const tiles = analysis.tiles;
@@ -30,18 +33,18 @@ export function selectionTiles(analysis: CishAnalysis): SelectionTiles | null {
 }
 
 /** Applies a lasso or rectangle drawn on the scatter (plot units) to the active selection. */
-export function selectInScatter(slideId: string, plotXs: Float32Array, plotYs: Float32Array, polygon: number[], mode: SelectionMode): void {
+export function selectInScatter(analysisKey: string, plotXs: Float32Array, plotYs: Float32Array, polygon: number[], mode: SelectionMode): void {
   const inside = pointsInPolygon(plotXs, plotYs, polygon);
-  appStore.getState().editSelections(slideId, plotXs.length, (set) => applyShape(set, inside, mode));
+  appStore.getState().editSelections(analysisKey, plotXs.length, (set) => applyShape(set, inside, mode));
 }
 
 /**
  * The selected tiles on the slide, each in its selection's colour (the last
  * selection wins where they overlap); unselected tiles are left clear.
  */
-export function syncSelectionLayer(slideId: string, analysis: CishAnalysis | undefined, set: SelectionSet | undefined): void {
+export function syncSelectionLayer(analysisKey: string, analysis: CishAnalysis | undefined, set: SelectionSet | undefined): void {
   const store = appStore.getState();
-  const id = selectionLayerId(slideId);
+  const id = selectionLayerId(analysisKey);
   const tiles = analysis?.tiles;
   if (!tiles || !set || set.items !== tiles.kept.length || !anyMembers(set)) {
     if (store.overlays.some((layer) => layer.id === id)) store.removeOverlay(id);
@@ -52,7 +55,7 @@ export function syncSelectionLayer(slideId: string, analysis: CishAnalysis | und
   store.addOverlay({
     id,
     name: 'Selections',
-    slideId,
+    slideId: analysis.slideId,
     kind: 'tiles',
     rects: mosaicRects(tiles),
     colors,
@@ -62,10 +65,10 @@ export function syncSelectionLayer(slideId: string, analysis: CishAnalysis | und
 }
 
 /** Applies a rectangle or polygon drawn on the slide (level-0 px): the tiles whose centre lies inside. */
-export function selectOnSlide(slideId: string, tiles: SelectionTiles, polygon: number[], mode: SelectionMode): void {
+export function selectOnSlide(analysisKey: string, tiles: SelectionTiles, polygon: number[], mode: SelectionMode): void {
   const { xs, ys } = tileCentres(tiles);
   const inside = pointsInPolygon(xs, ys, polygon);
-  appStore.getState().editSelections(slideId, xs.length, (set) => applyShape(set, inside, mode));
+  appStore.getState().editSelections(analysisKey, xs.length, (set) => applyShape(set, inside, mode));
 }
 
 /** The item whose tile cell (the step × step square around its centre) holds a level-0 point, or −1. */
@@ -77,8 +80,8 @@ export function itemAt(tiles: SelectionTiles, x: number, y: number): number {
 }
 
 /** Keeps the slide's selections with its other results in IndexedDB. */
-export function saveSelections(slideId: string, set: SelectionSet): void {
-  persist(slideId, { selections: set });
+export function saveSelections(analysisKey: string, set: SelectionSet): void {
+  persist(analysisKey, { selections: set });
 }
 
 export function exportSelectionsGeoJson(set: SelectionSet, tiles: SelectionTiles): string {
@@ -90,7 +93,7 @@ export function exportSelectionsCsv(set: SelectionSet, tiles: SelectionTiles): s
 }
 
 /** Replaces the slide's selections with those of a GeoJSON file (undoable). Throws with the file name and reason. */
-export async function importSelectionsGeoJson(slideId: string, file: File, tiles: SelectionTiles): Promise<number> {
+export async function importSelectionsGeoJson(analysisKey: string, file: File, tiles: SelectionTiles): Promise<number> {
   let json: unknown;
   try {
     json = JSON.parse(await file.text());
@@ -103,6 +106,29 @@ export async function importSelectionsGeoJson(slideId: string, file: File, tiles
   } catch (error) {
     throw new Error(`${file.name}: ${(error as Error).message}`);
   }
-  appStore.getState().editSelections(slideId, tiles.kept.length, () => imported);
+  appStore.getState().editSelections(analysisKey, tiles.kept.length, () => imported);
   return imported.selections.length;
+}
+
+/** RGBA per item: its cluster's colour once clustered, else light grey. */
+export function itemColours(analysis: CishAnalysis): Uint8Array | null {
+  if (!analysis.latents) return null;
+  const n = analysis.latents.length / Math.max(1, analysis.latentDim);
+  if (analysis.labels && analysis.clusterColors && analysis.labels.length === n) return tileColours(analysis.labels, analysis.clusterColors);
+  return new Uint8Array(4 * n).fill(200);
+}
+
+/** Pans and zooms the viewer to an item (row of the latents) with a margin of one item on each side. */
+export function panToItem(analysis: CishAnalysis, row: number): void {
+  const tiles = analysis.tiles;
+  if (!tiles) return;
+  const id = tiles.kept[row];
+  const element = document.querySelector('[data-testid="viewer"] .viewer-osd');
+  const viewer = element ? (OpenSeadragon as unknown as { getViewer(e: Element): OpenSeadragon.Viewer | undefined }).getViewer(element) : undefined;
+  if (!viewer || viewer.world.getItemCount() === 0) return;
+  const w = tiles.width[id];
+  const h = tiles.height[id];
+  const rect = viewer.viewport.imageToViewportRectangle(tiles.x[id] - w, tiles.y[id] - h, 3 * w, 3 * h);
+  viewer.viewport.fitBounds(rect);
+  document.querySelector('[data-testid="latent-scatter"]')?.setAttribute('data-picked-tile', String(id));
 }

@@ -1,17 +1,34 @@
-import { useState } from 'react';
-import { appStore, effectiveMpp, errorMessage, selectActiveSlide, useAppStore, NUCLEI_POINT_DEFAULTS } from '../../store';
+import { useEffect, useMemo, useRef, useState } from 'react';
+import { appStore, effectiveMpp, errorMessage, nucleiAnalysisKey, selectActiveSlide, useAppStore, NUCLEI_POINT_DEFAULTS } from '../../store';
 import { CSP_CAE_PRESETS, cspCaeForwardFlops, cspCaeParameters, type CspCaePreset } from '../../models/nuclei/architecture';
 import { polygonBounds } from '../viewer/draw-geometry';
 import { startTool, stopTool, useActiveTool } from '../viewer/draw-tools';
 import { parseAll } from '../cish/params';
-import { detectNuclei, setPointParams, trainNuclei } from './nuclei-service';
+import {
+  clearInspectedPatch,
+  clearNucleusAnnotations,
+  detectNuclei,
+  evaluateDetections,
+  exploreNuclei,
+  importNucleusAnnotations,
+  inspectNucleusPatch,
+  setPointParams,
+  trainNuclei,
+} from './nuclei-service';
+import type { ClusterParams, PatchInspectionImages } from '../../workers/cish-protocol';
+import { runCluster } from '../cish/cish-service';
+import { LatentExplorer } from '../explorer/LatentExplorer';
+import { itemColours, panToItem } from '../explorer/explorer-service';
 
 /**
  * Seed 001's unsupervised nucleus detector: train the crosswise-sparse CAE
  * on the slide's tissue patches, then detect nuclei in a drawn region or
  * the whole slide. Threshold and minimum distance re-derive the points live
  * from the kept maps. The preset list shows each preset's size and cost
- * and proposes one for the compute backend in use.
+ * and proposes one for the compute backend in use. A clicked patch shows
+ * the network's parts (the seed's Fig. 4); imported point annotations score
+ * the detections with the seed's 6-px rule. The nuclei's foreground vectors
+ * become items of the latent explorer, to cluster and select like tiles.
  */
 
 /**
@@ -46,6 +63,14 @@ export function NucleiPanel() {
   const [texts, setTexts] = useState({ epochs: '2', patches: '256', batch: '32', threshold: String(NUCLEI_POINT_DEFAULTS.threshold), minDistance: String(NUCLEI_POINT_DEFAULTS.minDistance) });
   const [drawing, setDrawing] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  const [inspecting, setInspecting] = useState(false);
+  const [inspection, setInspection] = useState<PatchInspectionImages | null>(null);
+  const annotationInput = useRef<HTMLInputElement>(null);
+  const annotations = state?.annotations ?? null;
+  const evaluation = useMemo(
+    () => (annotations && state?.detections ? evaluateDetections(state.detections, annotations) : null),
+    [annotations, state?.detections],
+  );
   const densityLayer = useAppStore((s) => s.overlays.find((l) => l.id === `nuclei-density-${slide?.id}`));
   if (!slide) return null;
   const chosen = preset ?? proposedPreset(backend);
@@ -83,6 +108,38 @@ export function NucleiPanel() {
       setDrawing(false);
       setError(errorMessage(e));
     }
+  };
+  const inspect = () => {
+    if (inspecting && activeTool?.kind === 'point') {
+      stopTool();
+      return;
+    }
+    try {
+      setInspecting(true);
+      startTool('point', {
+        hint: 'Click the slide to inspect the patch there · Esc stops',
+        onPoint: (x, y) => {
+          inspectNucleusPatch(slide.id, x, y).then(
+            (view) => {
+              setInspection(view);
+              setError(null);
+            },
+            (e) => setError(errorMessage(e)),
+          );
+        },
+        onCancel: () => setInspecting(false),
+      });
+    } catch (e) {
+      setInspecting(false);
+      setError(errorMessage(e));
+    }
+  };
+  const importAnnotations = (file: File | undefined) => {
+    if (!file) return;
+    importNucleusAnnotations(slide.id, file).then(
+      () => setError(null),
+      (e) => setError(errorMessage(e)),
+    );
   };
   const area = detections && state?.roi && mpp ? (state.roi[2] * state.roi[3] * mpp * mpp) / 1e6 : null;
 
@@ -178,11 +235,161 @@ export function NucleiPanel() {
           </label>
         </p>
       )}
+      <div className="cish-row">
+        <button type="button" data-testid="nuclei-inspect" aria-pressed={inspecting} disabled={!state?.model} onClick={inspect}>
+          {inspecting ? 'Stop inspecting (Esc)' : 'Inspect a patch'}
+        </button>
+        {inspection && (
+          <button
+            type="button"
+            onClick={() => {
+              setInspection(null);
+              clearInspectedPatch(slide.id);
+            }}
+          >
+            Close inspection
+          </button>
+        )}
+      </div>
+      {inspection && <PatchInspectionView view={inspection} />}
+      {detections && <NucleusItems slideId={slide.id} slideName={slide.name} onError={setError} />}
+      <div className="cish-row">
+        <input
+          ref={annotationInput}
+          type="file"
+          accept=".csv,.tsv,.txt,.json,.geojson"
+          hidden
+          data-testid="nuclei-annotations-file"
+          onChange={(e) => {
+            importAnnotations(e.currentTarget.files?.[0]);
+            e.currentTarget.value = '';
+          }}
+        />
+        <button type="button" data-testid="nuclei-annotations" disabled={!detections} onClick={() => annotationInput.current?.click()}>
+          Evaluate against annotations…
+        </button>
+        {annotations && (
+          <button type="button" onClick={() => clearNucleusAnnotations(slide.id)}>
+            Clear annotations
+          </button>
+        )}
+      </div>
+      {annotations && evaluation && (
+        <p
+          className="cish-result"
+          data-testid="nuclei-evaluation"
+          data-precision={evaluation.precision}
+          data-recall={evaluation.recall}
+          data-f1={evaluation.f1}
+          data-scored={evaluation.scored.length}
+        >
+          {`${annotations.name}: precision ${evaluation.precision.toFixed(3)}, recall ${evaluation.recall.toFixed(3)}, F1 ${evaluation.f1.toFixed(3)} ` +
+            `(${evaluation.truePositives} found, ${evaluation.falsePositives} false, ${evaluation.falseNegatives} missed; 6-px rule) over the ` +
+            `${evaluation.scored.length} of ${evaluation.annotations} annotated nuclei inside the detected patches`}
+        </p>
+      )}
       {error && (
         <p role="alert" className="cish-error">
           {error}
         </p>
       )}
     </section>
+  );
+}
+
+const INSPECTION_PARTS = [
+  ['input', 'Input'],
+  ['detection', 'Detection map D'],
+  ['foreground', 'Foreground'],
+  ['background', 'Background'],
+  ['reconstruction', 'Reconstruction'],
+] as const;
+
+/** The five images of the seed's Fig. 4 side by side, each drawn at its own resolution and shown at one size. */
+function PatchInspectionView({ view }: { view: PatchInspectionImages }) {
+  return (
+    <figure className="nuclei-inspection" data-testid="nuclei-inspection" data-detection-max={view.detectionMax}>
+      <div className="nuclei-inspection-row">
+        {INSPECTION_PARTS.map(([key, label]) => (
+          <div key={key} className="nuclei-inspection-part">
+            <RgbaCanvas pixels={view[key]} size={key === 'detection' ? view.mapSize : view.size} testId={`nuclei-inspection-${key}`} />
+            <span>{label}</span>
+          </div>
+        ))}
+      </div>
+      <figcaption className="muted">
+        {`Patch at (${Math.round(view.rect[0])}, ${Math.round(view.rect[1])}), ${Math.round(view.rect[2])} px on the slide; max D ${view.detectionMax.toFixed(2)}`}
+      </figcaption>
+    </figure>
+  );
+}
+
+function RgbaCanvas({ pixels, size, testId }: { pixels: Uint8ClampedArray; size: number; testId: string }) {
+  const canvas = useRef<HTMLCanvasElement>(null);
+  useEffect(() => {
+    const context = canvas.current?.getContext('2d');
+    if (!context) return;
+    const image = context.createImageData(size, size);
+    image.data.set(pixels);
+    context.putImageData(image, 0, 0);
+  }, [pixels, size]);
+  return <canvas ref={canvas} width={size} height={size} data-testid={testId} />;
+}
+
+const CLUSTER_RULES = { k: { min: 2, max: 50, integer: true } } as const;
+
+/** The detected nuclei as explorer items: cluster their codes (k-means or FCM) and select them in the scatter or on the slide. */
+function NucleusItems({ slideId, slideName, onError }: { slideId: string; slideName: string; onError: (message: string | null) => void }) {
+  const key = nucleiAnalysisKey(slideId);
+  const analysis = useAppStore((s) => s.analysis[key]);
+  const busy = useAppStore((s) => s.jobs.some((j) => j.status === 'running' && (j.label.startsWith('k-means') || j.label.startsWith('Fuzzy c-means'))));
+  const [method, setMethod] = useState<ClusterParams['method']>('kmeans');
+  const [kText, setKText] = useState('4');
+  const parsed = parseAll({ k: kText }, CLUSTER_RULES);
+  const colours = useMemo(() => (analysis ? itemColours(analysis) : null), [analysis]);
+  const explore = () => {
+    try {
+      exploreNuclei(slideId);
+      onError(null);
+    } catch (e) {
+      onError(errorMessage(e));
+    }
+  };
+  return (
+    <div className="nuclei-items" data-testid="nuclei-items">
+      <div className="cish-row">
+        <button type="button" data-testid="nuclei-explore" onClick={explore}>
+          {analysis ? 'Reload nuclei into the explorer' : 'Explore nuclei'}
+        </button>
+        {analysis?.latents && (
+          <>
+            <select value={method} aria-label="Clustering method" data-testid="nuclei-cluster-method" onChange={(e) => setMethod(e.currentTarget.value as ClusterParams['method'])}>
+              <option value="kmeans">k-means</option>
+              <option value="fcm">fuzzy c-means</option>
+            </select>
+            <label className="cish-field">
+              <span>K</span>
+              <input type="text" inputMode="numeric" size={3} value={kText} data-testid="nuclei-k" aria-invalid={parsed.errors.k ? 'true' : 'false'} onChange={(e) => setKText(e.currentTarget.value)} />
+              {parsed.errors.k && <em className="cish-error">{parsed.errors.k}</em>}
+            </label>
+            <button
+              type="button"
+              data-testid="nuclei-cluster"
+              disabled={busy || parsed.errors.k !== undefined}
+              onClick={() => void runCluster(key, { method, k: parsed.values.k, m: 2, tol: 0.005, seed: 1, nInit: 10 }).catch((e) => onError(errorMessage(e)))}
+            >
+              Cluster nuclei
+            </button>
+          </>
+        )}
+      </div>
+      {analysis?.latents && (
+        <p className="muted" data-testid="nuclei-items-info">
+          {`${analysis.tiles?.kept.length ?? 0} nuclei, codes of ${analysis.latentDim} values (the foreground X′ at each nucleus)` +
+            (analysis.labels ? ` · ${analysis.k} clusters painted on the slide` : '')}
+        </p>
+      )}
+      {analysis?.latents && colours && <LatentExplorer analysisKey={key} slideName={slideName} analysis={analysis} colours={colours} onPick={(row) => panToItem(analysis, row)} />}
+    </div>
   );
 }

@@ -5,13 +5,17 @@
  * overlay layers of the slide.
  */
 import * as Comlink from 'comlink';
-import { appStore, NUCLEI_POINT_DEFAULTS } from '../../store';
+import { appStore, effectiveMpp, nucleiAnalysisKey, NUCLEI_POINT_DEFAULTS, type AnalysisTiles, type NucleusAnnotations } from '../../store';
 import { rampColours } from '../../analysis/exports';
-import type { NucleiDetectParams, NucleiPointParams, NucleiTrainParams } from '../../workers/cish-protocol';
-import { cishWorker, ensureOpen, workerJob } from '../cish/cish-service';
+import { matchDetections, pointsInRects, type DetectionMatch } from '../../analysis/detection-metrics';
+import { parsePointAnnotations } from '../../analysis/point-annotations';
+import type { NucleiDetectParams, NucleiDetections, NucleiPointParams, NucleiTrainParams, PatchInspectionImages } from '../../workers/cish-protocol';
+import { cishWorker, ensureOpen, syncOverlays, workerJob } from '../cish/cish-service';
 
 const pointsLayerId = (slideId: string) => `nuclei-points-${slideId}`;
 const densityLayerId = (slideId: string) => `nuclei-density-${slideId}`;
+const truthLayerId = (slideId: string) => `nuclei-truth-${slideId}`;
+const inspectedLayerId = (slideId: string) => `nuclei-inspected-${slideId}`;
 
 export async function trainNuclei(slideId: string, params: NucleiTrainParams): Promise<boolean> {
   const value = await workerJob(`Nucleus CAE (${params.preset})`, async (jobId, report) => {
@@ -45,6 +49,7 @@ export async function detectNuclei(slideId: string, roi: NucleiDetectParams['roi
   if (!value) return false;
   appStore.getState().patchNuclei(slideId, { detections: value, roi });
   syncNucleiOverlays(slideId);
+  forgetNucleusItems(slideId);
   return true;
 }
 
@@ -55,6 +60,7 @@ export async function setPointParams(slideId: string, points: NucleiPointParams)
   const value = await cishWorker().redetectNuclei(slideId, points);
   appStore.getState().patchNuclei(slideId, { detections: value });
   syncNucleiOverlays(slideId);
+  forgetNucleusItems(slideId);
 }
 
 /** Puts the slide's nuclei on the overlay: blue points, and nuclei per mm² per patch as a heat map. */
@@ -62,10 +68,10 @@ export function syncNucleiOverlays(slideId: string): void {
   const store = appStore.getState();
   const detections = store.nuclei[slideId]?.detections;
   if (!detections) {
-    store.removeOverlay(pointsLayerId(slideId));
-    store.removeOverlay(densityLayerId(slideId));
+    for (const id of [pointsLayerId(slideId), densityLayerId(slideId), truthLayerId(slideId)]) store.removeOverlay(id);
     return;
   }
+  syncTruthOverlay(slideId);
   const n = detections.x.length;
   const xy = new Float32Array(2 * n);
   for (let i = 0; i < n; i++) {
@@ -81,4 +87,115 @@ export function syncNucleiOverlays(slideId: string): void {
   const ramp = rampColours(counts, 0, Math.max(1, max));
   for (let p = 0; p < counts.length; p++) ramp[4 * p + 3] = counts[p] > 0 ? 150 : 0;
   store.addOverlay({ kind: 'tiles', id: densityLayerId(slideId), name: 'Nucleus density', slideId, opacity: 0.5, visible: false, rects: detections.patchRects, colors: ramp });
+}
+
+/** Scores of the detections against imported annotations, counting only annotations inside the patches detection looked at. */
+export interface NucleusEvaluation extends DetectionMatch {
+  /** Annotations in the file, and those inside the detected patches (the ones scored). */
+  annotations: number;
+  scored: Uint32Array;
+}
+
+export function evaluateDetections(detections: NucleiDetections, annotations: NucleusAnnotations): NucleusEvaluation {
+  const scored = pointsInRects(annotations.x, annotations.y, detections.patchRects);
+  const tx = Float64Array.from(scored, (i) => annotations.x[i]);
+  const ty = Float64Array.from(scored, (i) => annotations.y[i]);
+  return { ...matchDetections(detections.x, detections.y, tx, ty, 6), annotations: annotations.x.length, scored };
+}
+
+/** Reads a CSV (x,y) or GeoJSON file of nucleus points (level-0 px) as the slide's ground truth; errors name the file. */
+export async function importNucleusAnnotations(slideId: string, file: File): Promise<void> {
+  const points = parsePointAnnotations(await file.text(), { source: file.name });
+  if (points.x.length === 0) throw new Error(`${file.name}: no points in the file`);
+  appStore.getState().patchNuclei(slideId, { annotations: { name: file.name, x: points.x, y: points.y } });
+  syncTruthOverlay(slideId);
+}
+
+export function clearNucleusAnnotations(slideId: string): void {
+  appStore.getState().patchNuclei(slideId, { annotations: null });
+  syncTruthOverlay(slideId);
+}
+
+/** Scored annotations as rings' centres: green where a detection matched, red where none did. */
+function syncTruthOverlay(slideId: string): void {
+  const store = appStore.getState();
+  const state = store.nuclei[slideId];
+  if (!state?.annotations || !state.detections) {
+    store.removeOverlay(truthLayerId(slideId));
+    return;
+  }
+  const evaluation = evaluateDetections(state.detections, state.annotations);
+  const n = evaluation.scored.length;
+  const xy = new Float32Array(2 * n);
+  const colors = new Uint8Array(4 * n);
+  evaluation.scored.forEach((i, k) => {
+    xy[2 * k] = state.annotations!.x[i];
+    xy[2 * k + 1] = state.annotations!.y[i];
+    colors.set(evaluation.matchedDetection[k] >= 0 ? [40, 220, 60, 255] : [240, 40, 40, 255], 4 * k);
+  });
+  store.addOverlay({ kind: 'points', id: truthLayerId(slideId), name: 'Annotated nuclei', slideId, opacity: 1, visible: true, xy, colors, radius: 2 });
+}
+
+/** Runs the inspector on the patch holding (x, y) and outlines that patch on the slide. */
+export async function inspectNucleusPatch(slideId: string, x: number, y: number): Promise<PatchInspectionImages> {
+  const view = await cishWorker().inspectNucleusPatch(slideId, x, y);
+  appStore.getState().addOverlay({
+    kind: 'tiles',
+    id: inspectedLayerId(slideId),
+    name: 'Inspected patch',
+    slideId,
+    opacity: 1,
+    visible: true,
+    rects: Float64Array.from(view.rect),
+    colors: Uint8Array.from([255, 200, 0, 90]),
+  });
+  return view;
+}
+
+export function clearInspectedPatch(slideId: string): void {
+  appStore.getState().removeOverlay(inspectedLayerId(slideId));
+}
+
+/** Side of the square each nucleus stands for on the slide (selections, cluster map), in µm. */
+export const NUCLEUS_ITEM_MICRONS = 8;
+
+/**
+ * Makes the detected nuclei the items of an analysis (seed 001's
+ * representation): each nucleus's foreground vector X′ is its code, a small
+ * square around it its place on the slide. Clustering, PCA/UMAP and the
+ * latent explorer then work on nuclei as they do on tiles.
+ */
+export function exploreNuclei(slideId: string): void {
+  const store = appStore.getState();
+  const detections = store.nuclei[slideId]?.detections;
+  const slide = store.slides.find((s) => s.id === slideId);
+  if (!detections || !slide) throw new Error('detect nuclei first');
+  const n = detections.x.length;
+  if (n < 2) throw new Error(`${n} nucleus detected: the explorer needs at least 2`);
+  const side = NUCLEUS_ITEM_MICRONS / (effectiveMpp(slide) ?? 0.5);
+  const tiles: AnalysisTiles = {
+    x: Float64Array.from(detections.x, (x) => x - side / 2),
+    y: Float64Array.from(detections.y, (y) => y - side / 2),
+    width: new Float64Array(n).fill(side),
+    height: new Float64Array(n).fill(side),
+    tissueFraction: new Float32Array(n).fill(1),
+    kept: Uint32Array.from({ length: n }, (_, i) => i),
+    train: new Uint32Array(0),
+    stride0: side,
+    tileSize0: side,
+    columns: n,
+    rows: 1,
+  };
+  const key = nucleiAnalysisKey(slideId);
+  store.clearAnalysis(key);
+  store.patchAnalysis(key, { slideId, itemKind: 'nucleus', tiles, latents: detections.features.slice(), latentDim: detections.featureDim });
+  syncOverlays(key);
+}
+
+/** Drops the nucleus items when the detections they came from change. */
+function forgetNucleusItems(slideId: string): void {
+  const key = nucleiAnalysisKey(slideId);
+  if (!appStore.getState().analysis[key]) return;
+  appStore.getState().clearAnalysis(key);
+  syncOverlays(key);
 }
