@@ -179,7 +179,7 @@ test('CISH: mask, tiles, train, encode, cluster, map, scatter and exports', asyn
   await expect(page.getByTestId('explorer-selection')).toHaveAttribute('data-count', String(kept));
 
   // 12. The trained model is listed, exports as model.json + weights, and imports back.
-  await page.locator('.cish-models summary').click();
+  await page.locator('.cish-models', { has: page.getByTestId('cish-models') }).locator('summary').click();
   const modelRow = page.getByTestId('cish-models').locator('li').first();
   await expect(modelRow).toContainText('(this slide)');
   const downloads: { name: string; path: string }[] = [];
@@ -193,7 +193,7 @@ test('CISH: mask, tiles, train, encode, cluster, map, scatter and exports', asyn
   expect(manifest.userDefinedMetadata.tilescope).toBe('cish');
   const weightBytes = manifest.weightsManifest[0].weights.reduce((sum: number, w: { shape: number[] }) => sum + 4 * w.shape.reduce((a, b) => a * b, 1), 0);
   expect(readFileSync(weights.path).byteLength).toBe(weightBytes);
-  await page.getByTestId('cish-import-model').setInputFiles([
+  await page.getByTestId('cish-models-import').setInputFiles([
     { name: json.name, mimeType: 'application/json', buffer: readFileSync(json.path) },
     { name: weights.name, mimeType: 'application/octet-stream', buffer: readFileSync(weights.path) },
   ]);

@@ -37,6 +37,10 @@ async function trainAndDetect(page: Page, name: string): Promise<{ x: number[]; 
   await page.getByTestId('nuclei-batch').fill('16');
   await page.getByTestId('nuclei-train').click();
   await expect(page.getByTestId('nuclei-model')).toContainText('threshold t =', { timeout: 240_000 });
+  // Kept in IndexedDB, listed for this slide (use, export, delete, import).
+  await expect(page.getByTestId('nuclei-model')).toContainText('saved as');
+  await page.locator('.cish-models', { has: page.getByTestId('nuclei-models') }).locator('summary').click();
+  await expect(page.getByTestId('nuclei-models').locator('li').filter({ hasText: '(this slide)' })).toHaveCount(1);
   const [x, y, w, h] = references[name].roi;
   const cal = await calibrate(page);
   await page.getByTestId('nuclei-detect-region').click();

@@ -5,6 +5,7 @@
  * Tensors live and die here; only typed arrays go back.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { initBackend, type BackendName } from '../engine/backend';
 import type { ReplicaPeer } from '../engine/data-parallel';
@@ -22,10 +23,9 @@ import {
   loadCishPeers,
   trainCish,
 } from '../models/cish/pipeline';
-import { loadCishAutoencoder, type CishModels } from '../models/cish/model';
+import { loadCishAutoencoder, splitCishAutoencoder, type CishModels } from '../models/cish/model';
 import { CISH_DEFAULTS } from '../models/cish/defaults';
 import {
-  MODEL_URL_PREFIX,
   checkpointUrl,
   modelUrl,
   type BackendReport,
@@ -33,11 +33,11 @@ import {
   type NucleiDetections,
   type NucleiPointParams,
   type CishWorkerApi,
-  type ModelFiles,
-  type StoredModelInfo,
+  type NucleiModelInfo,
   type TrainParams,
 } from './cish-protocol';
-import { disposeCspCae, type CspCaeModels } from '../models/nuclei/model';
+import { modelFromFiles, modelKindOf, modelToFiles, newModelId, parseStoredModelUrl, listStoredModels, storedModelUrl, type ModelKind } from '../engine/model-store';
+import { CSP_CAE_PRESETS, disposeCspCae, splitCspCae, type CspCaeModels, type CspCaePreset } from '../models/nuclei/model';
 import { inspectPatchAt } from '../models/nuclei/inspect';
 import { computeDetectionMaps, computeNucleusPatches, nucleiFromMaps, trainCspCae, type DetectionMaps } from '../models/nuclei/pipeline';
 import { sampleTiles, type TissueMask } from '../tiling/tile-grid';
@@ -84,18 +84,6 @@ function abortError(): DOMException {
   return new DOMException('The job was cancelled', 'AbortError');
 }
 
-/** Parses `indexeddb://tilescope-cish-<fingerprint>-<id>`. */
-export function parseModelUrl(url: string): { fingerprint: string; modelId: string } | null {
-  if (!url.startsWith(MODEL_URL_PREFIX)) return null;
-  const rest = url.slice(MODEL_URL_PREFIX.length);
-  const dash = rest.lastIndexOf('-');
-  if (dash <= 0) return null;
-  return { fingerprint: rest.slice(0, dash), modelId: rest.slice(dash + 1) };
-}
-
-function newModelId(): string {
-  return `m${Date.now().toString(36)}${Math.floor(Math.random() * 1296).toString(36)}`;
-}
 
 function readMeta(model: LayersModel): CishModelMeta | null {
   const meta = model.getUserDefinedMetadata() as Partial<CishModelMeta> | undefined;
@@ -103,7 +91,7 @@ function readMeta(model: LayersModel): CishModelMeta | null {
 }
 
 function fallbackMeta(models: CishModels, url: string): CishModelMeta {
-  const parsed = parseModelUrl(url);
+  const parsed = parseStoredModelUrl(url);
   const inputSize = models.autoencoder.inputs[0].shape[1] ?? CISH_DEFAULTS.inputSize;
   const latentDim = models.encoder.outputs[0].shape[1] ?? CISH_DEFAULTS.latentDim;
   return {
@@ -405,13 +393,10 @@ export function createCishEndpoint(deps: CishEndpointDeps): CishWorkerApi {
         }
         if (state.nuclei) disposeCspCae(state.nuclei.models);
         state.nuclei = { models, maps: null };
-        return {
-          preset: models.preset,
-          parameters: models.autoencoder.countParams(),
-          threshold: models.threshold.thresholdValue,
-          history: Float32Array.from(result.history, (h) => h.loss),
-          patches: train.length,
-        };
+        const history = result.history.map((h) => h.loss);
+        // Kept in IndexedDB like the CISH models, so a trained detector survives a reload and can be exported.
+        const meta: NucleiModelMeta = { tilescope: 'cspcae', fingerprint: params.fingerprint, modelId: newModelId(), preset: models.preset, history, patches: train.length };
+        return { ...nucleiInfo(models, meta), url: await saveNucleiModel(models, meta) };
       } finally {
         jobs.delete(jobId);
       }
@@ -438,6 +423,21 @@ export function createCishEndpoint(deps: CishEndpointDeps): CishWorkerApi {
       return inspectPatchAt(state.nuclei.models, state.source, x, y);
     },
 
+    async useNucleiModel(slideId, url) {
+      await ready();
+      const state = slideState(slideId);
+      const autoencoder = await tfl.loadLayersModel(url);
+      const meta = autoencoder.getUserDefinedMetadata() as Partial<NucleiModelMeta> | undefined;
+      if (meta?.tilescope !== 'cspcae' || !meta.preset || !(meta.preset in CSP_CAE_PRESETS)) {
+        autoencoder.dispose();
+        throw new Error(`${url} is not a nucleus CAE`);
+      }
+      const models = splitCspCae(autoencoder, meta.preset);
+      if (state.nuclei) disposeCspCae(state.nuclei.models);
+      state.nuclei = { models, maps: null };
+      return { ...nucleiInfo(models, meta as NucleiModelMeta), url };
+    },
+
     async redetectNuclei(slideId, params) {
       const maps = slideState(slideId).nuclei?.maps;
       if (!maps) throw new Error('detect nuclei first');
@@ -462,24 +462,9 @@ export function createCishEndpoint(deps: CishEndpointDeps): CishWorkerApi {
       }
     },
 
-    async listModels() {
+    async listModels(kind) {
       await ready();
-      const all = await tf.io.listModels();
-      const out: StoredModelInfo[] = [];
-      for (const [url, info] of Object.entries(all)) {
-        const parsed = parseModelUrl(url);
-        if (!parsed) continue;
-        out.push({
-          url,
-          modelId: parsed.modelId,
-          fingerprint: parsed.fingerprint,
-          dateSaved: new Date(info.dateSaved).toISOString(),
-          bytes: (info.modelTopologyBytes ?? 0) + (info.weightDataBytes ?? 0),
-          checkpoint: parsed.modelId === 'checkpoint',
-        });
-      }
-      out.sort((a, b) => b.dateSaved.localeCompare(a.dateSaved));
-      return out;
+      return listStoredModels(kind);
     },
 
     async useModel(slideId, url) {
@@ -498,82 +483,40 @@ export function createCishEndpoint(deps: CishEndpointDeps): CishWorkerApi {
 
     async exportModel(url) {
       await ready();
-      const parsed = parseModelUrl(url);
-      const baseName = `tilescope-cish-${parsed?.modelId ?? 'model'}`;
-      let files: ModelFiles | null = null;
-      const models = await loadCishAutoencoder(url);
+      const parsed = parseStoredModelUrl(url);
+      const model = await tfl.loadLayersModel(url);
       try {
-        await models.autoencoder.save(
-          tf.io.withSaveHandler(async (artifacts) => {
-            const weightsName = `${baseName}.weights.bin`;
-            const weightData = artifacts.weightData ? tf.io.CompositeArrayBuffer.join(artifacts.weightData) : new ArrayBuffer(0);
-            const json = {
-              format: 'layers-model',
-              generatedBy: artifacts.generatedBy,
-              convertedBy: artifacts.convertedBy,
-              modelTopology: artifacts.modelTopology,
-              weightsManifest: [{ paths: [`./${weightsName}`], weights: artifacts.weightSpecs ?? [] }],
-              userDefinedMetadata: artifacts.userDefinedMetadata,
-            };
-            files = {
-              json: new Blob([JSON.stringify(json)], { type: 'application/json' }),
-              weights: new Blob([weightData], { type: 'application/octet-stream' }),
-              baseName,
-            };
-            return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-          }),
-        );
+        return await modelToFiles(model, `tilescope-${parsed?.kind ?? 'model'}-${parsed?.modelId ?? 'model'}`);
       } finally {
-        disposeModels(models);
+        model.dispose();
       }
-      if (!files) throw new Error('the model could not be exported');
-      return files;
     },
 
     async importModel(files, names) {
       await ready();
-      const jsonIndex = names.findIndex((n) => n.toLowerCase().endsWith('.json'));
-      if (jsonIndex < 0) throw new Error('choose the model .json file together with its weights file');
-      const json = JSON.parse(await files[jsonIndex].text()) as {
-        modelTopology?: object;
-        weightsManifest?: Array<{ paths: string[]; weights: tf.io.WeightsManifestEntry[] }>;
-        userDefinedMetadata?: Record<string, unknown>;
-      };
-      if (!json.modelTopology || !Array.isArray(json.weightsManifest)) throw new Error('not a TF.js layers model.json');
-      // Weights in manifest order; a file is matched by base name, else the other files in the order given.
-      const others = files.map((file, i) => ({ file, name: names[i] })).filter((_, i) => i !== jsonIndex);
-      const buffers: ArrayBuffer[] = [];
-      const paths = json.weightsManifest.flatMap((group) => group.paths);
-      for (let i = 0; i < paths.length; i++) {
-        const base = paths[i].split('/').pop() ?? '';
-        const match = others.find((o) => o.name === base) ?? others[i];
-        if (!match) throw new Error(`weights file ${base} is missing`);
-        buffers.push(await match.file.arrayBuffer());
-      }
-      const handler = tf.io.fromMemory({
-        modelTopology: json.modelTopology,
-        weightSpecs: json.weightsManifest.flatMap((group) => group.weights),
-        weightData: tf.io.CompositeArrayBuffer.join(buffers),
-        userDefinedMetadata: json.userDefinedMetadata as {},
-      });
-      const models = await loadCishAutoencoder(handler);
+      const { handler, metadata } = await modelFromFiles(files, names);
+      const model = await tfl.loadLayersModel(handler);
       try {
-        const meta = readMeta(models.autoencoder) ?? fallbackMeta(models, 'imported');
-        const fingerprint = /^[0-9a-z]+$/.test(meta.fingerprint) ? meta.fingerprint : 'imported';
-        const id = /^[0-9a-z]+$/.test(meta.modelId) ? meta.modelId : newModelId();
-        const url = modelUrl(fingerprint, id);
-        models.autoencoder.setUserDefinedMetadata({ ...meta, fingerprint, modelId: id } as unknown as object);
-        const info = await models.autoencoder.save(url);
+        // Exports from before kinds were recorded are CISH autoencoders.
+        const kind: ModelKind = modelKindOf(metadata) ?? 'cish';
+        const meta = kind === 'cish' ? ((readMeta(model) ?? fallbackMeta(splitCishAutoencoder(model), 'imported')) as unknown as Record<string, unknown>) : metadata;
+        const safe = (value: unknown) => (typeof value === 'string' && /^[0-9a-z]+$/.test(value) ? value : null);
+        const fingerprint = safe(meta.fingerprint) ?? 'imported';
+        const modelId = safe(meta.modelId) ?? newModelId();
+        const url = storedModelUrl(kind, fingerprint, modelId);
+        model.setUserDefinedMetadata({ ...meta, tilescope: kind, fingerprint, modelId });
+        const info = await model.save(url);
         return {
           url,
-          modelId: id,
+          kind,
+          modelId,
           fingerprint,
           dateSaved: new Date().toISOString(),
           bytes: (info.modelArtifactsInfo.modelTopologyBytes ?? 0) + (info.modelArtifactsInfo.weightDataBytes ?? 0),
           checkpoint: false,
         };
       } finally {
-        disposeModels(models);
+        model.dispose();
       }
     },
 
@@ -587,4 +530,39 @@ export function createCishEndpoint(deps: CishEndpointDeps): CishWorkerApi {
 function detectionsOf(maps: DetectionMaps, params: NucleiPointParams): NucleiDetections {
   const found = nucleiFromMaps(maps, params);
   return { x: found.x, y: found.y, score: found.score, features: found.features, featureDim: found.featureDim, patchRects: maps.rects, perPatch: found.perPatch };
+}
+
+/** What a saved nucleus CAE carries in its userDefinedMetadata. */
+interface NucleiModelMeta {
+  tilescope: 'cspcae';
+  fingerprint: string;
+  modelId: string;
+  preset: CspCaePreset;
+  /** RMSE per epoch. */
+  history: number[];
+  patches: number;
+}
+
+function nucleiInfo(models: CspCaeModels, meta: NucleiModelMeta): Omit<NucleiModelInfo, 'url'> {
+  return {
+    modelId: meta.modelId,
+    preset: models.preset,
+    parameters: models.autoencoder.countParams(),
+    threshold: models.threshold.thresholdValue,
+    history: Float32Array.from(meta.history ?? []),
+    patches: meta.patches ?? 0,
+  };
+}
+
+/** Saves to IndexedDB; null (with a warning) where there is none, as in Node. */
+async function saveNucleiModel(models: CspCaeModels, meta: NucleiModelMeta): Promise<string | null> {
+  const url = storedModelUrl('cspcae', meta.fingerprint, meta.modelId);
+  try {
+    models.autoencoder.setUserDefinedMetadata(meta as unknown as object);
+    await models.autoencoder.save(url);
+    return url;
+  } catch (error) {
+    console.warn('the nucleus model could not be saved', error);
+    return null;
+  }
 }

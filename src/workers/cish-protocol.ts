@@ -8,6 +8,7 @@ import type { CishLossName, CishIntensityMode } from '../models/cish/defaults';
 import type { Projection } from '../analysis/projection';
 import type { CspCaePreset } from '../models/nuclei/model';
 import type { PatchInspectionImages } from '../models/nuclei/inspect';
+import { CHECKPOINT_ID, storedModelUrl, type ModelFiles, type ModelKind, type StoredModelInfo } from '../engine/model-store';
 
 export type { PatchInspectionImages };
 
@@ -128,6 +129,8 @@ export interface ResumeFrom {
 
 /** Nucleus CAE training (seed 001; SGD with momentum 0.9 on the pixel RMSE). */
 export interface NucleiTrainParams {
+  /** The slide's fingerprint: the saved model is filed under it. */
+  fingerprint: string;
   preset: CspCaePreset;
   epochs: number;
   trainPatches: number;
@@ -145,6 +148,9 @@ export interface NucleiTrainStep {
 }
 
 export interface NucleiModelInfo {
+  /** Where it is stored (IndexedDB); null when it could not be saved. */
+  url: string | null;
+  modelId: string;
   preset: CspCaePreset;
   parameters: number;
   /** The frozen threshold t of the detection map. */
@@ -211,20 +217,7 @@ export interface FpcCurve {
   fpc: Float64Array;
 }
 
-export interface StoredModelInfo {
-  url: string;
-  modelId: string;
-  fingerprint: string;
-  dateSaved: string;
-  bytes: number;
-  checkpoint: boolean;
-}
-
-export interface ModelFiles {
-  json: Blob;
-  weights: Blob;
-  baseName: string;
-}
+export type { ModelFiles, ModelKind, StoredModelInfo } from '../engine/model-store';
 
 /** Metadata saved inside model.json (userDefinedMetadata) so a model carries its preprocessing. */
 export interface CishModelMeta {
@@ -275,17 +268,20 @@ export interface CishWorkerApi {
     onProgress: (done: number, total: number) => void,
     jobId: string,
   ): Promise<Projection>;
-  listModels(): Promise<StoredModelInfo[]>;
-  /** Makes a stored model the slide's current one. */
+  /** Models in IndexedDB (of one kind when given), newest first. */
+  listModels(kind?: ModelKind): Promise<StoredModelInfo[]>;
+  /** Makes a stored CISH autoencoder the slide's current one. */
   useModel(slideId: string, url: string): Promise<CishModelMeta>;
+  /** Makes a stored nucleus CAE the slide's nucleus model. */
+  useNucleiModel(slideId: string, url: string): Promise<NucleiModelInfo>;
   deleteModel(url: string): Promise<void>;
+  /** Any stored model as model.json + weights. */
   exportModel(url: string): Promise<ModelFiles>;
-  /** Imports model.json + weights file(s) into IndexedDB; returns its URL. */
+  /** Imports model.json + weights file(s) of any kind into IndexedDB (the kind comes from its metadata); returns where it went. */
   importModel(files: Blob[], names: string[]): Promise<StoredModelInfo>;
   /** The model currently attached to a slide, if any. */
   currentModel(slideId: string): Promise<CishModelMeta | null>;
 }
 
-export const MODEL_URL_PREFIX = 'indexeddb://tilescope-cish-';
-export const modelUrl = (fingerprint: string, id: string): string => `${MODEL_URL_PREFIX}${fingerprint}-${id}`;
-export const checkpointUrl = (fingerprint: string): string => `${MODEL_URL_PREFIX}${fingerprint}-checkpoint`;
+export const modelUrl = (fingerprint: string, id: string): string => storedModelUrl('cish', fingerprint, id);
+export const checkpointUrl = (fingerprint: string): string => storedModelUrl('cish', fingerprint, CHECKPOINT_ID);

@@ -128,3 +128,26 @@ export function rootMeanSquaredError(target: tf.Tensor, prediction: tf.Tensor): 
 export function disposeCspCae(models: CspCaeModels): void {
   for (const variable of models.autoencoder.weights) variable.dispose();
 }
+
+/**
+ * The models again from an autoencoder loaded from storage (a saved model
+ * holds the autoencoder graph only): the inspector's outputs are the inputs
+ * of the sparse product (X′, D) and of the final sum (foreground, background).
+ */
+export function splitCspCae(autoencoder: tfl.LayersModel, preset: CspCaePreset): CspCaeModels {
+  if (!(preset in CSP_CAE_PRESETS)) throw new RangeError(`unknown preset '${preset}'`);
+  const layerOrNull = (name: string) => autoencoder.layers.find((l) => l.name === name);
+  const sparse = layerOrNull('part6_sparse');
+  const sum = layerOrNull('reconstruction');
+  const threshold = layerOrNull('part5_threshold');
+  if (!sparse || !sum || !(threshold instanceof SparsityThreshold)) throw new Error('not a crosswise-sparse CAE (parts 5, 6 or the reconstruction are missing)');
+  const [features, detection] = sparse.input as tfl.SymbolicTensor[];
+  const [foreground, background] = sum.input as tfl.SymbolicTensor[];
+  const inspector = tfl.model({
+    name: 'csp_cae_inspector',
+    inputs: autoencoder.inputs,
+    outputs: [detection, features, foreground, background, autoencoder.outputs[0]],
+  });
+  const inputSize = autoencoder.inputs[0].shape[1] ?? 100;
+  return { autoencoder, inspector, threshold, preset, inputSize };
+}

@@ -1,7 +1,8 @@
 import { useEffect, useMemo, useState, type ReactNode } from 'react';
 import { appStore, effectiveMpp, errorMessage, formatEta, selectActiveSlide, useAppStore, type CishAnalysis } from '../../store';
 import type { CheckpointRecord } from '../../store/persistence';
-import type { ClusterParams, StoredModelInfo } from '../../workers/cish-protocol';
+import type { ClusterParams } from '../../workers/cish-protocol';
+import { SavedModels } from '../models/SavedModels';
 import { buildTileCsv, buildTileGeoJson, clusterRanks, type TileTable } from '../../analysis/exports';
 import { CISH_DEFAULTS, CISH_FCM_DEFAULTS } from '../../models/cish/defaults';
 import { LatentExplorer } from '../explorer/LatentExplorer';
@@ -13,13 +14,9 @@ import { parseAll, type NumberRule } from './params';
 import {
   cancelTraining,
   checkpointFor,
-  deleteModel,
   discardCheckpoint,
   ensureOpen,
-  exportModel,
   forgetSlide,
-  importModel,
-  listModels,
   overlayIds,
   overlayVisibility,
   renderMapPng,
@@ -142,7 +139,6 @@ export function CishPanel() {
   const analysis = useAppStore((s) => (slideId ? s.analysis[slideId] : undefined));
   const [openError, setOpenError] = useState<string | null>(null);
   const [busy, setBusy] = useState<string | null>(null);
-  const [models, setModels] = useState<StoredModelInfo[]>([]);
   const [checkpoint, setCheckpoint] = useState<CheckpointRecord | undefined>();
   const [maskText, setMaskText] = useState('20');
   const [tileTexts, setTile] = useTexts({ tileUm: String(CISH_DEFAULTS.tileMicrons), overlapUm: String(CISH_DEFAULTS.overlapMicrons), minTissue: '0.5', trainCount: '500', seed: '0' });
@@ -164,10 +160,6 @@ export function CishPanel() {
 
   useEffect(() => watchClosedSlides(), []);
 
-  const refreshModels = () => {
-    listModels().then(setModels, () => setModels([]));
-  };
-
   useEffect(() => {
     if (!slideId) return;
     setOpenError(null);
@@ -175,7 +167,6 @@ export function CishPanel() {
     ensureOpen(slideId)
       .then(async () => {
         syncOverlays(slideId);
-        refreshModels();
         setCheckpoint(await checkpointFor(slideId));
       })
       .catch((error) => setOpenError(errorMessage(error)));
@@ -260,7 +251,6 @@ export function CishPanel() {
         seed: tileValues.seed ?? 0,
         preprocess: { mode, median: v.median, contrast },
       });
-      refreshModels();
       setCheckpoint(undefined);
     });
   };
@@ -284,7 +274,7 @@ export function CishPanel() {
           <span>
             Unfinished training: epoch {checkpoint.epochsDone}/{checkpoint.trainParams.epochs} saved.
           </span>
-          <button type="button" onClick={() => void guard('train', async () => { const ok = await resumeFromCheckpoint(slideId, checkpoint); if (ok) { setCheckpoint(undefined); refreshModels(); } })}>
+          <button type="button" onClick={() => void guard('train', async () => { const ok = await resumeFromCheckpoint(slideId, checkpoint); if (ok) setCheckpoint(undefined); })}>
             Resume
           </button>
           <button type="button" onClick={() => void discardCheckpoint(slideId).then(() => setCheckpoint(undefined))}>
@@ -443,39 +433,16 @@ export function CishPanel() {
         {training && training.stepLoss.length > 0 && <LineChart ys={training.stepLoss} label="Training loss per step" testId="cish-loss-chart" xLabel="steps" />}
         {!training && a?.history && a.history.length > 0 && <LineChart ys={a.history} label="Loss per epoch" testId="cish-loss-chart" xLabel="epochs" />}
         {a?.modelId && <p className="cish-result muted">model {a.modelId}{a.history ? ` · ${a.history.length} epochs · final loss ${a.history[a.history.length - 1]?.toPrecision(3)}` : ''}</p>}
-        <details className="cish-models" onToggle={(e) => e.currentTarget.open && refreshModels()}>
-          <summary>Saved models ({models.filter((m) => !m.checkpoint).length})</summary>
-          <ul data-testid="cish-models">
-            {models
-              .filter((m) => !m.checkpoint)
-              .map((m) => (
-                <li key={m.url}>
-                  <span title={m.url}>
-                    {m.modelId}
-                    {m.fingerprint === a?.fingerprint ? ' (this slide)' : ''} · {(m.bytes / 1024).toFixed(0)} KiB
-                  </span>
-                  <button type="button" disabled={running} onClick={() => void guard('model', () => useModel(slideId, m.url))}>Use</button>
-                  <button type="button" onClick={() => void guard('model', () => exportModel(m.url))}>Export</button>
-                  <button type="button" onClick={() => void guard('model', async () => { await deleteModel(m.url); refreshModels(); })}>Delete</button>
-                </li>
-              ))}
-          </ul>
-          <label className="button">
-            Import model…
-            <input
-              type="file"
-              className="visually-hidden"
-              multiple
-              accept=".json,.bin"
-              data-testid="cish-import-model"
-              onChange={(e) => {
-                const files = Array.from(e.currentTarget.files ?? []);
-                e.currentTarget.value = '';
-                if (files.length) void guard('model', async () => { const info = await importModel(files); await useModel(slideId, info.url); refreshModels(); });
-              }}
-            />
-          </label>
-        </details>
+        <SavedModels
+          kind="cish"
+          title="Saved models"
+          fingerprint={a?.fingerprint}
+          onUse={(url) => useModel(slideId, url)}
+          guard={(action) => guard('model', action)}
+          disabled={running}
+          refreshKey={a?.modelId}
+          testId="cish-models"
+        />
       </Step>
 
       <Step n={4} title="Encode tiles" done={!!a?.latents}>

@@ -19,7 +19,7 @@ import {
 } from '../../store/persistence';
 import { clusterColours, clusterRanks, tileColours } from '../../analysis/exports';
 import type { MaskBox } from '../viewer/draw-geometry';
-import type { ClusterParams, CishWorkerApi, MaskParams, TileParams, TrainParams, StoredModelInfo, UmapParams } from '../../workers/cish-protocol';
+import type { ClusterParams, CishWorkerApi, MaskParams, TileParams, TrainParams, StoredModelInfo, UmapParams, ModelKind } from '../../workers/cish-protocol';
 
 let worker: Comlink.Remote<CishWorkerApi> | null = null;
 let jobCounter = 0;
@@ -401,8 +401,8 @@ export async function runFpcSweep(slideId: string, params: Omit<ClusterParams, '
 
 // ------------------------------------------------------------------ models
 
-export async function listModels(): Promise<StoredModelInfo[]> {
-  return cishWorker().listModels();
+export async function listModels(kind?: ModelKind): Promise<StoredModelInfo[]> {
+  return cishWorker().listModels(kind);
 }
 
 export async function useModel(slideId: string, url: string): Promise<void> {

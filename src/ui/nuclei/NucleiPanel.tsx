@@ -14,7 +14,9 @@ import {
   inspectNucleusPatch,
   setPointParams,
   trainNuclei,
+  useNucleiModel,
 } from './nuclei-service';
+import { SavedModels } from '../models/SavedModels';
 import type { ClusterParams, PatchInspectionImages } from '../../workers/cish-protocol';
 import { runCluster } from '../cish/cish-service';
 import { LatentExplorer } from '../explorer/LatentExplorer';
@@ -72,6 +74,7 @@ export function NucleiPanel() {
     [annotations, state?.detections],
   );
   const densityLayer = useAppStore((s) => s.overlays.find((l) => l.id === `nuclei-density-${slide?.id}`));
+  const fingerprint = useAppStore((s) => (slide ? s.analysis[slide.id]?.fingerprint : null));
   if (!slide) return null;
   const chosen = preset ?? proposedPreset(backend);
   const parsed = parseAll(texts, RULES);
@@ -197,9 +200,27 @@ export function NucleiPanel() {
       </div>
       {state?.model && (
         <p className="cish-result" data-testid="nuclei-model">
-          {`${CSP_CAE_PRESETS[state.model.preset].label}, ${state.model.patches} patches, RMSE ${state.model.history[state.model.history.length - 1]?.toFixed(4)}, threshold t = ${state.model.threshold.toFixed(3)}`}
+          {`${CSP_CAE_PRESETS[state.model.preset].label}, ${state.model.patches} patches, RMSE ${state.model.history[state.model.history.length - 1]?.toFixed(4)}, threshold t = ${state.model.threshold.toFixed(3)}` +
+            (state.model.url ? ` · saved as ${state.model.modelId}` : ' · not saved (no IndexedDB)')}
         </p>
       )}
+      <SavedModels
+        kind="cspcae"
+        title="Saved nucleus models"
+        fingerprint={fingerprint}
+        onUse={(url) => useNucleiModel(slide.id, url)}
+        guard={async (action) => {
+          try {
+            await action();
+            setError(null);
+          } catch (e) {
+            setError(errorMessage(e));
+          }
+        }}
+        disabled={busy}
+        refreshKey={state?.model?.modelId}
+        testId="nuclei-models"
+      />
       <div className="cish-row">
         <button type="button" data-testid="nuclei-detect-region" aria-pressed={drawing} disabled={busy || !state?.model} onClick={drawRegion}>
           {drawing ? 'Stop (Esc)' : 'Detect in a region'}

@@ -17,12 +17,13 @@ const densityLayerId = (slideId: string) => `nuclei-density-${slideId}`;
 const truthLayerId = (slideId: string) => `nuclei-truth-${slideId}`;
 const inspectedLayerId = (slideId: string) => `nuclei-inspected-${slideId}`;
 
-export async function trainNuclei(slideId: string, params: NucleiTrainParams): Promise<boolean> {
+export async function trainNuclei(slideId: string, params: Omit<NucleiTrainParams, 'fingerprint'>): Promise<boolean> {
   const value = await workerJob(`Nucleus CAE (${params.preset})`, async (jobId, report) => {
     await ensureOpen(slideId);
+    const fingerprint = appStore.getState().analysis[slideId]?.fingerprint ?? 'unknown';
     return cishWorker().trainNuclei(
       slideId,
-      params,
+      { ...params, fingerprint },
       Comlink.proxy((p) => {
         const steps = p.stepsPerEpoch ?? 1;
         report((p.epoch * steps + p.step) / (params.epochs * steps), `epoch ${p.epoch + 1}/${params.epochs} · RMSE ${p.loss.toFixed(4)}`);
@@ -51,6 +52,15 @@ export async function detectNuclei(slideId: string, roi: NucleiDetectParams['roi
   syncNucleiOverlays(slideId);
   forgetNucleusItems(slideId);
   return true;
+}
+
+/** Makes a stored nucleus CAE the slide's detector (its earlier detections go). */
+export async function useNucleiModel(slideId: string, url: string): Promise<void> {
+  await ensureOpen(slideId);
+  const model = await cishWorker().useNucleiModel(slideId, url);
+  appStore.getState().patchNuclei(slideId, { model, detections: null });
+  syncNucleiOverlays(slideId);
+  forgetNucleusItems(slideId);
 }
 
 /** New post-processing settings: points again from the kept maps (no network run). */
