@@ -1,0 +1,244 @@
+/**
+ * Training sets for the classifiers (issue 6): every example, whatever it
+ * came from, is a labelled level-0 rectangle of an image source (a slide, or
+ * one image file opened as a slide), so one reader serves them all:
+ * - labelled selections of the latent explorer (their tiles or nuclei);
+ * - rectangles, polygons or points drawn on the slide with a class;
+ * - a folder or zip of images with one sub-folder per class.
+ * DOM-free: the analysis worker, the CLI and the tests use it.
+ */
+import { unzip, type Unzipped } from 'fflate';
+import { resizeArea } from '../../imaging/resize';
+import { levelForDownsample } from '../../slide/overview';
+import { openSlide } from '../../slide/open';
+import type { PixelBlock, SlideSource } from '../../slide/types';
+import { pointsInPolygon } from '../../tiling/polygon';
+import { MIN_EXAMPLES_PER_CLASS } from '../../analysis/selections';
+
+export interface LabelledRegion {
+  /** Index into the dataset's sources. */
+  source: number;
+  /** Level-0 pixels. */
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+  /** Class index into `classes`. */
+  label: number;
+  /** Where the example came from, for reports and predictions.csv (a file path, or "slide x,y"). */
+  name: string;
+}
+
+export interface ClassifierDataset {
+  classes: string[];
+  sources: SlideSource[];
+  examples: LabelledRegion[];
+}
+
+export interface ClassBalance {
+  counts: number[];
+  /** Classes with fewer than MIN_EXAMPLES_PER_CLASS examples, by name. */
+  tooFew: string[];
+  /** One line per problem, for the panel and the CLI. */
+  warnings: string[];
+}
+
+export function classBalance(dataset: ClassifierDataset, minimum = MIN_EXAMPLES_PER_CLASS): ClassBalance {
+  const counts = dataset.classes.map(() => 0);
+  for (const e of dataset.examples) counts[e.label]++;
+  const tooFew = dataset.classes.filter((_, k) => counts[k] < minimum);
+  const warnings = tooFew.map((name) => `class "${name}" has ${counts[dataset.classes.indexOf(name)]} examples (fewer than ${minimum}): add more, or expect an unreliable classifier`);
+  if (dataset.classes.length < 2) warnings.unshift(`${dataset.classes.length} class: a classifier needs at least 2`);
+  return { counts, tooFew, warnings };
+}
+
+// ------------------------------------------------------------------ builders
+
+/** Rectangles of items (tiles or nuclei, level-0 px) with their class names; items in no class are skipped. */
+export function datasetFromItems(
+  source: SlideSource,
+  items: { x: ArrayLike<number>; y: ArrayLike<number>; width: ArrayLike<number>; height: ArrayLike<number> },
+  classes: { name: string; members: ArrayLike<number> }[],
+): ClassifierDataset {
+  const examples: LabelledRegion[] = [];
+  classes.forEach((klass, label) => {
+    for (let q = 0; q < klass.members.length; q++) {
+      const i = klass.members[q];
+      examples.push({ source: 0, x: items.x[i], y: items.y[i], width: items.width[i], height: items.height[i], label, name: `${source.metadata.name} ${Math.round(items.x[i])},${Math.round(items.y[i])}` });
+    }
+  });
+  return { classes: classes.map((c) => c.name), sources: [source], examples };
+}
+
+export type DrawnShape =
+  | { kind: 'point'; x: number; y: number; className: string }
+  | { kind: 'polygon'; points: number[]; className: string };
+
+/**
+ * Examples from shapes drawn on a slide: a point gives the square of side
+ * `patchSize0` (level-0 px) centred on it; a rectangle or polygon (a
+ * rectangle is a 4-point polygon) the squares of a patchSize0 lattice whose
+ * centre lies inside it.
+ */
+export function datasetFromShapes(source: SlideSource, shapes: DrawnShape[], patchSize0: number): ClassifierDataset {
+  if (!(patchSize0 > 0)) throw new RangeError(`patch size must be positive, got ${patchSize0}`);
+  const classes = [...new Set(shapes.map((s) => s.className))].sort();
+  const { width, height } = source.metadata;
+  const examples: LabelledRegion[] = [];
+  const add = (x: number, y: number, label: number) => {
+    // Squares that leave the slide are moved back inside it.
+    const cx = Math.min(Math.max(x, 0), Math.max(0, width - patchSize0));
+    const cy = Math.min(Math.max(y, 0), Math.max(0, height - patchSize0));
+    examples.push({ source: 0, x: cx, y: cy, width: Math.min(patchSize0, width), height: Math.min(patchSize0, height), label, name: `${source.metadata.name} ${Math.round(cx)},${Math.round(cy)}` });
+  };
+  for (const shape of shapes) {
+    const label = classes.indexOf(shape.className);
+    if (shape.kind === 'point') {
+      add(shape.x - patchSize0 / 2, shape.y - patchSize0 / 2, label);
+      continue;
+    }
+    const xs = shape.points.filter((_, i) => i % 2 === 0);
+    const ys = shape.points.filter((_, i) => i % 2 === 1);
+    const cxs: number[] = [];
+    const cys: number[] = [];
+    for (let y = Math.floor(Math.max(0, Math.min(...ys)) / patchSize0) * patchSize0; y < Math.max(...ys) && y + patchSize0 <= height; y += patchSize0)
+      for (let x = Math.floor(Math.max(0, Math.min(...xs)) / patchSize0) * patchSize0; x < Math.max(...xs) && x + patchSize0 <= width; x += patchSize0) {
+        cxs.push(x + patchSize0 / 2);
+        cys.push(y + patchSize0 / 2);
+      }
+    const inside = pointsInPolygon(Float64Array.from(cxs), Float64Array.from(cys), shape.points);
+    let found = 0;
+    inside.forEach((flag, i) => {
+      if (!flag) return;
+      add(cxs[i] - patchSize0 / 2, cys[i] - patchSize0 / 2, label);
+      found++;
+    });
+    // A shape smaller than a patch still gives one: the patch centred on it.
+    if (found === 0) add((Math.min(...xs) + Math.max(...xs)) / 2 - patchSize0 / 2, (Math.min(...ys) + Math.max(...ys)) / 2 - patchSize0 / 2, label);
+  }
+  return { classes, sources: [source], examples };
+}
+
+const IMAGE_NAME = /\.(png|jpe?g|tiff?|webp)$/i;
+
+/**
+ * Examples from image files laid out as <class>/<image> (a dropped folder, a
+ * zip, or a directory given to the CLI): the class is the parent folder's
+ * name, each image one example. Files elsewhere, and hidden or non-image
+ * files, are skipped and counted.
+ */
+export async function datasetFromImageFiles(files: { path: string; blob: Blob }[]): Promise<ClassifierDataset & { skipped: string[] }> {
+  const skipped: string[] = [];
+  const usable: { path: string; blob: Blob; className: string }[] = [];
+  for (const file of files) {
+    const parts = file.path.split(/[\\/]/).filter((p) => p !== '' && p !== '.');
+    const hidden = parts.some((p) => p.startsWith('.') || p === '__MACOSX');
+    if (hidden || parts.length < 2 || !IMAGE_NAME.test(parts[parts.length - 1])) {
+      skipped.push(file.path);
+      continue;
+    }
+    usable.push({ ...file, className: parts[parts.length - 2] });
+  }
+  const classes = [...new Set(usable.map((f) => f.className))].sort();
+  const sources: SlideSource[] = [];
+  const examples: LabelledRegion[] = [];
+  for (const file of usable) {
+    const source = await openSlide(file.blob, file.path).catch((error: unknown) => {
+      throw new Error(`${file.path}: ${error instanceof Error ? error.message : String(error)}`);
+    });
+    const { width, height } = source.metadata;
+    examples.push({ source: sources.length, x: 0, y: 0, width, height, label: classes.indexOf(file.className), name: file.path });
+    sources.push(source);
+  }
+  return { classes, sources, examples, skipped };
+}
+
+/** The files of a zip archive as path + blob (directories dropped). */
+export async function filesFromZip(zip: Blob, name = 'archive.zip'): Promise<{ path: string; blob: Blob }[]> {
+  const bytes = new Uint8Array(await zip.arrayBuffer());
+  const entries = await new Promise<Unzipped>((resolve, reject) =>
+    unzip(bytes, (error, data) => (error ? reject(new Error(`${name}: not a readable zip (${error.message})`)) : resolve(data))),
+  );
+  return Object.entries(entries)
+    .filter(([path]) => !path.endsWith('/'))
+    .map(([path, data]) => ({ path, blob: new Blob([data as Uint8Array<ArrayBuffer>]) }));
+}
+
+// ------------------------------------------------------------------ reading
+
+export interface ClassifierInputSpec {
+  /** Side of the square network input. */
+  inputSize: number;
+  /** 3: RGB; 1: grey (luminance of RGB, or the first channel of fluorescence). */
+  channels: 1 | 3;
+}
+
+/**
+ * One example as network input [S, S, C]: read from the pyramid level that
+ * still has the input's resolution, resampled to S × S (area averaging), and
+ * standardised per image (zero mean, unit sd per channel), as the thesis
+ * normalises intensities per image.
+ */
+export async function readExample(dataset: ClassifierDataset, example: LabelledRegion, spec: ClassifierInputSpec, signal?: AbortSignal): Promise<Float32Array> {
+  const source = dataset.sources[example.source];
+  const levels = source.metadata.levels;
+  const level = levelForDownsample(levels, Math.min(example.width, example.height) / spec.inputSize);
+  const d = levels[level].downsample;
+  const region = {
+    level,
+    x: Math.floor(example.x / d),
+    y: Math.floor(example.y / d),
+    width: Math.max(1, Math.round(example.width / d)),
+    height: Math.max(1, Math.round(example.height / d)),
+  };
+  const block = await source.readRegion(region, signal);
+  return exampleInput(block, spec);
+}
+
+export function exampleInput(block: PixelBlock, spec: ClassifierInputSpec): Float32Array {
+  const { width, height, channels } = block;
+  const S = spec.inputSize;
+  const out = new Float32Array(S * S * spec.channels);
+  const planes: Float32Array[] = [];
+  if (spec.channels === 1) {
+    const plane = new Float32Array(width * height);
+    if (channels >= 3 && (block.dtype === 'uint8' || channels === 3)) {
+      for (let i = 0; i < width * height; i++) plane[i] = 0.2125 * block.data[i * channels] + 0.7154 * block.data[i * channels + 1] + 0.0721 * block.data[i * channels + 2];
+    } else {
+      for (let i = 0; i < width * height; i++) plane[i] = block.data[i * channels];
+    }
+    planes.push(plane);
+  } else {
+    for (let c = 0; c < 3; c++) {
+      const plane = new Float32Array(width * height);
+      const from = Math.min(c, channels - 1); // grey images fill all three
+      for (let i = 0; i < width * height; i++) plane[i] = block.data[i * channels + from];
+      planes.push(plane);
+    }
+  }
+  planes.forEach((plane, c) => {
+    const resized = width === S && height === S ? plane : resizeArea({ data: plane, width, height }, S, S).data;
+    let mean = 0;
+    for (let i = 0; i < S * S; i++) mean += resized[i];
+    mean /= S * S;
+    let variance = 0;
+    for (let i = 0; i < S * S; i++) variance += (resized[i] - mean) ** 2;
+    const sd = Math.sqrt(variance / (S * S));
+    // A flat image has nothing to standardise: it stays at zero.
+    const scale = sd > 1e-6 ? 1 / sd : 0;
+    for (let i = 0; i < S * S; i++) out[i * spec.channels + c] = (resized[i] - mean) * scale;
+  });
+  return out;
+}
+
+/** Several examples packed as [B, S, S, C], read concurrently. */
+export async function readExamples(dataset: ClassifierDataset, indices: ArrayLike<number>, spec: ClassifierInputSpec, signal?: AbortSignal): Promise<Float32Array> {
+  const stride = spec.inputSize * spec.inputSize * spec.channels;
+  const out = new Float32Array(indices.length * stride);
+  await Promise.all(
+    Array.from({ length: indices.length }, async (_, b) => {
+      out.set(await readExample(dataset, dataset.examples[indices[b]], spec, signal), b * stride);
+    }),
+  );
+  return out;
+}
