@@ -16,6 +16,9 @@ $PY scripts/make_stain_reference.py
 $PY scripts/cish_torch_equivalence.py preprocess
 $PY scripts/make-e2e-reference.py
 $PY scripts/make_nuclei_e2e_reference.py
+$PY scripts/make_classifier_loss_fixtures.py
+$PY scripts/make_classification_metrics_fixtures.py
+$PY scripts/make_augment_fixtures.py
 CLI_WRITE_FIXTURES=1 npx vitest run src/cli/tiff-writer.test.ts
 $PY scripts/make_cli_fixtures.py
 echo "fixtures regenerated; review with git diff --stat tests/fixtures"

@@ -1,0 +1,4 @@
+export * from './architecture';
+export * from './layers';
+export * from './model';
+export * from './losses';

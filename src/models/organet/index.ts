@@ -1,0 +1,4 @@
+export * from './architecture';
+export * from './model';
+export * from './losses';
+export * from './dec';
