@@ -4,14 +4,17 @@
  * 100 px patches at 0.5 µm/px → CAE training (or a saved model) → detection
  * → DIR/nuclei.csv (x, y, score, features…), DIR/nuclei.geojson,
  * DIR/model/ and DIR/summary.json; with --truth, precision, recall and F1
- * by the paper's 6-px rule.
+ * by the paper's 6-px rule. With --finetune, the detection CNN of the
+ * paper's section 5.3 is fine-tuned from point annotations on top of the
+ * CAE and detects instead (DIR/model-finetuned/; F1 before and after).
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { computeCishMask } from '../models/cish/pipeline';
 import { CSP_CAE_PRESETS, disposeCspCae, type CspCaeModels, type CspCaePreset } from '../models/nuclei/model';
-import { DETECTION_DEFAULTS, NUCLEI_DEFAULTS, computeNucleusPatches, detectNuclei, trainCspCae } from '../models/nuclei/pipeline';
+import { DETECTION_DEFAULTS, NUCLEI_DEFAULTS, computeNucleusPatches, detectNuclei, trainCspCae, type DetectedNuclei, type NucleusNetwork } from '../models/nuclei/pipeline';
+import { FINETUNE_DEFAULTS, annotatedTiles, buildDetectionCnn, disposeDetectionCnn, fineTunedDetector, trainDetectionCnn, type DetectionCnn } from '../models/nuclei/finetune';
 import { SparsityThreshold } from '../models/nuclei/threshold-layer';
 import { matchDetections } from '../analysis/detection-metrics';
 import { parsePointAnnotations } from '../analysis/point-annotations';
@@ -44,6 +47,12 @@ Options:
   --min-distance PX     minimum distance between nuclei in px at 0.5 µm/px (default ${DETECTION_DEFAULTS.minDistance})
   --sigma PX            Gaussian sigma on the map in px (default ${DETECTION_DEFAULTS.sigma})
   --truth FILE          point annotations (CSV x,y or GeoJSON, level-0 px): report P, R, F1 (6-px rule)
+  --finetune FILE       point annotations (CSV x,y or GeoJSON, level-0 px) to fine-tune the detection
+                        CNN on, after the CAE: trains on the tissue patches holding a point (every
+                        nucleus in those patches must be annotated), detects with it, saves it to
+                        DIR/model-finetuned/; with --truth, summary.json has F1 before and after
+  --finetune-epochs N   fine-tuning epochs of the whole network (default ${FINETUNE_DEFAULTS.epochs}),
+                        after ${FINETUNE_DEFAULTS.headEpochs} of the added layers alone (--finetune-head-epochs)
   --mpp N               µm per level-0 pixel, when the file lacks it or is wrong
   --min-tissue F        keep patches with at least this tissue share (default 0.5)
   --seed S              seed for weights and patch sampling (default 0)
@@ -65,6 +74,9 @@ const OPTIONS = {
   'min-distance': { type: 'string' },
   sigma: { type: 'string' },
   truth: { type: 'string' },
+  finetune: { type: 'string' },
+  'finetune-epochs': { type: 'string' },
+  'finetune-head-epochs': { type: 'string' },
   mpp: { type: 'string' },
   'min-tissue': { type: 'string' },
   seed: { type: 'string' },
@@ -87,6 +99,9 @@ export interface NucleiSettings {
   minDistance: number;
   sigma: number;
   truth?: string;
+  finetune?: string;
+  finetuneEpochs: number;
+  finetuneHeadEpochs: number;
   mpp?: number;
   minTissue: number;
   seed: number;
@@ -121,6 +136,9 @@ export function parseNucleiArgs(argv: string[]): NucleiSettings | 'help' {
     minDistance: o.number('min-distance', DETECTION_DEFAULTS.minDistance, { min: 0, integer: true }),
     sigma: o.number('sigma', DETECTION_DEFAULTS.sigma, { min: 0 }),
     truth: o.string('truth'),
+    finetune: o.string('finetune'),
+    finetuneEpochs: o.number('finetune-epochs', FINETUNE_DEFAULTS.epochs, { min: 0, integer: true }),
+    finetuneHeadEpochs: o.number('finetune-head-epochs', FINETUNE_DEFAULTS.headEpochs, { min: 0, integer: true }),
     mpp: o.optionalNumber('mpp', { min: 0, exclusiveMin: true }),
     minTissue: o.number('min-tissue', 0.5, { min: 0, max: 1 }),
     seed: o.number('seed', 0, { integer: true }),
@@ -163,12 +181,18 @@ export async function runNuclei(argv: string[], io: CliIO): Promise<number> {
   } catch (err) {
     throw new CliError(s.out, describeFsError(err));
   }
-  const truth = s.truth === undefined ? undefined : await readFile(s.truth, 'utf8').then(
-    (text) => parsePointAnnotations(text, { source: s.truth }),
-    (err) => {
-      throw new CliError(s.truth!, describeFsError(err));
-    },
-  );
+  const readPoints = (file: string | undefined) =>
+    file === undefined
+      ? undefined
+      : readFile(file, 'utf8').then(
+          (text) => parsePointAnnotations(text, { source: file }),
+          (err) => {
+            throw new CliError(file, describeFsError(err));
+          },
+        );
+  const truth = await readPoints(s.truth);
+  const finetune = await readPoints(s.finetune);
+  if (finetune && s.finetuneEpochs + s.finetuneHeadEpochs === 0) throw new UsageError('--finetune needs --finetune-epochs or --finetune-head-epochs above 0', NUCLEI_USAGE);
 
   const { initNodeBackend } = await import('../engine/wasm-node');
   const backend = await initNodeBackend(s.backend);
@@ -182,6 +206,7 @@ export async function runNuclei(argv: string[], io: CliIO): Promise<number> {
   };
 
   let models: CspCaeModels | undefined;
+  let cnn: DetectionCnn | undefined;
   try {
     if (s.mpp === undefined && meta.mppX === undefined) throw new CliError(s.slide, 'the file does not state its µm per pixel; pass --mpp');
     progress.begin('mask');
@@ -230,15 +255,71 @@ export async function runNuclei(argv: string[], io: CliIO): Promise<number> {
       }
     }
 
-    progress.begin('detect', `${grid.kept.length} patches`);
-    const found = await detectNuclei(models, source, grid, grid.kept, {
-      threshold: s.threshold,
-      minDistance: s.minDistance,
-      sigma: s.sigma,
-      onProgress: (done, total) => progress.update(done, total, `${done}/${total} patches`),
-    }).catch(fail);
-    progress.end(`${found.x.length} nuclei`);
+    const detect = (label: string, network: NucleusNetwork) => {
+      progress.begin(label, `${grid.kept.length} patches`);
+      return detectNuclei(network, source, grid, grid.kept, {
+        threshold: s.threshold,
+        minDistance: s.minDistance,
+        sigma: s.sigma,
+        onProgress: (done, total) => progress.update(done, total, `${done}/${total} patches`),
+      }).then((nuclei) => {
+        progress.end(`${nuclei.x.length} nuclei`);
+        return nuclei;
+      }, fail);
+    };
+    const evaluate = (nuclei: DetectedNuclei) => {
+      if (!truth) return undefined;
+      const m = matchDetections(nuclei.x, nuclei.y, truth.x, truth.y, 6);
+      return { truth: truth.x.length, truePositives: m.truePositives, falsePositives: m.falsePositives, falseNegatives: m.falseNegatives, precision: m.precision, recall: m.recall, f1: m.f1 };
+    };
+    const describe = (e: NonNullable<ReturnType<typeof evaluate>>) => `precision ${e.precision.toFixed(3)}, recall ${e.recall.toFixed(3)}, F1 ${e.f1.toFixed(3)}`;
 
+    let fineTuning: Record<string, unknown> | undefined;
+    let found: DetectedNuclei;
+    if (finetune) {
+      // The unsupervised CAE's detections are only needed for the comparison.
+      const before = truth ? evaluate(await detect('detect-unsupervised', models)) : undefined;
+      if (before) io.stderr(`evaluation before fine-tuning (6-px rule): ${describe(before)}\n`);
+      const patches = annotatedTiles(grid, finetune);
+      if (patches.length === 0) throw new CliError(s.finetune!, 'no tissue patch of the region holds an annotated point');
+      const epochs = s.finetuneHeadEpochs + s.finetuneEpochs;
+      progress.begin('finetune', `${patches.length} patches, ${s.finetuneHeadEpochs} + ${s.finetuneEpochs} epochs`);
+      const unsupervised = models;
+      cnn = buildDetectionCnn(unsupervised, { seed: s.seed });
+      const tuned = cnn;
+      const result = await trainDetectionCnn(tuned, { source, grid, annotations: finetune, patches }, {
+        headEpochs: s.finetuneHeadEpochs,
+        epochs: s.finetuneEpochs,
+        seed: s.seed,
+        onProgress: (p) => {
+          const steps = p.stepsPerEpoch ?? 1;
+          progress.update(p.overallEpoch * steps + p.step, epochs * steps, `epoch ${p.overallEpoch + 1}/${epochs} (${p.phase === 'head' ? 'added layers' : 'all layers'}) loss ${p.loss.toPrecision(4)}`, p.etaSeconds);
+        },
+      }).catch(fail);
+      const loss = (result.all ?? result.head)?.history.at(-1)?.loss;
+      progress.end(`${result.points} annotated nuclei, loss ${loss?.toPrecision(4)}`);
+      const tunedDir = path.join(s.out, 'model-finetuned');
+      try {
+        await tuned.model.save(fileSystemSaveHandler(tunedDir));
+      } catch (err) {
+        throw new CliError(tunedDir, describeFsError(err));
+      }
+      // Points from the fine-tuned map; features stay the CAE's X′.
+      found = await detect('detect', fineTunedDetector(tuned, unsupervised));
+      const after = evaluate(found);
+      fineTuning = {
+        annotations: s.finetune,
+        patches: result.patches,
+        annotatedNuclei: result.points,
+        loss,
+        model: 'model-finetuned',
+        f1Before: before?.f1,
+        f1After: after?.f1,
+        evaluationBefore: before,
+      };
+    } else {
+      found = await detect('detect', models);
+    }
     const header = ['x', 'y', 'score', ...Array.from({ length: found.featureDim }, (_, k) => `f${k}`)].join(',');
     const rows = [header];
     for (let i = 0; i < found.x.length; i++) {
@@ -257,15 +338,8 @@ export async function runNuclei(argv: string[], io: CliIO): Promise<number> {
       ],
     };
     await writeOutput(path.join(s.out, 'nuclei.geojson'), JSON.stringify(geojson));
-    const evaluation = truth
-      ? (() => {
-          const m = matchDetections(found.x, found.y, truth.x, truth.y, 6);
-          return { truth: truth.x.length, truePositives: m.truePositives, falsePositives: m.falsePositives, falseNegatives: m.falseNegatives, precision: m.precision, recall: m.recall, f1: m.f1 };
-        })()
-      : undefined;
-    if (evaluation) {
-      io.stderr(`evaluation (6-px rule): precision ${evaluation.precision.toFixed(3)}, recall ${evaluation.recall.toFixed(3)}, F1 ${evaluation.f1.toFixed(3)}\n`);
-    }
+    const evaluation = evaluate(found);
+    if (evaluation) io.stderr(`evaluation (6-px rule): ${describe(evaluation)}\n`);
     const summary = {
       slide: s.slide,
       backend,
@@ -274,12 +348,14 @@ export async function runNuclei(argv: string[], io: CliIO): Promise<number> {
       model: { preset: models.preset, parameters: models.autoencoder.countParams(), threshold: models.threshold.thresholdValue },
       nuclei: found.x.length,
       evaluation,
+      finetune: fineTuning,
       timings: progress.timings,
     };
     await writeOutput(path.join(s.out, 'summary.json'), JSON.stringify(summary, null, 2));
     io.stdout(`${found.x.length} nuclei → ${s.out}\n`);
     return 0;
   } finally {
+    if (cnn) disposeDetectionCnn(cnn);
     if (models) disposeCspCae(models);
   }
 }

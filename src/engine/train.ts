@@ -483,9 +483,10 @@ function disposeInput(item: tf.Tensor | Batch): void {
 /**
  * Frees an optimizer. TF.js 4.22's MomentumOptimizer.dispose() does not free
  * the learning-rate scalar its parent SGDOptimizer keeps, one tensor per
- * optimizer; this frees it too.
+ * optimizer; this frees it too. (The class name is compared because TF.js
+ * makes `instanceof` true for every optimizer class alike.)
  */
 export function disposeOptimizer(optimizer: tf.Optimizer): void {
   optimizer.dispose();
-  if (optimizer instanceof tf.MomentumOptimizer) tf.SGDOptimizer.prototype.dispose.call(optimizer);
+  if (optimizer.getClassName() === tf.MomentumOptimizer.className) tf.SGDOptimizer.prototype.dispose.call(optimizer);
 }

@@ -11,6 +11,7 @@ import { unzip, type Unzipped } from 'fflate';
 import { resizeArea } from '../../imaging/resize';
 import { levelForDownsample } from '../../slide/overview';
 import { openSlide } from '../../slide/open';
+import { createMemorySource } from '../../slide/formats/memory-source';
 import type { PixelBlock, SlideSource } from '../../slide/types';
 import { pointsInPolygon } from '../../tiling/polygon';
 import { MIN_EXAMPLES_PER_CLASS } from '../../analysis/selections';
@@ -117,6 +118,19 @@ export function datasetFromShapes(source: SlideSource, shapes: DrawnShape[], pat
     if (found === 0) add((Math.min(...xs) + Math.max(...xs)) / 2 - patchSize0 / 2, (Math.min(...ys) + Math.max(...ys)) / 2 - patchSize0 / 2, label);
   }
   return { classes, sources: [source], examples };
+}
+
+/** Examples from images already in memory (float, interleaved H × W × C), e.g. the synthetic sets. */
+export function datasetFromImages(set: { width: number; height: number; channels: number; classNames: readonly string[]; images: Float32Array[]; labels: ArrayLike<number> }): ClassifierDataset {
+  const channels = Array.from({ length: set.channels }, (_, c) => ({ name: `C${c}`, color: ['#ff0000', '#00ff00', '#0000ff'][c] ?? '#ffffff' }));
+  const sources = set.images.map((data, i) =>
+    createMemorySource(
+      { data, width: set.width, height: set.height, channels: set.channels, dtype: 'float32' },
+      { name: `image ${i}`, format: 'memory', channels, rgb: set.channels === 3, properties: {} },
+    ),
+  );
+  const examples = set.images.map((_, i) => ({ source: i, x: 0, y: 0, width: set.width, height: set.height, label: set.labels[i], name: `image ${i}` }));
+  return { classes: [...set.classNames], sources, examples };
 }
 
 const IMAGE_NAME = /\.(png|jpe?g|tiff?|webp)$/i;

@@ -6,6 +6,7 @@
  * DOM-free: the analysis worker, the CLI and the tests run it.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
 import { disposeOptimizer, trainModel, type TrainProgress, type TrainResult, type EpochSummary, TrainingControl } from '../../engine/train';
 import { readTileInputs, tileBatchProvider, type TileInputSpec } from '../../engine/tile-batches';
 import type { ReplicaPeer } from '../../engine/data-parallel';
@@ -181,9 +182,9 @@ export interface DetectionMaps {
   rects: Float64Array;
   patchSize: number;
   mapSize: number;
-  /** D per patch, [tiles × mapSize²]. */
+  /** Detection map per patch (D for the CAE, the probability map for the fine-tuned CNN), [tiles × mapSize²]. */
   maps: Float32Array;
-  /** X′ per patch, [tiles × mapSize² × featureDim]. */
+  /** Features per map cell (the CAE's X′ unless the detector says otherwise), [tiles × mapSize² × featureDim]. */
   features: Float32Array;
   featureDim: number;
 }
@@ -193,26 +194,77 @@ export interface DetectedNuclei {
   x: Float32Array;
   y: Float32Array;
   score: Float32Array;
-  /** The foreground features X′ at each nucleus's map cell, n × dim row-major (the explorer's items). */
+  /** The detector's features at each nucleus's map cell (the CAE's foreground features X′), n × dim row-major (the explorer's items). */
   features: Float32Array;
   featureDim: number;
   /** Nuclei per patch (same order as the maps' tiles), for counts and the density map. */
   perPatch: Uint32Array;
 }
 
-/** Runs the network over the patches (inference only): detection maps and foreground features. */
+/**
+ * What detection needs from a network: patches in, a detection map (0…1, a
+ * quarter of the patch's side) and a feature vector per map cell out. The
+ * unsupervised CAE (cspCaeDetector: D and X′) and the fine-tuned CNN
+ * (finetune.ts, fineTunedDetector) both provide one, so that both go through
+ * the same post-processing.
+ */
+export interface NucleusDetector {
+  /** Patch side in px. */
+  inputSize: number;
+  /** Features per map cell. */
+  featureDim: number;
+  /**
+   * [B, S, S, 3] patches (RGB in 0…1) → map [B, S/4, S/4, 1] and features
+   * [B, S/4, S/4, featureDim], in inference mode. Called inside tf.tidy.
+   */
+  run(patches: tf.Tensor4D): { map: tf.Tensor; features: tf.Tensor };
+}
+
+/** Either network detection accepts: the unsupervised CAE's models, or any detector. */
+export type NucleusNetwork = CspCaeModels | NucleusDetector;
+
+const caeDetectors = new WeakMap<CspCaeModels, NucleusDetector>();
+
+/**
+ * The CAE as a detector: D and X′ from a model sharing the inspector's
+ * layers that stops at the encoder (the decoders' images are not needed).
+ */
+export function cspCaeDetector(models: CspCaeModels): NucleusDetector {
+  let detector = caeDetectors.get(models);
+  if (detector === undefined) {
+    const [detection, features] = models.inspector.outputs;
+    const encoder = tfl.model({ inputs: models.inspector.inputs, outputs: [detection, features] });
+    detector = {
+      inputSize: models.inputSize,
+      featureDim: (features.shape[3] ?? 1) as number,
+      run(patches) {
+        const [map, f] = encoder.apply(patches, { training: false }) as tf.Tensor[];
+        return { map, features: f };
+      },
+    };
+    caeDetectors.set(models, detector);
+  }
+  return detector;
+}
+
+function asDetector(network: NucleusNetwork): NucleusDetector {
+  return 'run' in network ? network : cspCaeDetector(network);
+}
+
+/** Runs the network over the patches (inference only): detection maps and per-cell features (X′ for the CAE). */
 export async function computeDetectionMaps(
-  models: CspCaeModels,
+  network: NucleusNetwork,
   source: SlideSource,
   grid: TileGrid,
   indices: Uint32Array,
   options: { batchSize?: number; signal?: AbortSignal; onProgress?: (done: number, total: number) => void } = {},
 ): Promise<DetectionMaps> {
-  const patchSize = models.inputSize;
+  const detector = asDetector(network);
+  const patchSize = detector.inputSize;
   const spec = nucleusInputSpec(patchSize);
   const batchSize = options.batchSize ?? 16;
   const mapSize = patchSize / 4;
-  const featureDim = (models.inspector.outputs[1].shape[3] ?? 1) as number;
+  const featureDim = detector.featureDim;
   const maps = new Float32Array(indices.length * mapSize * mapSize);
   const features = new Float32Array(indices.length * mapSize * mapSize * featureDim);
   const rects = new Float64Array(indices.length * 4);
@@ -222,8 +274,8 @@ export async function computeDetectionMaps(
     const values = await readTileInputs(source, grid, picked, spec, options.signal);
     tf.tidy(() => {
       const input = tf.tensor4d(values, [picked.length, patchSize, patchSize, 3]);
-      const [d, f] = models.inspector.apply(input, { training: false }) as tf.Tensor[];
-      maps.set(d.dataSync(), start * mapSize * mapSize);
+      const { map, features: f } = detector.run(input);
+      maps.set(map.dataSync(), start * mapSize * mapSize);
       features.set(f.dataSync(), start * mapSize * mapSize * featureDim);
     });
     picked.forEach((tile, b) => rects.set([grid.x[tile], grid.y[tile], grid.width[tile], grid.height[tile]], 4 * (start + b)));
@@ -235,8 +287,8 @@ export async function computeDetectionMaps(
 
 /**
  * Nucleus points from detection maps (postprocess.detectPoints per patch),
- * in level-0 pixels; each point takes the foreground feature vector of the
- * map cell it falls in. Patches do not overlap, so each point comes from one.
+ * in level-0 pixels; each point takes the feature vector (X′ for the CAE) of
+ * the map cell it falls in. Patches do not overlap, so each point comes from one.
  */
 export function nucleiFromMaps(d: DetectionMaps, options: NucleusDetectionOptions = {}): DetectedNuclei {
   const { sigma, minDistance, threshold } = { ...DETECTION_DEFAULTS, ...options };
@@ -266,13 +318,13 @@ export function nucleiFromMaps(d: DetectionMaps, options: NucleusDetectionOption
   return { x: Float32Array.from(xs), y: Float32Array.from(ys), score: Float32Array.from(scores), features: Float32Array.from(features), featureDim, perPatch };
 }
 
-/** computeDetectionMaps then nucleiFromMaps. */
+/** computeDetectionMaps then nucleiFromMaps, with the CAE or any other detector (e.g. the fine-tuned CNN). */
 export async function detectNuclei(
-  models: CspCaeModels,
+  network: NucleusNetwork,
   source: SlideSource,
   grid: TileGrid,
   indices: Uint32Array,
   options: NucleusDetectionOptions & { batchSize?: number; signal?: AbortSignal; onProgress?: (done: number, total: number) => void } = {},
 ): Promise<DetectedNuclei> {
-  return nucleiFromMaps(await computeDetectionMaps(models, source, grid, indices, options), options);
+  return nucleiFromMaps(await computeDetectionMaps(network, source, grid, indices, options), options);
 }
