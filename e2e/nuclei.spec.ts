@@ -121,6 +121,22 @@ test.describe('nucleus detection on real slides', () => {
     expect(Number(await evaluation.getAttribute('data-recall'))).toBe(1);
     expect(Number(await evaluation.getAttribute('data-precision'))).toBeCloseTo(half / points.x.length, 6);
 
+    // Fine-tuning (seed 001 §5.3) on those annotations: the scores before are kept, and detection runs again with the CNN.
+    await page.getByTestId('nuclei-finetune').click();
+    const tuned = page.getByTestId('nuclei-finetune-result');
+    await expect(tuned).toContainText('Fine-tuned on', { timeout: 240_000 });
+    expect(Number(await tuned.getAttribute('data-f1-before'))).toBeCloseTo((2 * half) / (points.x.length + half), 6);
+    await expect(page.getByTestId('nuclei-use-finetuned')).toBeChecked();
+    await expect(evaluation).toContainText('truth.csv: precision');
+    await expect(page.getByRole('alert')).toHaveCount(0);
+    const afterTuning = await page.evaluate(() => {
+      const st = window.__tilescope!.store.getState();
+      const d = st.nuclei[st.activeSlideId!].detections!;
+      return { x: Array.from(d.x), y: Array.from(d.y) };
+    });
+    points.x = afterTuning.x;
+    points.y = afterTuning.y;
+
     // Representation: the nuclei become explorer items (their foreground codes), clustered and painted on the slide.
     await page.getByTestId('nuclei-explore').click();
     const info = page.getByTestId('nuclei-items-info');

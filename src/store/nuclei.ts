@@ -4,7 +4,7 @@
  * counts read.
  */
 import type { StateCreator } from 'zustand';
-import type { NucleiDetections, NucleiModelInfo, NucleiPointParams } from '../workers/cish-protocol';
+import type { NucleiDetections, NucleiFineTuneOutcome, NucleiModelInfo, NucleiPointParams } from '../workers/cish-protocol';
 import type { AppState } from './index';
 
 export interface SlideNuclei {
@@ -15,6 +15,11 @@ export interface SlideNuclei {
   points: NucleiPointParams;
   /** Ground-truth nucleus points imported for evaluation (level-0 px). */
   annotations: NucleusAnnotations | null;
+  /** The detection CNN fine-tuned on the annotations, when there is one, and whether detection uses it. */
+  fineTuned: NucleiFineTuneOutcome | null;
+  useFineTuned: boolean;
+  /** Scores of the unsupervised detections against the annotations, kept when fine-tuning starts (F1 before and after). */
+  baseline: { precision: number; recall: number; f1: number } | null;
 }
 
 export interface NucleusAnnotations {
@@ -36,7 +41,7 @@ export const createNucleiSlice: StateCreator<AppState, [], [], NucleiSlice> = (s
   nuclei: {},
   patchNuclei(slideId, patch) {
     set((state) => {
-      const current = state.nuclei[slideId] ?? { model: null, detections: null, roi: null, points: NUCLEI_POINT_DEFAULTS, annotations: null };
+      const current = state.nuclei[slideId] ?? { model: null, detections: null, roi: null, points: NUCLEI_POINT_DEFAULTS, annotations: null, fineTuned: null, useFineTuned: false, baseline: null };
       return { nuclei: { ...state.nuclei, [slideId]: { ...current, ...patch } } };
     });
   },

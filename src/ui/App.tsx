@@ -9,6 +9,7 @@ import { DropZone } from './panels/DropZone';
 import { StatusBar } from './panels/StatusBar';
 import { CishPanel } from './cish/CishPanel';
 import { NucleiPanel } from './nuclei/NucleiPanel';
+import { ClassifierPanel } from './classifier/ClassifierPanel';
 
 /** Layout: header, a left panel of slide tools, the viewer filling the rest, a status bar. */
 export function App() {
@@ -27,6 +28,7 @@ export function App() {
           <JobsPanel />
           <CishPanel />
           <NucleiPanel />
+          <ClassifierPanel />
         </aside>
         <main className="viewer-area">
           <Viewer />

@@ -39,8 +39,11 @@ import {
 import { modelFromFiles, modelKindOf, modelToFiles, newModelId, parseStoredModelUrl, listStoredModels, storedModelUrl, type ModelKind } from '../engine/model-store';
 import { CSP_CAE_PRESETS, disposeCspCae, splitCspCae, type CspCaeModels, type CspCaePreset } from '../models/nuclei/model';
 import { inspectPatchAt } from '../models/nuclei/inspect';
+import { FINETUNE_DEFAULTS, annotatedTiles, buildDetectionCnn, disposeDetectionCnn, fineTunedDetector, trainDetectionCnn, type DetectionCnn } from '../models/nuclei/finetune';
 import { computeDetectionMaps, computeNucleusPatches, nucleiFromMaps, trainCspCae, type DetectionMaps } from '../models/nuclei/pipeline';
 import { sampleTiles, type TissueMask } from '../tiling/tile-grid';
+import { classifyRects, trainFromRegions, type ClassifierSpec, type TrainedClassifier } from '../models/classifier/pipeline';
+import '../engine/amsgrad'; // registers AMSGrad for optimizer round trips
 
 interface SlideState {
   source: SlideSource;
@@ -51,7 +54,9 @@ interface SlideState {
   /** Tissue mask, computed once for the nucleus patches. */
   tissue: TissueMask | null;
   /** The nucleus CAE and the detection maps of the last region. */
-  nuclei: { models: CspCaeModels; maps: DetectionMaps | null } | null;
+  nuclei: { models: CspCaeModels; maps: DetectionMaps | null; tuned: DetectionCnn | null } | null;
+  /** The slide's classifier (seed 002), trained on its labelled regions. */
+  classifier: TrainedClassifier | null;
 }
 
 interface RunningJob {
@@ -155,7 +160,7 @@ export function createCishEndpoint(deps: CishEndpointDeps): CishWorkerApi {
     async open(slideId, file, name) {
       if (slides.has(slideId)) return;
       const source = await deps.openSlide(file, name);
-      slides.set(slideId, { source, grid: null, train: null, model: null, tissue: null, nuclei: null });
+      slides.set(slideId, { source, grid: null, train: null, model: null, tissue: null, nuclei: null, classifier: null });
     },
 
     async close(slideId) {
@@ -163,7 +168,8 @@ export function createCishEndpoint(deps: CishEndpointDeps): CishWorkerApi {
       if (!state) return;
       slides.delete(slideId);
       if (state.model) disposeModels(state.model.models);
-      if (state.nuclei) disposeCspCae(state.nuclei.models);
+      if (state.nuclei) disposeNuclei(state.nuclei);
+      state.classifier?.model.dispose();
       state.source.close();
     },
 
@@ -391,8 +397,8 @@ export function createCishEndpoint(deps: CishEndpointDeps): CishWorkerApi {
           disposeCspCae(models);
           throw abortError();
         }
-        if (state.nuclei) disposeCspCae(state.nuclei.models);
-        state.nuclei = { models, maps: null };
+        if (state.nuclei) disposeNuclei(state.nuclei);
+        state.nuclei = { models, maps: null, tuned: null };
         const history = result.history.map((h) => h.loss);
         // Kept in IndexedDB like the CISH models, so a trained detector survives a reload and can be exported.
         const meta: NucleiModelMeta = { tilescope: 'cspcae', fingerprint: params.fingerprint, modelId: newModelId(), preset: models.preset, history, patches: train.length };
@@ -410,7 +416,9 @@ export function createCishEndpoint(deps: CishEndpointDeps): CishWorkerApi {
         const roi = params.roi ? ({ kind: 'rectangle', x: params.roi[0], y: params.roi[1], width: params.roi[2], height: params.roi[3] } as const) : undefined;
         const grid = computeNucleusPatches(state.source.metadata, await tissueOf(state, job.controller.signal), { roi });
         if (grid.kept.length === 0) throw new Error('no tissue patch lies in the region');
-        state.nuclei.maps = await computeDetectionMaps(state.nuclei.models, state.source, grid, grid.kept, { signal: job.controller.signal, onProgress });
+        const { models, tuned } = state.nuclei;
+        const network = params.fineTuned && tuned ? fineTunedDetector(tuned, models) : models;
+        state.nuclei.maps = await computeDetectionMaps(network, state.source, grid, grid.kept, { signal: job.controller.signal, onProgress });
         return detectionsOf(state.nuclei.maps, params);
       } finally {
         jobs.delete(jobId);
@@ -423,6 +431,124 @@ export function createCishEndpoint(deps: CishEndpointDeps): CishWorkerApi {
       return inspectPatchAt(state.nuclei.models, state.source, x, y);
     },
 
+    async fineTuneNuclei(slideId, points, params, onStep, jobId) {
+      await ready();
+      const state = slideState(slideId);
+      const nuclei = state.nuclei;
+      if (!nuclei) throw new Error('train the nucleus model first');
+      const job = startJob(jobId);
+      try {
+        const grid = computeNucleusPatches(state.source.metadata, await tissueOf(state, job.controller.signal));
+        const annotations = { x: points.x, y: points.y };
+        const patches = annotatedTiles(grid, annotations);
+        if (patches.length === 0) throw new Error('no tissue patch holds an annotated nucleus');
+        const cnn = buildDetectionCnn(nuclei.models, { seed: params.seed });
+        try {
+          const result = await trainDetectionCnn(cnn, { source: state.source, grid, annotations, patches }, {
+            headEpochs: params.headEpochs ?? FINETUNE_DEFAULTS.headEpochs,
+            epochs: params.epochs ?? FINETUNE_DEFAULTS.epochs,
+            seed: params.seed,
+            signal: job.controller.signal,
+            control: job.control,
+            onProgress: (p) => onStep({ epoch: p.overallEpoch, epochs: p.overallEpochs, step: p.step, stepsPerEpoch: p.stepsPerEpoch, loss: p.loss, phase: p.phase }),
+          });
+          if (result.status === 'cancelled') throw abortError();
+          if (nuclei.tuned) disposeDetectionCnn(nuclei.tuned);
+          nuclei.tuned = cnn;
+          return { patches: result.patches, points: result.points, loss: (result.all ?? result.head)?.history.at(-1)?.loss ?? NaN };
+        } catch (error) {
+          disposeDetectionCnn(cnn);
+          throw error;
+        }
+      } finally {
+        jobs.delete(jobId);
+      }
+    },
+
+    async trainClassifier(slideId, request, onStep, jobId) {
+      await ready();
+      const state = slideState(slideId);
+      const job = startJob(jobId);
+      try {
+        const channels = request.arch === 'mobincep' ? 3 : 1;
+        const spec: ClassifierSpec = {
+          arch: request.arch,
+          classes: request.classes,
+          inputSize: request.inputSize,
+          channels,
+          width: request.width,
+          // OrgaNet's adaptation layer maps to 224 at the paper's 382 px input; smaller inputs keep their size.
+          adaptedSize: request.arch === 'organet' ? Math.min(224, request.inputSize) : undefined,
+        };
+        const { trained, test, split } = await trainFromRegions(state.source, {
+          classes: request.classes,
+          rects: request.rects,
+          labels: request.labels,
+          spec,
+          train: {
+            epochs: request.epochs,
+            batchSize: request.batchSize,
+            patience: request.patience,
+            learningRate: request.learningRate,
+            augmentation: request.augment ? undefined : false,
+            seed: request.seed,
+            signal: job.controller.signal,
+            onProgress: (p) => onStep({ epoch: p.epoch, epochs: request.epochs, step: p.step, stepsPerEpoch: p.stepsPerEpoch, loss: p.loss, valLoss: p.valLoss, etaSeconds: p.etaSeconds }),
+          },
+        });
+        if (trained.result.status === 'cancelled') {
+          trained.model.dispose();
+          throw abortError();
+        }
+        state.classifier?.model.dispose();
+        state.classifier = trained;
+        const modelId = newModelId();
+        const url = await saveClassifier(trained, request.fingerprint, modelId);
+        const { report, roc } = test;
+        const curve = (c: { fpr: Float64Array; tpr: Float64Array; auc: number }) => ({ fpr: c.fpr, tpr: c.tpr, auc: c.auc });
+        return {
+          arch: spec.arch,
+          classes: spec.classes,
+          parameters: trained.model.countParams(),
+          inputSize: spec.inputSize,
+          channels,
+          width: spec.width,
+          loss: Float32Array.from(trained.result.history, (h) => h.loss),
+          valLoss: Float32Array.from(trained.result.history, (h) => h.valLoss ?? NaN),
+          epochsRun: trained.result.epochsRun,
+          stoppedEarly: trained.result.status === 'early-stopped',
+          split,
+          metrics: {
+            accuracy: report.accuracy,
+            precision: Float64Array.from(report.perClass, (c) => c.precision),
+            recall: Float64Array.from(report.perClass, (c) => c.recall),
+            f1: Float64Array.from(report.perClass, (c) => c.f1),
+            support: Int32Array.from(report.perClass, (c) => c.support),
+            confusion: report.confusion.matrix,
+            perClassRoc: roc.perClass.map(curve),
+            microRoc: curve(roc.micro),
+            macroAuc: roc.macroAuc,
+          },
+          url,
+          modelId,
+        };
+      } finally {
+        jobs.delete(jobId);
+      }
+    },
+
+    async classify(classifierSlideId, slideId, rects, onProgress, jobId) {
+      await ready();
+      const trained = slideState(classifierSlideId).classifier;
+      if (!trained) throw new Error('train a classifier first');
+      const job = startJob(jobId);
+      try {
+        return await classifyRects(trained, slideState(slideId).source, rects, { signal: job.controller.signal, onProgress });
+      } finally {
+        jobs.delete(jobId);
+      }
+    },
+
     async useNucleiModel(slideId, url) {
       await ready();
       const state = slideState(slideId);
@@ -433,8 +559,8 @@ export function createCishEndpoint(deps: CishEndpointDeps): CishWorkerApi {
         throw new Error(`${url} is not a nucleus CAE`);
       }
       const models = splitCspCae(autoencoder, meta.preset);
-      if (state.nuclei) disposeCspCae(state.nuclei.models);
-      state.nuclei = { models, maps: null };
+      if (state.nuclei) disposeNuclei(state.nuclei);
+      state.nuclei = { models, maps: null, tuned: null };
       return { ...nucleiInfo(models, meta as NucleiModelMeta), url };
     },
 
@@ -563,6 +689,25 @@ async function saveNucleiModel(models: CspCaeModels, meta: NucleiModelMeta): Pro
     return url;
   } catch (error) {
     console.warn('the nucleus model could not be saved', error);
+    return null;
+  }
+}
+
+function disposeNuclei(nuclei: NonNullable<SlideState['nuclei']>): void {
+  if (nuclei.tuned) disposeDetectionCnn(nuclei.tuned);
+  disposeCspCae(nuclei.models);
+}
+
+/** Saves a classifier with what it needs to run again (classes, input, DEC clusters); null where there is no IndexedDB. */
+async function saveClassifier(trained: TrainedClassifier, fingerprint: string, modelId: string): Promise<string | null> {
+  const url = storedModelUrl(trained.spec.arch, fingerprint, modelId);
+  try {
+    const dec = trained.dec ? { k: trained.dec.k, dims: trained.dec.dims, centres: Array.from(trained.dec.centres), clusterToLabel: Array.from(trained.dec.clusterToLabel) } : null;
+    trained.model.setUserDefinedMetadata({ tilescope: trained.spec.arch, fingerprint, modelId, spec: trained.spec, dec });
+    await trained.model.save(url);
+    return url;
+  } catch (error) {
+    console.warn('the classifier could not be saved', error);
     return null;
   }
 }

@@ -166,7 +166,111 @@ export interface NucleiPointParams {
   sigma: number;
 }
 
+/** A classifier (seed 002: Mobincep or OrgaNet) trained from labelled rectangles of the slide. */
+export interface ClassifierTrainRequest {
+  arch: 'mobincep' | 'organet';
+  classes: string[];
+  /** n × 4 level-0 x, y, width, height, and each one's class. */
+  rects: Float64Array;
+  labels: Int32Array;
+  /** Network input side and width multiplier (1 = the paper's network). */
+  inputSize: number;
+  width: number;
+  epochs: number;
+  batchSize: number;
+  /** Epochs without a better validation loss before stopping. */
+  patience: number;
+  learningRate: number;
+  augment: boolean;
+  seed: number;
+  /** The slide's fingerprint: the saved model is filed under it. */
+  fingerprint: string;
+}
+
+export interface ClassifierTrainStep {
+  epoch: number;
+  epochs: number;
+  step: number;
+  stepsPerEpoch: number | null;
+  loss: number;
+  valLoss: number | null;
+  etaSeconds: number | null;
+}
+
+export interface RocCurveData {
+  fpr: Float64Array;
+  tpr: Float64Array;
+  auc: number;
+}
+
+/** Scores on the held-out test part (20 %) of the labelled examples. */
+export interface ClassifierMetrics {
+  accuracy: number;
+  precision: Float64Array;
+  recall: Float64Array;
+  f1: Float64Array;
+  support: Int32Array;
+  /** K × K, rows = true class. */
+  confusion: Int32Array;
+  perClassRoc: RocCurveData[];
+  microRoc: RocCurveData;
+  macroAuc: number;
+}
+
+export interface ClassifierInfo {
+  arch: 'mobincep' | 'organet';
+  classes: string[];
+  parameters: number;
+  inputSize: number;
+  channels: 1 | 3;
+  width: number;
+  /** Training and validation loss per epoch. */
+  loss: Float32Array;
+  valLoss: Float32Array;
+  epochsRun: number;
+  stoppedEarly: boolean;
+  split: { train: number; validation: number; test: number };
+  metrics: ClassifierMetrics;
+  url: string | null;
+  modelId: string;
+}
+
+export interface ClassifyOutcome {
+  predicted: Int32Array;
+  /** n × classes. */
+  probabilities: Float32Array;
+  /** n × featureDim: the penultimate features (Mobincep) or the latent (OrgaNet). */
+  features: Float32Array;
+  featureDim: number;
+}
+
+/** Fine-tuning of the detection CNN from point annotations (seed 001 §5.3). */
+export interface NucleiFineTuneParams {
+  /** Epochs of the added layers alone, then of the whole network (defaults: FINETUNE_DEFAULTS). */
+  headEpochs?: number;
+  epochs?: number;
+  seed: number;
+}
+
+export interface NucleiFineTuneStep {
+  /** Over both phases (the added layers, then all layers). */
+  epoch: number;
+  epochs: number;
+  step: number;
+  stepsPerEpoch: number | null;
+  loss: number;
+  phase: 'head' | 'all';
+}
+
+export interface NucleiFineTuneOutcome {
+  patches: number;
+  points: number;
+  loss: number;
+}
+
 export interface NucleiDetectParams extends NucleiPointParams {
+  /** Detect with the fine-tuned CNN when the slide has one. */
+  fineTuned?: boolean;
   /** Level-0 rectangle x, y, width, height; null: the whole slide. */
   roi: [number, number, number, number] | null;
 }
@@ -272,6 +376,18 @@ export interface CishWorkerApi {
   listModels(kind?: ModelKind): Promise<StoredModelInfo[]>;
   /** Makes a stored CISH autoencoder the slide's current one. */
   useModel(slideId: string, url: string): Promise<CishModelMeta>;
+  /** Fine-tunes the detection CNN on the slide's patches that hold the points (every nucleus in them annotated); detection can then use it. */
+  fineTuneNuclei(
+    slideId: string,
+    points: { x: Float64Array; y: Float64Array },
+    params: NucleiFineTuneParams,
+    onStep: (p: NucleiFineTuneStep) => void,
+    jobId: string,
+  ): Promise<NucleiFineTuneOutcome>;
+  /** Trains a classifier on labelled rectangles of the slide (60/20/20 split); it becomes the slide's classifier. */
+  trainClassifier(slideId: string, request: ClassifierTrainRequest, onStep: (p: ClassifierTrainStep) => void, jobId: string): Promise<ClassifierInfo>;
+  /** Classifies rectangles of a slide (e.g. its tissue tiles) with the classifier trained on `classifierSlideId`. */
+  classify(classifierSlideId: string, slideId: string, rects: Float64Array, onProgress: (done: number, total: number) => void, jobId: string): Promise<ClassifyOutcome>;
   /** Makes a stored nucleus CAE the slide's nucleus model. */
   useNucleiModel(slideId: string, url: string): Promise<NucleiModelInfo>;
   deleteModel(url: string): Promise<void>;

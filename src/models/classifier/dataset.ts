@@ -71,6 +71,17 @@ export function datasetFromItems(
   return { classes: classes.map((c) => c.name), sources: [source], examples };
 }
 
+/** Labelled rectangles (n × 4 level-0 x, y, width, height) of one slide; example i is rectangle i. */
+export function datasetFromRects(source: SlideSource, classes: string[], rects: ArrayLike<number>, labels: ArrayLike<number>): ClassifierDataset {
+  const n = labels.length;
+  if (rects.length !== 4 * n) throw new RangeError(`${rects.length} rectangle values for ${n} labels`);
+  const examples = Array.from({ length: n }, (_, i) => {
+    const [x, y, width, height] = [rects[4 * i], rects[4 * i + 1], rects[4 * i + 2], rects[4 * i + 3]];
+    return { source: 0, x, y, width, height, label: labels[i], name: `${source.metadata.name} ${Math.round(x)},${Math.round(y)}` };
+  });
+  return { classes, sources: [source], examples };
+}
+
 export type DrawnShape =
   | { kind: 'point'; x: number; y: number; className: string }
   | { kind: 'polygon'; points: number[]; className: string };

@@ -10,6 +10,8 @@ import {
   detectNuclei,
   evaluateDetections,
   exploreNuclei,
+  fineTuneNuclei,
+  setUseFineTuned,
   importNucleusAnnotations,
   inspectNucleusPatch,
   setPointParams,
@@ -59,7 +61,7 @@ export function NucleiPanel() {
   const slide = useAppStore(selectActiveSlide);
   const backend = useAppStore((s) => s.computeBackend?.backend);
   const state = useAppStore((s) => (slide ? s.nuclei[slide.id] : undefined));
-  const busy = useAppStore((s) => s.jobs.some((j) => j.status === 'running' && (j.label.startsWith('Nucleus CAE') || j.label === 'Detect nuclei')));
+  const busy = useAppStore((s) => s.jobs.some((j) => j.status === 'running' && (j.label.startsWith('Nucleus CAE') || j.label === 'Detect nuclei' || j.label === 'Fine-tune nucleus detection')));
   const activeTool = useActiveTool();
   const [preset, setPreset] = useState<CspCaePreset | null>(null);
   const [texts, setTexts] = useState({ epochs: '2', patches: '256', batch: '32', threshold: String(NUCLEI_POINT_DEFAULTS.threshold), minDistance: String(NUCLEI_POINT_DEFAULTS.minDistance) });
@@ -307,6 +309,38 @@ export function NucleiPanel() {
           {`${annotations.name}: precision ${evaluation.precision.toFixed(3)}, recall ${evaluation.recall.toFixed(3)}, F1 ${evaluation.f1.toFixed(3)} ` +
             `(${evaluation.truePositives} found, ${evaluation.falsePositives} false, ${evaluation.falseNegatives} missed; 6-px rule) over the ` +
             `${evaluation.scored.length} of ${evaluation.annotations} annotated nuclei inside the detected patches`}
+        </p>
+      )}
+      {annotations && state?.model && (
+        <div className="cish-row">
+          <button
+            type="button"
+            data-testid="nuclei-finetune"
+            disabled={busy}
+            title="Train the paper's detection CNN (the CAE's parts 1, 2, 5 + five 1×1 convs) on the patches holding these points; every nucleus in those patches must be annotated"
+            onClick={() => void fineTuneNuclei(slide.id, { seed: 1 }).catch((e) => setError(errorMessage(e)))}
+          >
+            Fine-tune on the annotations
+          </button>
+          {state.fineTuned && (
+            <label>
+              <input
+                type="checkbox"
+                checked={state.useFineTuned}
+                data-testid="nuclei-use-finetuned"
+                disabled={busy}
+                onChange={(e) => void setUseFineTuned(slide.id, e.currentTarget.checked).catch((err) => setError(errorMessage(err)))}
+              />{' '}
+              detect with the fine-tuned CNN
+            </label>
+          )}
+        </div>
+      )}
+      {state?.fineTuned && (
+        <p className="cish-result" data-testid="nuclei-finetune-result" data-f1-before={state.baseline?.f1 ?? ''}>
+          {`Fine-tuned on ${state.fineTuned.points} annotated nuclei in ${state.fineTuned.patches} patches (loss ${state.fineTuned.loss.toFixed(4)})` +
+            (state.baseline ? ` · before: precision ${state.baseline.precision.toFixed(3)}, recall ${state.baseline.recall.toFixed(3)}, F1 ${state.baseline.f1.toFixed(3)}` : '') +
+            ' · scores against the annotations it learned from are not a held-out test'}
         </p>
       )}
       {error && (

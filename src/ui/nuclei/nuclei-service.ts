@@ -9,7 +9,7 @@ import { appStore, effectiveMpp, nucleiAnalysisKey, NUCLEI_POINT_DEFAULTS, type 
 import { rampColours } from '../../analysis/exports';
 import { matchDetections, pointsInRects, type DetectionMatch } from '../../analysis/detection-metrics';
 import { parsePointAnnotations } from '../../analysis/point-annotations';
-import type { NucleiDetectParams, NucleiDetections, NucleiPointParams, NucleiTrainParams, PatchInspectionImages } from '../../workers/cish-protocol';
+import type { NucleiDetectParams, NucleiDetections, NucleiFineTuneParams, NucleiFineTuneStep, NucleiPointParams, NucleiTrainParams, PatchInspectionImages } from '../../workers/cish-protocol';
 import { cishWorker, ensureOpen, syncOverlays, workerJob } from '../cish/cish-service';
 
 const pointsLayerId = (slideId: string) => `nuclei-points-${slideId}`;
@@ -32,17 +32,19 @@ export async function trainNuclei(slideId: string, params: Omit<NucleiTrainParam
     );
   });
   if (!value) return false;
-  appStore.getState().patchNuclei(slideId, { model: value, detections: null });
+  appStore.getState().patchNuclei(slideId, { model: value, detections: null, fineTuned: null, useFineTuned: false, baseline: null });
   syncNucleiOverlays(slideId);
   return true;
 }
 
-export async function detectNuclei(slideId: string, roi: NucleiDetectParams['roi']): Promise<boolean> {
-  const points = appStore.getState().nuclei[slideId]?.points ?? NUCLEI_POINT_DEFAULTS;
+export async function detectNuclei(slideId: string, roi: NucleiDetectParams['roi'], options: { fineTuned?: boolean } = {}): Promise<boolean> {
+  const state = appStore.getState().nuclei[slideId];
+  const points = state?.points ?? NUCLEI_POINT_DEFAULTS;
+  const fineTuned = options.fineTuned ?? !!(state?.useFineTuned && state.fineTuned);
   const value = await workerJob('Detect nuclei', async (jobId, report) =>
     cishWorker().detectNuclei(
       slideId,
-      { roi, ...points },
+      { roi, ...points, fineTuned },
       Comlink.proxy((done: number, total: number) => report(done / Math.max(1, total), `${done}/${total} patches`)),
       jobId,
     ),
@@ -58,7 +60,7 @@ export async function detectNuclei(slideId: string, roi: NucleiDetectParams['roi
 export async function useNucleiModel(slideId: string, url: string): Promise<void> {
   await ensureOpen(slideId);
   const model = await cishWorker().useNucleiModel(slideId, url);
-  appStore.getState().patchNuclei(slideId, { model, detections: null });
+  appStore.getState().patchNuclei(slideId, { model, detections: null, fineTuned: null, useFineTuned: false, baseline: null });
   syncNucleiOverlays(slideId);
   forgetNucleusItems(slideId);
 }
@@ -208,4 +210,43 @@ function forgetNucleusItems(slideId: string): void {
   if (!appStore.getState().analysis[key]) return;
   appStore.getState().clearAnalysis(key);
   syncOverlays(key);
+}
+
+/**
+ * Fine-tunes the detection CNN on the imported annotations (seed 001 §5.3),
+ * keeping the current detections' scores as the "before", then detects again
+ * in the same region with the fine-tuned network.
+ */
+export async function fineTuneNuclei(slideId: string, params: NucleiFineTuneParams): Promise<boolean> {
+  const state = appStore.getState().nuclei[slideId];
+  if (!state?.annotations) throw new Error('import point annotations first');
+  if (state.detections && !state.useFineTuned) {
+    const { precision, recall, f1 } = evaluateDetections(state.detections, state.annotations);
+    appStore.getState().patchNuclei(slideId, { baseline: { precision, recall, f1 } });
+  }
+  const { x, y } = state.annotations;
+  const value = await workerJob('Fine-tune nucleus detection', async (jobId, report) =>
+    cishWorker().fineTuneNuclei(
+      slideId,
+      { x, y },
+      params,
+      Comlink.proxy((p: NucleiFineTuneStep) => {
+        const steps = p.stepsPerEpoch ?? 1;
+        report((p.epoch * steps + p.step) / (p.epochs * steps), `epoch ${p.epoch + 1}/${p.epochs} (${p.phase === 'head' ? 'added layers' : 'all layers'}) · loss ${p.loss.toFixed(4)}`);
+      }),
+      jobId,
+    ),
+  );
+  if (!value) return false;
+  // Detect again with the new network before it shows as fine-tuned, so the points on view are its own.
+  if (state.detections) await detectNuclei(slideId, state.roi, { fineTuned: true });
+  appStore.getState().patchNuclei(slideId, { fineTuned: value, useFineTuned: true });
+  return true;
+}
+
+/** Switches detection between the unsupervised map and the fine-tuned CNN, and detects again. */
+export async function setUseFineTuned(slideId: string, use: boolean): Promise<void> {
+  const state = appStore.getState().nuclei[slideId];
+  appStore.getState().patchNuclei(slideId, { useFineTuned: use });
+  if (state?.detections) await detectNuclei(slideId, state.roi);
 }

@@ -1,0 +1,337 @@
+/**
+ * The few-label classifiers of seed 002 (SPEC §3) end to end: one training
+ * path for Mobincep and OrgaNet through the shared loop (online augmentation
+ * in the worker, early stopping on a validation split), prediction with class
+ * probabilities and the features that feed the latent explorer, evaluation
+ * and k-fold cross-validation. DOM-free.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { LayersModel } from '@tensorflow/tfjs-layers';
+import { disposeOptimizer, trainModel, type BatchProvider, type TrainProgress, type TrainResult } from '../../engine/train';
+import { augment, MOBINCEP_AUGMENTATION, ORGANET_AUGMENTATION, type AugmentOptions } from '../../imaging/augment';
+import { Random } from '../../analysis/random';
+import { classificationReport, crossValidationSplits, multiclassRoc, type ClassificationReport, type MulticlassRoc } from '../../analysis/classification-metrics';
+import { buildMobincep, createMobincepOptimizer, mobincepJointModel, mobincepTrainingLoss, oneHotLabels, softmaxCrossEntropy, MOBINCEP_DEFAULTS } from '../mobincep';
+import { buildOrganet, createOrganetOptimizer, organetEncoder, organetTrainingLoss, fitDec, assignClusters, ORGANET_DEFAULTS, type DecModel } from '../organet';
+import { datasetFromRects, readExamples, type ClassifierDataset, type ClassifierInputSpec } from './dataset';
+import type { SlideSource } from '../../slide/types';
+
+export type ClassifierArch = 'mobincep' | 'organet';
+
+/** What a classifier is, saved with it (the model's userDefinedMetadata carries it). */
+export interface ClassifierSpec extends ClassifierInputSpec {
+  arch: ClassifierArch;
+  classes: string[];
+  /** Width multiplier of the network (1 = the paper's). */
+  width: number;
+  /** OrgaNet: side its adaptation layer maps to (224 in the paper). */
+  adaptedSize?: number;
+}
+
+/** The paper's input of each network, and its batch (the thesis trains Mobincep with 4). */
+export const CLASSIFIER_DEFAULTS = {
+  mobincep: { inputSize: MOBINCEP_DEFAULTS.inputSize, channels: 3 as const, batchSize: 4, augmentation: MOBINCEP_AUGMENTATION },
+  organet: { inputSize: ORGANET_DEFAULTS.inputSize, channels: 1 as const, batchSize: 8, augmentation: ORGANET_AUGMENTATION },
+} as const;
+
+export function buildClassifier(spec: ClassifierSpec, seed?: number): LayersModel {
+  const common = { classes: spec.classes.length, seed, width: spec.width };
+  return spec.arch === 'mobincep'
+    ? buildMobincep({ ...common, inputSize: spec.inputSize, channels: spec.channels })
+    : buildOrganet({ ...common, inputSize: spec.inputSize, inputChannels: spec.channels, adaptedSize: spec.adaptedSize });
+}
+
+export interface TrainedClassifier {
+  spec: ClassifierSpec;
+  model: LayersModel;
+  /** OrgaNet only: the clusters of the training codes and their labels. */
+  dec: DecModel | null;
+  result: TrainResult;
+}
+
+export interface ClassifierTrainOptions {
+  epochs: number;
+  batchSize?: number;
+  /** Online augmentation; false turns it off. Default: the network's preset. */
+  augmentation?: AugmentOptions | false;
+  /** Epochs without a better validation loss before stopping (the best weights are kept). */
+  patience?: number;
+  seed?: number;
+  learningRate?: number;
+  signal?: AbortSignal;
+  onProgress?: (p: TrainProgress) => void;
+}
+
+/**
+ * Batches of examples, each read once and kept (few-label sets are small),
+ * shuffled per epoch and augmented on the fly.
+ */
+function exampleBatches(dataset: ClassifierDataset, indices: Uint32Array, spec: ClassifierSpec, batchSize: number, augmentation: AugmentOptions | false, seed: number): BatchProvider {
+  const S = spec.inputSize;
+  const stride = S * S * spec.channels;
+  let cache: Promise<Float32Array> | null = null;
+  const inputs = () => (cache ??= readExamples(dataset, indices, spec));
+  const labels = Int32Array.from(indices, (i) => dataset.examples[i].label);
+  return {
+    stepsPerEpoch: Math.ceil(indices.length / batchSize),
+    async getBatch(epoch, step) {
+      const all = await inputs();
+      // The same shuffle for every step of an epoch; a different one per epoch.
+      const order = Array.from(indices.keys());
+      const shuffle = new Random(`${seed}:${epoch}`);
+      for (let i = order.length - 1; i > 0; i--) {
+        const j = Math.floor(shuffle.uniform() * (i + 1));
+        [order[i], order[j]] = [order[j], order[i]];
+      }
+      const picked = order.slice(step * batchSize, (step + 1) * batchSize);
+      const xs = new Float32Array(picked.length * stride);
+      const random = new Random(`${seed}:${epoch}:${step}:augment`);
+      picked.forEach((q, b) => {
+        const image = { data: all.subarray(q * stride, (q + 1) * stride), width: S, height: S, channels: spec.channels };
+        xs.set(augmentation ? augment(image, augmentation, random).data : image.data, b * stride);
+      });
+      return { xs: tf.tensor4d(xs, [picked.length, S, S, spec.channels]), ys: tf.tensor1d(Int32Array.from(picked, (q) => labels[q]), 'int32') };
+    },
+  };
+}
+
+/** Trains a new classifier on `train`, stopping early on `validation` (when given). */
+export async function trainClassifier(
+  dataset: ClassifierDataset,
+  train: Uint32Array,
+  validation: Uint32Array | null,
+  spec: ClassifierSpec,
+  options: ClassifierTrainOptions,
+): Promise<TrainedClassifier> {
+  if (dataset.classes.length !== spec.classes.length) throw new Error(`the data have ${dataset.classes.length} classes, the classifier ${spec.classes.length}`);
+  if (train.length === 0) throw new Error('no training examples');
+  const seed = options.seed ?? 0;
+  const batchSize = options.batchSize ?? CLASSIFIER_DEFAULTS[spec.arch].batchSize;
+  const augmentation = options.augmentation ?? CLASSIFIER_DEFAULTS[spec.arch].augmentation;
+  const model = buildClassifier(spec, seed);
+  const optimizer = spec.arch === 'mobincep' ? createMobincepOptimizer(options.learningRate) : createOrganetOptimizer(options.learningRate);
+  const computeLoss = spec.arch === 'mobincep' ? mobincepTrainingLoss(model) : organetTrainingLoss(model, { seed });
+  try {
+    const result = await trainModel({
+      model,
+      optimizer,
+      computeLoss,
+      batches: exampleBatches(dataset, train, spec, batchSize, augmentation, seed),
+      validation: validation && validation.length > 0 ? exampleBatches(dataset, validation, spec, batchSize, false, seed) : undefined,
+      // Early stopping watches the cross-entropy alone: the centroid and MMD terms of a small
+      // validation batch swing with which classes it happens to hold.
+      validationLoss: (batch) =>
+        tf.tidy(() => softmaxCrossEntropy(model.apply(batch.xs, { training: false }) as tf.Tensor2D, oneHotLabels(batch.ys!, spec.classes.length))),
+      earlyStopping: validation && validation.length > 0 && options.patience ? { patience: options.patience, restoreBestWeights: true } : undefined,
+      epochs: options.epochs,
+      signal: options.signal,
+      onProgress: options.onProgress,
+    });
+    const trained: TrainedClassifier = { spec, model, dec: null, result };
+    if (spec.arch === 'organet') {
+      // DEC: k-means on the training codes (unaugmented), clusters mapped to labels by the Hungarian method.
+      const codes = await classifierOutputs(trained, dataset, train);
+      trained.dec = fitDec(codes.features, Int32Array.from(train, (i) => dataset.examples[i].label), spec.classes.length, { dims: codes.featureDim, seed });
+    }
+    return trained;
+  } catch (error) {
+    model.dispose();
+    throw error;
+  } finally {
+    disposeOptimizer(optimizer);
+  }
+}
+
+export interface ClassifierOutputs {
+  /** n × classes, row-major: class probabilities (softmax; DEC soft assignments for OrgaNet). */
+  probabilities: Float32Array;
+  predicted: Int32Array;
+  /** n × featureDim: the penultimate features (Mobincep) or the 10-d latent (OrgaNet), for the explorer. */
+  features: Float32Array;
+  featureDim: number;
+}
+
+/**
+ * Runs the classifier on examples (no augmentation). OrgaNet's class is its
+ * DEC label; its probabilities are DEC's Student-t soft assignments to the
+ * cluster centres, summed per label. Before DEC is fitted, OrgaNet gives its
+ * head's softmax.
+ */
+export async function classifierOutputs(trained: TrainedClassifier, dataset: ClassifierDataset, indices: ArrayLike<number>, batchSize = 16, signal?: AbortSignal): Promise<ClassifierOutputs> {
+  const { spec, model } = trained;
+  const K = spec.classes.length;
+  const S = spec.inputSize;
+  const joint = spec.arch === 'mobincep' ? mobincepJointModel(model) : null;
+  const encoder = spec.arch === 'organet' ? organetEncoder(model) : null;
+  const probabilities = new Float32Array(indices.length * K);
+  let features = new Float32Array(0);
+  let featureDim = 0;
+  for (let start = 0; start < indices.length; start += batchSize) {
+    if (signal?.aborted) throw new DOMException('classification was cancelled', 'AbortError');
+    const picked = Array.from({ length: Math.min(batchSize, indices.length - start) }, (_, b) => indices[start + b]);
+    const values = await readExamples(dataset, picked, spec, signal);
+    const [probs, feats] = tf.tidy(() => {
+      const x = tf.tensor4d(values, [picked.length, S, S, spec.channels]);
+      if (joint) {
+        const [logits, f] = joint.predict(x) as tf.Tensor[];
+        return [tf.softmax(logits).dataSync() as Float32Array, f.dataSync() as Float32Array];
+      }
+      const latent = encoder!.predict(x) as tf.Tensor;
+      const head = trained.dec ? null : (model.predict(x) as tf.Tensor);
+      return [head ? (tf.softmax(head).dataSync() as Float32Array) : new Float32Array(0), latent.dataSync() as Float32Array];
+    });
+    const dim = feats.length / picked.length;
+    if (featureDim === 0) {
+      featureDim = dim;
+      features = new Float32Array(indices.length * dim);
+    }
+    features.set(feats, start * dim);
+    if (probs.length > 0) probabilities.set(probs, start * K);
+    else probabilities.set(decProbabilities(trained.dec!, feats, K), start * K);
+  }
+  const predicted = new Int32Array(indices.length);
+  for (let i = 0; i < indices.length; i++) {
+    let best = 0;
+    for (let k = 1; k < K; k++) if (probabilities[i * K + k] > probabilities[i * K + best]) best = k;
+    predicted[i] = best;
+  }
+  if (trained.dec) {
+    // DEC's label is the nearest centre's; the soft assignment agrees except on near-ties, where the rule wins.
+    const clusters = assignClusters(trained.dec, features);
+    clusters.forEach((c, i) => (predicted[i] = trained.dec!.clusterToLabel[c]));
+  }
+  return { probabilities, predicted, features, featureDim };
+}
+
+/** DEC's soft assignment q_ic ∝ (1 + ‖z_i − μ_c‖²)⁻¹ (Student's t, one degree of freedom), summed over the clusters of each label. */
+export function decProbabilities(dec: DecModel, latents: Float32Array, classes: number): Float32Array {
+  const n = latents.length / dec.dims;
+  const out = new Float32Array(n * classes);
+  for (let i = 0; i < n; i++) {
+    let total = 0;
+    const q = new Float64Array(dec.k);
+    for (let c = 0; c < dec.k; c++) {
+      let d2 = 0;
+      for (let t = 0; t < dec.dims; t++) d2 += (latents[i * dec.dims + t] - dec.centres[c * dec.dims + t]) ** 2;
+      q[c] = 1 / (1 + d2);
+      total += q[c];
+    }
+    for (let c = 0; c < dec.k; c++) out[i * classes + dec.clusterToLabel[c]] += q[c] / total;
+  }
+  return out;
+}
+
+export interface ClassifierEvaluation {
+  report: ClassificationReport;
+  roc: MulticlassRoc;
+}
+
+export function evaluateOutputs(outputs: ClassifierOutputs, truth: ArrayLike<number>, classes: number): ClassifierEvaluation {
+  return { report: classificationReport(truth, outputs.predicted, classes), roc: multiclassRoc(truth, outputs.probabilities, classes) };
+}
+
+export interface CrossValidationResult {
+  folds: Array<ClassifierEvaluation & { epochsRun: number }>;
+  meanAccuracy: number;
+  /** Pooled over the folds' test sets (every example tested once). */
+  pooled: ClassifierEvaluation;
+}
+
+/** k-fold cross-validation (60/20/20 at k = 5): train on each split, stop on its validation fold, test on its test fold. */
+export async function crossValidateClassifier(
+  dataset: ClassifierDataset,
+  spec: ClassifierSpec,
+  options: ClassifierTrainOptions & { folds?: number; onFold?: (fold: number, folds: number) => void },
+): Promise<CrossValidationResult> {
+  const labels = Int32Array.from(dataset.examples, (e) => e.label);
+  const splits = crossValidationSplits(labels, options.folds ?? 5, options.seed ?? 0);
+  const K = spec.classes.length;
+  const folds: CrossValidationResult['folds'] = [];
+  const pooledProbabilities = new Float32Array(labels.length * K);
+  const pooledPredicted = new Int32Array(labels.length);
+  for (let f = 0; f < splits.length; f++) {
+    options.onFold?.(f, splits.length);
+    const split = splits[f];
+    const trained = await trainClassifier(dataset, split.train, split.validation, spec, options);
+    try {
+      const outputs = await classifierOutputs(trained, dataset, split.test, 16, options.signal);
+      const truth = Int32Array.from(split.test, (i) => labels[i]);
+      folds.push({ ...evaluateOutputs(outputs, truth, K), epochsRun: trained.result.epochsRun });
+      split.test.forEach((i, q) => {
+        pooledPredicted[i] = outputs.predicted[q];
+        pooledProbabilities.set(outputs.probabilities.subarray(q * K, (q + 1) * K), i * K);
+      });
+    } finally {
+      trained.model.dispose();
+    }
+  }
+  const pooled = evaluateOutputs({ probabilities: pooledProbabilities, predicted: pooledPredicted, features: new Float32Array(0), featureDim: 0 }, labels, K);
+  return { folds, meanAccuracy: folds.reduce((t, f) => t + f.report.accuracy, 0) / folds.length, pooled };
+}
+
+
+/** Training from labelled level-0 rectangles of one slide (the app's path: explorer classes or shapes drawn on the slide). */
+export interface RegionTrainingRequest {
+  classes: string[];
+  /** n × 4: x, y, width, height (level-0 px). */
+  rects: Float64Array;
+  labels: Int32Array;
+  spec: ClassifierSpec;
+  train: ClassifierTrainOptions;
+}
+
+export interface RegionTrainingResult {
+  trained: TrainedClassifier;
+  /** Scores on the held-out test fold (20 %, never seen in training or early stopping). */
+  test: ClassifierEvaluation;
+  split: { train: number; validation: number; test: number };
+}
+
+/**
+ * Trains on the first split of a stratified 5-fold partition (60 % train,
+ * 20 % validation for early stopping, 20 % test) and scores the test part.
+ */
+export async function trainFromRegions(source: SlideSource, request: RegionTrainingRequest): Promise<RegionTrainingResult> {
+  const dataset = datasetFromRects(source, request.classes, request.rects, request.labels);
+  const [split] = crossValidationSplits(request.labels, 5, request.train.seed ?? 0);
+  const trained = await trainClassifier(dataset, split.train, split.validation, request.spec, request.train);
+  try {
+    const outputs = await classifierOutputs(trained, dataset, split.test, 16, request.train.signal);
+    const test = evaluateOutputs(outputs, Int32Array.from(split.test, (i) => request.labels[i]), request.classes.length);
+    return { trained, test, split: { train: split.train.length, validation: split.validation.length, test: split.test.length } };
+  } catch (error) {
+    trained.model.dispose();
+    throw error;
+  }
+}
+
+/** Classifies level-0 rectangles of a slide (e.g. every tissue tile), in batches, with progress. */
+export async function classifyRects(
+  trained: TrainedClassifier,
+  source: SlideSource,
+  rects: Float64Array,
+  options: { signal?: AbortSignal; onProgress?: (done: number, total: number) => void; batchSize?: number } = {},
+): Promise<ClassifierOutputs> {
+  const n = rects.length / 4;
+  const dataset = datasetFromRects(source, trained.spec.classes, rects, new Int32Array(n));
+  const batch = options.batchSize ?? 64;
+  const K = trained.spec.classes.length;
+  const probabilities = new Float32Array(n * K);
+  const predicted = new Int32Array(n);
+  let features = new Float32Array(0);
+  let featureDim = 0;
+  for (let start = 0; start < n; start += batch) {
+    const indices = Uint32Array.from({ length: Math.min(batch, n - start) }, (_, i) => start + i);
+    const part = await classifierOutputs(trained, dataset, indices, 16, options.signal);
+    if (featureDim === 0) {
+      featureDim = part.featureDim;
+      features = new Float32Array(n * featureDim);
+    }
+    probabilities.set(part.probabilities, start * K);
+    predicted.set(part.predicted, start);
+    features.set(part.features, start * featureDim);
+    options.onProgress?.(start + indices.length, n);
+    await new Promise((resolve) => setTimeout(resolve, 0)); // let a cancel message in
+  }
+  return { probabilities, predicted, features, featureDim };
+}
