@@ -83,6 +83,8 @@ export interface TrainOptions {
   /** Batches read ahead of the training step (iterables and providers). Default 2. */
   prefetch?: number;
   validation?: BatchSource;
+  /** What is measured on the validation batches (and early stopping watches); default the training loss. */
+  validationLoss?: (batch: Batch) => tf.Scalar;
   earlyStopping?: EarlyStopping;
   onProgress?: (p: TrainProgress) => void;
   /** Awaited after every epoch: save a checkpoint here. */
@@ -372,7 +374,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
 
       const trainLoss = lossSum / sampleCount;
       lastValLoss =
-        options.validation === undefined ? null : await evaluateLoss(lossOf, options.validation, epoch, signal);
+        options.validation === undefined ? null : await evaluateLoss(options.validationLoss ?? lossOf, options.validation, epoch, signal);
       const summary: EpochSummary = {
         epoch,
         loss: trainLoss,
@@ -387,7 +389,8 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
         epochsWithoutImprovement = 0;
         if (stopping?.restoreBestWeights) {
           forgetBestWeights();
-          bestWeights = variables.map((v) => tf.clone(v));
+          // Every weight, batch norm's moving statistics included: they belong to the best epoch too.
+          bestWeights = model.weights.map((w) => tf.clone(w.read()));
         }
       } else {
         epochsWithoutImprovement++;
@@ -397,7 +400,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
         status = 'early-stopped';
         if (stopping.restoreBestWeights && bestWeights !== null) {
           const saved: tf.Tensor[] = bestWeights;
-          variables.forEach((v, i) => v.assign(saved[i]));
+          model.weights.forEach((w, i) => w.write(saved[i]));
         }
         break;
       }
