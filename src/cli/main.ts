@@ -12,10 +12,12 @@ import { processIO, type CliIO } from './io';
 export const USAGE = `Usage: tilescope <command> [options]
 
 Commands:
-  analyze      run a model over a slide and write tables, GeoJSON, a map and the model
-  cluster      fuzzy c-means or k-means on a numeric CSV table
-  nuclei       find nuclei without labels (crosswise-sparse CAE) and write points with features
-  synth-cish   write a synthetic CISH slide as a tiled pyramidal TIFF
+  analyze            run a model over a slide and write tables, GeoJSON, a map and the model
+  classify           run a trained classifier on a slide (class map) or a folder of images
+  cluster            fuzzy c-means or k-means on a numeric CSV table
+  nuclei             find nuclei without labels (crosswise-sparse CAE) and write points with features
+  synth-cish         write a synthetic CISH slide as a tiled pyramidal TIFF
+  train-classifier   train Mobincep or OrgaNet on a folder with one sub-folder of images per class
 
 Run 'tilescope <command> --help' for the options of a command.`;
 
@@ -23,9 +25,11 @@ type Command = (argv: string[], io: CliIO) => Promise<number>;
 
 const COMMANDS: Record<string, () => Promise<Command>> = {
   analyze: async () => (await import('./analyze')).runAnalyze,
+  classify: async () => (await import('./classify')).runClassify,
   cluster: async () => (await import('./cluster')).runCluster,
   nuclei: async () => (await import('./nuclei')).runNuclei,
   'synth-cish': async () => (await import('./synth')).runSynth,
+  'train-classifier': async () => (await import('./train-classifier')).runTrainClassifier,
 };
 
 export async function main(argv: string[], io: CliIO = processIO): Promise<number> {

@@ -42,7 +42,7 @@ import { inspectPatchAt } from '../models/nuclei/inspect';
 import { FINETUNE_DEFAULTS, annotatedTiles, buildDetectionCnn, disposeDetectionCnn, fineTunedDetector, trainDetectionCnn, type DetectionCnn } from '../models/nuclei/finetune';
 import { computeDetectionMaps, computeNucleusPatches, nucleiFromMaps, trainCspCae, type DetectionMaps } from '../models/nuclei/pipeline';
 import { sampleTiles, type TissueMask } from '../tiling/tile-grid';
-import { classifyRects, trainFromRegions, type ClassifierSpec, type TrainedClassifier } from '../models/classifier/pipeline';
+import { classifierMetadata, classifyRects, trainFromRegions, trainedClassifierFromModel, type ClassifierSpec, type TrainedClassifier } from '../models/classifier/pipeline';
 import '../engine/amsgrad'; // registers AMSGrad for optimizer round trips
 
 interface SlideState {
@@ -537,6 +537,39 @@ export function createCishEndpoint(deps: CishEndpointDeps): CishWorkerApi {
       }
     },
 
+    async useClassifier(slideId, url) {
+      await ready();
+      const state = slideState(slideId);
+      const model = await tfl.loadLayersModel(url);
+      let trained: TrainedClassifier;
+      try {
+        trained = trainedClassifierFromModel(model);
+      } catch (error) {
+        model.dispose();
+        throw new Error(`${url}: ${errorText(error)}`);
+      }
+      state.classifier?.model.dispose();
+      state.classifier = trained;
+      const { spec } = trained;
+      const modelId = parseStoredModelUrl(url)?.modelId ?? 'imported';
+      return {
+        arch: spec.arch,
+        classes: spec.classes,
+        parameters: model.countParams(),
+        inputSize: spec.inputSize,
+        channels: spec.channels,
+        width: spec.width,
+        loss: new Float32Array(0),
+        valLoss: new Float32Array(0),
+        epochsRun: 0,
+        stoppedEarly: false,
+        split: { train: 0, validation: 0, test: 0 },
+        metrics: null,
+        url,
+        modelId,
+      };
+    },
+
     async classify(classifierSlideId, slideId, rects, onProgress, jobId) {
       await ready();
       const trained = slideState(classifierSlideId).classifier;
@@ -702,12 +735,16 @@ function disposeNuclei(nuclei: NonNullable<SlideState['nuclei']>): void {
 async function saveClassifier(trained: TrainedClassifier, fingerprint: string, modelId: string): Promise<string | null> {
   const url = storedModelUrl(trained.spec.arch, fingerprint, modelId);
   try {
-    const dec = trained.dec ? { k: trained.dec.k, dims: trained.dec.dims, centres: Array.from(trained.dec.centres), clusterToLabel: Array.from(trained.dec.clusterToLabel) } : null;
-    trained.model.setUserDefinedMetadata({ tilescope: trained.spec.arch, fingerprint, modelId, spec: trained.spec, dec });
+    // tfjs-layers refuses metadata with undefined values: classifierMetadata leaves them out.
+    trained.model.setUserDefinedMetadata(classifierMetadata(trained, fingerprint, modelId) as unknown as object);
     await trained.model.save(url);
     return url;
   } catch (error) {
     console.warn('the classifier could not be saved', error);
     return null;
   }
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

@@ -230,7 +230,8 @@ export interface ClassifierInfo {
   epochsRun: number;
   stoppedEarly: boolean;
   split: { train: number; validation: number; test: number };
-  metrics: ClassifierMetrics;
+  /** Null for a classifier loaded from storage (its test scores are not kept with it). */
+  metrics: ClassifierMetrics | null;
   url: string | null;
   modelId: string;
 }
@@ -386,6 +387,8 @@ export interface CishWorkerApi {
   ): Promise<NucleiFineTuneOutcome>;
   /** Trains a classifier on labelled rectangles of the slide (60/20/20 split); it becomes the slide's classifier. */
   trainClassifier(slideId: string, request: ClassifierTrainRequest, onStep: (p: ClassifierTrainStep) => void, jobId: string): Promise<ClassifierInfo>;
+  /** Makes a stored classifier (Mobincep or OrgaNet) the slide's classifier. */
+  useClassifier(slideId: string, url: string): Promise<ClassifierInfo>;
   /** Classifies rectangles of a slide (e.g. its tissue tiles) with the classifier trained on `classifierSlideId`. */
   classify(classifierSlideId: string, slideId: string, rects: Float64Array, onProgress: (done: number, total: number) => void, jobId: string): Promise<ClassifyOutcome>;
   /** Makes a stored nucleus CAE the slide's nucleus model. */

@@ -11,7 +11,7 @@ import { disposeOptimizer, trainModel, type BatchProvider, type TrainProgress, t
 import { augment, MOBINCEP_AUGMENTATION, ORGANET_AUGMENTATION, type AugmentOptions } from '../../imaging/augment';
 import { Random } from '../../analysis/random';
 import { classificationReport, crossValidationSplits, multiclassRoc, type ClassificationReport, type MulticlassRoc } from '../../analysis/classification-metrics';
-import { buildMobincep, createMobincepOptimizer, mobincepJointModel, mobincepTrainingLoss, oneHotLabels, softmaxCrossEntropy, MOBINCEP_DEFAULTS } from '../mobincep';
+import { buildMobincep, createMobincepOptimizer, mobincepJointModel, mobincepTrainingLoss, oneHotLabels, softmaxCrossEntropy, MOBINCEP_DEFAULTS, type MobincepTrainingLossOptions } from '../mobincep';
 import { buildOrganet, createOrganetOptimizer, organetEncoder, organetTrainingLoss, fitDec, assignClusters, ORGANET_DEFAULTS, type DecModel } from '../organet';
 import { datasetFromRects, readExamples, type ClassifierDataset, type ClassifierInputSpec } from './dataset';
 import type { SlideSource } from '../../slide/types';
@@ -58,6 +58,8 @@ export interface ClassifierTrainOptions {
   patience?: number;
   seed?: number;
   learningRate?: number;
+  /** Mobincep's integrated loss: the γs and where the centroid terms act (default: the seed's γ = 0.01 on the features). */
+  mobincepLoss?: MobincepTrainingLossOptions;
   signal?: AbortSignal;
   onProgress?: (p: TrainProgress) => void;
 }
@@ -110,7 +112,7 @@ export async function trainClassifier(
   const augmentation = options.augmentation ?? CLASSIFIER_DEFAULTS[spec.arch].augmentation;
   const model = buildClassifier(spec, seed);
   const optimizer = spec.arch === 'mobincep' ? createMobincepOptimizer(options.learningRate) : createOrganetOptimizer(options.learningRate);
-  const computeLoss = spec.arch === 'mobincep' ? mobincepTrainingLoss(model) : organetTrainingLoss(model, { seed });
+  const computeLoss = spec.arch === 'mobincep' ? mobincepTrainingLoss(model, options.mobincepLoss) : organetTrainingLoss(model, { seed });
   try {
     const result = await trainModel({
       model,
@@ -334,4 +336,75 @@ export async function classifyRects(
     await new Promise((resolve) => setTimeout(resolve, 0)); // let a cancel message in
   }
   return { probabilities, predicted, features, featureDim };
+}
+
+// ------------------------------------------------------------------ saved classifiers
+
+/** What a saved classifier carries in its userDefinedMetadata (the worker's saveClassifier and the CLI write it). */
+export interface ClassifierMetadata {
+  tilescope: ClassifierArch;
+  fingerprint: string;
+  modelId: string;
+  spec: ClassifierSpec;
+  /** OrgaNet's DEC clusters (null for Mobincep, or before DEC is fitted). */
+  dec: { k: number; dims: number; centres: number[]; clusterToLabel: number[] } | null;
+}
+
+/**
+ * The metadata to set on a trained classifier's model before saving it. It
+ * must be plain JSON: tfjs-layers' setUserDefinedMetadata rejects a key whose
+ * value is undefined (such as a Mobincep spec's `adaptedSize`), so such keys
+ * are left out.
+ */
+export function classifierMetadata(trained: TrainedClassifier, fingerprint: string, modelId: string): ClassifierMetadata {
+  const { arch, classes, inputSize, channels, width, adaptedSize } = trained.spec;
+  const spec: ClassifierSpec = { arch, classes: [...classes], inputSize, channels, width, ...(adaptedSize === undefined ? {} : { adaptedSize }) };
+  const dec = trained.dec ? { k: trained.dec.k, dims: trained.dec.dims, centres: Array.from(trained.dec.centres), clusterToLabel: Array.from(trained.dec.clusterToLabel) } : null;
+  return { tilescope: arch, fingerprint, modelId, spec, dec };
+}
+
+const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 1;
+
+/**
+ * A loaded classifier model back as a TrainedClassifier, from the spec and
+ * DEC clusters its metadata carries. Throws, with the reason, when the model
+ * is not a Tilescope classifier or its metadata does not fit its layers. The
+ * training history is not saved: `result` is an empty completed run.
+ */
+export function trainedClassifierFromModel(model: LayersModel): TrainedClassifier {
+  const meta = model.getUserDefinedMetadata() as Partial<Record<keyof ClassifierMetadata, unknown>> | undefined;
+  const kind = meta?.tilescope;
+  if (kind !== 'mobincep' && kind !== 'organet') {
+    throw new Error(typeof kind === 'string' ? `a ${kind} model, not a classifier (mobincep or organet)` : 'not a Tilescope classifier (its metadata names no mobincep or organet model)');
+  }
+  const raw = meta!.spec as Partial<ClassifierSpec> | undefined;
+  if (typeof raw !== 'object' || raw === null) throw new Error(`the ${kind} model's metadata has no classifier spec`);
+  const classes = raw.classes;
+  if (!Array.isArray(classes) || classes.length < 2 || !classes.every((c) => typeof c === 'string')) throw new Error('the classifier spec needs at least 2 class names');
+  if (raw.arch !== kind) throw new Error(`the classifier spec names ${String(raw.arch)}, the model ${kind}`);
+  if (!isCount(raw.inputSize)) throw new Error(`the classifier spec's input size is not a positive integer (${String(raw.inputSize)})`);
+  if (raw.channels !== 1 && raw.channels !== 3) throw new Error(`the classifier spec's channels must be 1 or 3, got ${String(raw.channels)}`);
+  const width = typeof raw.width === 'number' && raw.width > 0 ? raw.width : 1;
+  const spec: ClassifierSpec = { arch: kind, classes: [...classes], inputSize: raw.inputSize, channels: raw.channels, width };
+  if (kind === 'organet' && isCount(raw.adaptedSize)) spec.adaptedSize = raw.adaptedSize;
+  const input = model.inputs[0]?.shape;
+  if (model.inputs.length !== 1 || input?.[1] !== spec.inputSize || input?.[2] !== spec.inputSize || input?.[3] !== spec.channels) {
+    throw new Error(`the model's input ${JSON.stringify(input?.slice(1))} does not match its spec (${spec.inputSize} × ${spec.inputSize} × ${spec.channels})`);
+  }
+  const units = model.outputs[0]?.shape[model.outputs[0].shape.length - 1];
+  if (units !== classes.length) throw new Error(`the model has ${String(units)} outputs for ${classes.length} classes`);
+
+  let dec: DecModel | null = null;
+  const rawDec = meta!.dec as Partial<NonNullable<ClassifierMetadata['dec']>> | null | undefined;
+  if (kind === 'organet' && rawDec) {
+    const { k, dims, centres, clusterToLabel } = rawDec;
+    const numbers = (v: unknown, n: number): v is number[] => Array.isArray(v) && v.length === n && v.every((x) => typeof x === 'number' && Number.isFinite(x));
+    if (!isCount(k) || !isCount(dims) || !numbers(centres, k * dims) || !numbers(clusterToLabel, k) || !clusterToLabel.every((c) => Number.isInteger(c) && c >= 0 && c < classes.length)) {
+      throw new Error('the OrgaNet model\'s DEC clusters (metadata "dec") are malformed');
+    }
+    const latent = organetEncoder(model).outputs[0].shape[1];
+    if (latent !== dims) throw new Error(`the OrgaNet model's latent has ${String(latent)} dimensions, its DEC clusters ${dims}`);
+    dec = { k, dims, centres: Float64Array.from(centres), clusterToLabel: Int32Array.from(clusterToLabel), trainingAccuracy: Number.NaN };
+  }
+  return { spec, model, dec, result: { status: 'completed', epochsRun: 0, history: [], bestEpoch: null, bestLoss: null } };
 }

@@ -6,7 +6,8 @@ import { parseAll } from '../cish/params';
 import { LineChart } from '../cish/charts';
 import { LatentExplorer } from '../explorer/LatentExplorer';
 import { itemColours, panToItem } from '../explorer/explorer-service';
-import { classifierAnalysisKey, classifierMapLayerId, classifySlide, confidenceLayerId, trainClassifier, trainingSetOf, type SlideClassification } from './classifier-service';
+import { classifierAnalysisKey, classifierMapLayerId, classifySlide, confidenceLayerId, trainClassifier, trainingSetOf, useClassifier, type SlideClassification } from './classifier-service';
+import { SavedModels } from '../models/SavedModels';
 
 /**
  * Few-label classifiers of seed 002 (Mobincep, OrgaNet): trained on the
@@ -72,10 +73,11 @@ export function ClassifierPanel() {
     }
   };
   const classify = async () => {
-    if (!info || !targetId || !set) return;
+    if (!info || !targetId) return;
     setError(null);
     try {
-      const classes = info.classes.map((name) => ({ name, color: set.classes.find((c) => c.name === name)?.color ?? [200, 200, 200] }));
+      const palette: [number, number, number][] = [[230, 159, 0], [86, 180, 233], [0, 158, 115], [240, 228, 66], [0, 114, 178], [213, 94, 0], [204, 121, 167]];
+      const classes = info.classes.map((name, k) => ({ name, color: set?.classes.find((c) => c.name === name)?.color ?? palette[k % palette.length] }));
       const done = await classifySlide(slide.id, targetId, classes);
       if (done) setResult(done);
     } catch (e) {
@@ -138,6 +140,23 @@ export function ClassifierPanel() {
           Train
         </button>
       </div>
+      <SavedModels
+        kind={['mobincep', 'organet']}
+        title="Saved classifiers"
+        fingerprint={analyses[slide.id]?.fingerprint}
+        onUse={async (url) => setInfo(await useClassifier(slide.id, url))}
+        guard={async (action) => {
+          try {
+            await action();
+            setError(null);
+          } catch (e) {
+            setError(errorMessage(e));
+          }
+        }}
+        disabled={busy}
+        refreshKey={info?.modelId}
+        testId="classifier-models"
+      />
       {info && <ClassifierMetricsView info={info} />}
       {info && (
         <div className="cish-row">
@@ -165,6 +184,13 @@ export function ClassifierPanel() {
 
 function ClassifierMetricsView({ info }: { info: ClassifierInfo }) {
   const m = info.metrics;
+  if (!m) {
+    return (
+      <p className="cish-result" data-testid="classifier-metrics">
+        {`${info.arch === 'mobincep' ? 'Mobincep' : 'OrgaNet'} ${info.modelId} (classes ${info.classes.join(', ')}; ${info.inputSize} px input) loaded from storage: its test scores were shown when it was trained.`}
+      </p>
+    );
+  }
   const K = info.classes.length;
   return (
     <div className="classifier-metrics" data-testid="classifier-metrics" data-accuracy={m.accuracy} data-macro-auc={m.macroAuc}>

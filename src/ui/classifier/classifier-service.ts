@@ -60,6 +60,11 @@ export async function trainClassifier(slideId: string, request: Omit<ClassifierT
   });
 }
 
+export async function useClassifier(slideId: string, url: string): Promise<ClassifierInfo> {
+  await ensureOpen(slideId);
+  return cishWorker().useClassifier(slideId, url);
+}
+
 export interface SlideClassification {
   outcome: ClassifyOutcome;
   classes: { name: string; color: Rgb }[];

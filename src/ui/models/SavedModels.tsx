@@ -3,7 +3,8 @@ import type { ModelKind, StoredModelInfo } from '../../workers/cish-protocol';
 import { deleteModel, exportModel, importModel, listModels } from '../cish/cish-service';
 
 export interface SavedModelsProps {
-  kind: ModelKind;
+  /** The kinds listed (and accepted on import). */
+  kind: ModelKind | readonly ModelKind[];
   /** What the list is called, e.g. "Saved models". */
   title: string;
   /** The open slide's fingerprint: its own models are marked. */
@@ -25,10 +26,11 @@ export interface SavedModelsProps {
  */
 export function SavedModels({ kind, title, fingerprint, onUse, guard, disabled = false, refreshKey, testId }: SavedModelsProps) {
   const [models, setModels] = useState<StoredModelInfo[]>([]);
+  const kinds: readonly ModelKind[] = typeof kind === 'string' ? [kind] : kind;
   const refresh = () => {
-    listModels(kind).then(setModels, () => setModels([]));
+    listModels().then((all) => setModels(all.filter((m) => kinds.includes(m.kind))), () => setModels([]));
   };
-  useEffect(refresh, [kind, refreshKey]);
+  useEffect(refresh, [kinds.join(), refreshKey]);
   const saved = models.filter((m) => !m.checkpoint);
   return (
     <details className="cish-models" onToggle={(e) => e.currentTarget.open && refresh()}>
@@ -39,6 +41,7 @@ export function SavedModels({ kind, title, fingerprint, onUse, guard, disabled =
         {saved.map((m) => (
           <li key={m.url}>
             <span title={m.url}>
+              {kinds.length > 1 ? `${m.kind} ` : ''}
               {m.modelId}
               {m.fingerprint === fingerprint ? ' (this slide)' : ''} · {(m.bytes / 1024).toFixed(0)} KiB
             </span>
@@ -76,7 +79,7 @@ export function SavedModels({ kind, title, fingerprint, onUse, guard, disabled =
             if (files.length)
               void guard(async () => {
                 const info = await importModel(files);
-                if (info.kind !== kind) throw new Error(`${files[0].name}: a ${info.kind} model, not a ${kind} model; it was imported, use it in its own panel`);
+                if (!kinds.includes(info.kind)) throw new Error(`${files[0].name}: a ${info.kind} model, not a ${kinds.join(' or ')} model; it was imported, use it in its own panel`);
                 await onUse(info.url);
                 refresh();
               });

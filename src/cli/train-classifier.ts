@@ -1,0 +1,365 @@
+/**
+ * `train-classifier`: trains a few-label classifier of seed 002 (SPEC §3,
+ * Mobincep or OrgaNet) on a folder of images laid out as DIR/<class>/<image>,
+ * headless. Split 0 of a stratified 5-fold partition (60 % train, 20 %
+ * validation for early stopping, 20 % test) as in the app; writes the model
+ * (model.json + weights.bin, with the metadata the app's import and
+ * `classify` read) and metrics.json with the test-split scores.
+ */
+import { createHash } from 'node:crypto';
+import { openAsBlob } from 'node:fs';
+import { mkdir, readdir, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { classBalance, datasetFromImageFiles, type ClassifierDataset } from '../models/classifier/dataset';
+import {
+  CLASSIFIER_DEFAULTS,
+  classifierMetadata,
+  classifierOutputs,
+  evaluateOutputs,
+  trainClassifier,
+  type ClassifierArch,
+  type ClassifierSpec,
+  type TrainedClassifier,
+} from '../models/classifier/pipeline';
+import { MOBINCEP_DEFAULTS } from '../models/mobincep';
+import { ORGANET_DEFAULTS } from '../models/organet';
+import { crossValidationSplits } from '../analysis/classification-metrics';
+import { newModelId } from '../engine/model-store';
+import { CliError, OptionReader, describeFsError, messageOf, parseCommandArgs } from './args';
+import { ProgressReporter, formatDuration } from './progress';
+import { fileSystemSaveHandler } from './model-io';
+import type { CliIO } from './io';
+
+/** Examples a class needs so that split 0 of the 5 folds always trains on it. */
+export const MIN_IMAGES_PER_CLASS = 3;
+const FOLDS = 5;
+
+export const TRAIN_CLASSIFIER_USAGE = `Usage: tilescope train-classifier --data DIR --arch mobincep|organet --out MODEL [options]
+
+Trains a few-label classifier (seed 002) on DIR/<class>/<image> (png, jpg,
+tif, webp; the class is the image's parent folder). Uses split 0 of a
+stratified 5-fold partition: 60 % train, 20 % validation (early stopping),
+20 % test. Writes MODEL/model.json + MODEL/weights.bin (a TF.js layers model
+the app imports and 'classify' reads) and MODEL/metrics.json (test accuracy,
+per-class precision/recall/F1, confusion matrix, micro/macro AUC, class
+balance, warnings). Progress goes to stderr, the summary to stdout.
+
+Options:
+  --data DIR            folder with one sub-folder of images per class (required)
+  --arch NAME           mobincep (RGB, ${CLASSIFIER_DEFAULTS.mobincep.inputSize} px) or organet (grey, ${CLASSIFIER_DEFAULTS.organet.inputSize} px) (required)
+  --out MODEL           model folder, created if missing (required)
+  --epochs N            most training epochs (default 20)
+  --batch N             batch size (default ${CLASSIFIER_DEFAULTS.mobincep.batchSize} for mobincep, ${CLASSIFIER_DEFAULTS.organet.batchSize} for organet)
+  --input-size PX       side of the network input, 16–1024 (default: the paper's, above)
+  --width F             width multiplier of the network, 0.05–2 (default 1: the paper's)
+  --patience N          stop after N epochs without a better validation loss, keeping the
+                        best weights; 0 turns early stopping off (default 5)
+  --no-augment          no online augmentation (default: the network's preset)
+  --seed S              seed for the split, weights, shuffling and augmentation (default 0)
+  --learning-rate RATE  optimiser learning rate (default ${MOBINCEP_DEFAULTS.learningRate}: AMSGrad for mobincep, Adam ${ORGANET_DEFAULTS.learningRate} for organet)
+  --backend NAME        wasm (default) or cpu
+  --quiet               no progress lines
+  -h, --help            show this help`;
+
+const OPTIONS = {
+  data: { type: 'string' },
+  arch: { type: 'string' },
+  out: { type: 'string' },
+  epochs: { type: 'string' },
+  batch: { type: 'string' },
+  'input-size': { type: 'string' },
+  width: { type: 'string' },
+  patience: { type: 'string' },
+  'no-augment': { type: 'boolean' },
+  seed: { type: 'string' },
+  'learning-rate': { type: 'string' },
+  backend: { type: 'string' },
+  quiet: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+export interface TrainClassifierSettings {
+  data: string;
+  arch: ClassifierArch;
+  out: string;
+  epochs: number;
+  batch: number;
+  inputSize: number;
+  width: number;
+  patience: number;
+  augment: boolean;
+  seed: number;
+  learningRate: number;
+  backend: 'wasm' | 'cpu';
+  quiet: boolean;
+}
+
+export function parseTrainClassifierArgs(argv: string[]): TrainClassifierSettings | 'help' {
+  const { values } = parseCommandArgs(argv, OPTIONS, TRAIN_CLASSIFIER_USAGE);
+  const o = new OptionReader(values, TRAIN_CLASSIFIER_USAGE);
+  if (o.flag('help')) return 'help';
+  const data = o.required('data');
+  // Required, so no real fallback: `required` has already rejected a missing value.
+  o.required('arch');
+  const arch = o.choice('arch', ['mobincep', 'organet'] as const, 'mobincep');
+  const defaults = CLASSIFIER_DEFAULTS[arch];
+  return {
+    data,
+    arch,
+    out: o.required('out'),
+    epochs: o.number('epochs', 20, { min: 1, integer: true }),
+    batch: o.number('batch', defaults.batchSize, { min: 1, integer: true }),
+    inputSize: o.number('input-size', defaults.inputSize, { min: 16, max: 1024, integer: true }),
+    width: o.number('width', 1, { min: 0.05, max: 2 }),
+    patience: o.number('patience', 5, { min: 0, integer: true }),
+    augment: !o.flag('no-augment'),
+    seed: o.number('seed', 0, { integer: true }),
+    learningRate: o.number('learning-rate', arch === 'mobincep' ? MOBINCEP_DEFAULTS.learningRate : ORGANET_DEFAULTS.learningRate, { min: 0, exclusiveMin: true }),
+    backend: o.choice('backend', ['wasm', 'cpu'] as const, 'wasm'),
+    quiet: o.flag('quiet'),
+  };
+}
+
+/** Regular files under `dir`, as paths relative to it (sorted); hidden files and folders are left out. */
+export async function listFiles(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  const walk = async (rel: string): Promise<void> => {
+    const entries = await readdir(path.join(dir, rel), { withFileTypes: true });
+    for (const entry of entries) {
+      if (entry.name.startsWith('.')) continue;
+      const child = rel === '' ? entry.name : path.join(rel, entry.name);
+      let kind: 'file' | 'dir' | 'other' = entry.isFile() ? 'file' : entry.isDirectory() ? 'dir' : 'other';
+      if (entry.isSymbolicLink()) {
+        const info = await stat(path.join(dir, child)).catch(() => null);
+        kind = info?.isFile() ? 'file' : info?.isDirectory() ? 'dir' : 'other';
+      }
+      if (kind === 'file') out.push(child);
+      else if (kind === 'dir') await walk(child);
+    }
+  };
+  await walk('');
+  return out.sort();
+}
+
+/** Throws a CliError unless `dir` is an existing folder. */
+export async function requireFolder(dir: string): Promise<void> {
+  let info;
+  try {
+    info = await stat(dir);
+  } catch (err) {
+    throw new CliError(dir, describeFsError(err));
+  }
+  if (!info.isDirectory()) throw new CliError(dir, 'not a folder');
+}
+
+/** `dir` joined with a relative path the way the user wrote `dir` (no normalisation: "./data" stays "./data/…"). */
+export function underFolder(dir: string, rel: string): string {
+  return dir.endsWith('/') || dir.endsWith(path.sep) ? dir + rel : dir + path.sep + rel;
+}
+
+/** A short lowercase id of the data set (its files' paths and sizes), for the model's metadata. */
+async function datasetFingerprint(dir: string, files: string[]): Promise<string> {
+  const hash = createHash('sha256');
+  for (const rel of files) hash.update(`${rel}\t${(await stat(path.join(dir, rel))).size}\n`);
+  return `d${hash.digest('hex').slice(0, 20)}`;
+}
+
+async function loadDataset(dir: string): Promise<{ dataset: ClassifierDataset; skipped: string[]; files: string[] }> {
+  await requireFolder(dir);
+  let files: string[];
+  try {
+    files = await listFiles(dir);
+  } catch (err) {
+    throw new CliError(dir, describeFsError(err));
+  }
+  const inputs: { path: string; blob: Blob }[] = [];
+  for (const rel of files) {
+    try {
+      inputs.push({ path: rel, blob: await openAsBlob(path.join(dir, rel)) });
+    } catch (err) {
+      throw new CliError(underFolder(dir, rel), describeFsError(err));
+    }
+  }
+  try {
+    const { skipped, ...dataset } = await datasetFromImageFiles(inputs);
+    return { dataset, skipped, files };
+  } catch (err) {
+    // The library names the file by the path it was given (relative to DIR): name it as the user would.
+    const message = messageOf(err);
+    const rel = files.find((f) => message.startsWith(`${f}: `));
+    if (rel !== undefined) throw new CliError(underFolder(dir, rel), message.slice(rel.length + 2));
+    throw new CliError(dir, message);
+  }
+}
+
+function checkDataset(dir: string, dataset: ClassifierDataset, counts: number[]): void {
+  if (dataset.examples.length === 0) {
+    throw new CliError(dir, 'no images in class sub-folders (expected DIR/<class>/<image> with .png, .jpg, .tif or .webp images)');
+  }
+  if (dataset.classes.length < 2) {
+    throw new CliError(dir, `only one class sub-folder ("${dataset.classes[0]}") holds images; a classifier needs at least 2`);
+  }
+  dataset.classes.forEach((name, k) => {
+    if (counts[k] < MIN_IMAGES_PER_CLASS) {
+      throw new CliError(
+        underFolder(dir, name),
+        `${counts[k]} image${counts[k] === 1 ? '' : 's'}; each class needs at least ${MIN_IMAGES_PER_CLASS} (for the train, validation and test splits)`,
+      );
+    }
+  });
+}
+
+const round = (v: number, digits = 4) => (Number.isFinite(v) ? Number(v.toFixed(digits)) : null);
+
+async function writeOutput(file: string, data: string): Promise<void> {
+  try {
+    await writeFile(file, data);
+  } catch (err) {
+    throw new CliError(file, describeFsError(err));
+  }
+}
+
+export async function runTrainClassifier(argv: string[], io: CliIO): Promise<number> {
+  const parsed = parseTrainClassifierArgs(argv);
+  if (parsed === 'help') {
+    io.stdout(TRAIN_CLASSIFIER_USAGE + '\n');
+    return 0;
+  }
+  const s = parsed;
+  const progress = new ProgressReporter(io.stderr, { quiet: s.quiet });
+  const startedAt = performance.now();
+
+  progress.begin('data', s.data);
+  const { dataset, skipped, files } = await loadDataset(s.data);
+  let trained: TrainedClassifier | undefined;
+  try {
+    const balance = classBalance(dataset);
+    checkDataset(s.data, dataset, balance.counts);
+    progress.end(
+      `${dataset.examples.length} images in ${dataset.classes.length} classes (${dataset.classes.map((c, k) => `${c} ${balance.counts[k]}`).join(', ')})` +
+        (skipped.length > 0 ? `, ${skipped.length} other files skipped` : ''),
+    );
+    for (const warning of balance.warnings) io.stderr(`warning: ${warning}\n`);
+
+    try {
+      await mkdir(s.out, { recursive: true });
+    } catch (err) {
+      throw new CliError(s.out, describeFsError(err));
+    }
+    const { initNodeBackend } = await import('../engine/wasm-node');
+    const backend = await initNodeBackend(s.backend);
+    if (backend !== s.backend) progress.note(`backend: ${s.backend} unavailable, using ${backend}`);
+
+    const spec: ClassifierSpec = {
+      arch: s.arch,
+      classes: dataset.classes,
+      inputSize: s.inputSize,
+      channels: CLASSIFIER_DEFAULTS[s.arch].channels,
+      width: s.width,
+      // As the app: OrgaNet's adaptation layer maps to 224 px (the paper's, from 382), smaller inputs keep their size.
+      adaptedSize: s.arch === 'organet' ? Math.min(ORGANET_DEFAULTS.adaptedSize, s.inputSize) : undefined,
+    };
+    const labels = Int32Array.from(dataset.examples, (e) => e.label);
+    const [split] = crossValidationSplits(labels, FOLDS, s.seed);
+    const fail = (err: unknown): never => {
+      if (err instanceof CliError) throw err;
+      throw new CliError(s.data, messageOf(err));
+    };
+
+    progress.begin(
+      'train',
+      `${s.arch}, ${spec.inputSize} px × ${spec.channels}, width ${s.width}; ${split.train.length} train / ${split.validation.length} validation / ${split.test.length} test; ${s.epochs} epochs, batch ${s.batch}, ${backend}`,
+    );
+    trained = await trainClassifier(dataset, split.train, split.validation, spec, {
+      epochs: s.epochs,
+      batchSize: s.batch,
+      augmentation: s.augment ? undefined : false,
+      patience: s.patience > 0 ? s.patience : undefined,
+      seed: s.seed,
+      learningRate: s.learningRate,
+      onProgress: (p) => {
+        const steps = p.stepsPerEpoch ?? 1;
+        const val = p.valLoss === null ? '' : ` validation ${p.valLoss.toPrecision(4)}`;
+        progress.update(p.epoch * steps + p.step, s.epochs * steps, `epoch ${p.epoch + 1}/${s.epochs} step ${p.step}/${steps} loss ${p.loss.toPrecision(4)}${val}`, p.etaSeconds);
+      },
+    }).catch(fail);
+    const result = trained.result;
+    const last = result.history.at(-1);
+    progress.end(
+      `${result.epochsRun} epochs${result.status === 'early-stopped' ? ` (stopped early, best epoch ${(result.bestEpoch ?? 0) + 1})` : ''}, loss ${last?.loss.toPrecision(4)}` +
+        (last?.valLoss != null ? `, validation ${last.valLoss.toPrecision(4)}` : ''),
+    );
+
+    progress.begin('test', `${split.test.length} images`);
+    const outputs = await classifierOutputs(trained, dataset, split.test).catch(fail);
+    const truth = Int32Array.from(split.test, (i) => labels[i]);
+    const { report, roc } = evaluateOutputs(outputs, truth, dataset.classes.length);
+    progress.end(`accuracy ${report.accuracy.toFixed(3)}`);
+
+    progress.begin('save', s.out);
+    trained.model.setUserDefinedMetadata(classifierMetadata(trained, await datasetFingerprint(s.data, files), newModelId()) as unknown as object);
+    try {
+      await trained.model.save(fileSystemSaveHandler(s.out));
+    } catch (err) {
+      throw new CliError(s.out, describeFsError(err));
+    }
+    const K = dataset.classes.length;
+    const metrics = {
+      data: s.data,
+      arch: s.arch,
+      classes: dataset.classes,
+      spec,
+      parameters: trained.model.countParams(),
+      backend,
+      settings: { ...s, data: undefined, out: undefined, quiet: undefined },
+      split: { folds: FOLDS, fold: 0, seed: s.seed, train: split.train.length, validation: split.validation.length, test: split.test.length },
+      balance: {
+        counts: Object.fromEntries(dataset.classes.map((c, k) => [c, balance.counts[k]])),
+        tooFew: balance.tooFew,
+        skippedFiles: skipped.length,
+      },
+      warnings: balance.warnings,
+      training: {
+        status: result.status,
+        epochsRun: result.epochsRun,
+        bestEpoch: result.bestEpoch,
+        bestLoss: result.bestLoss,
+        history: result.history.map((h) => ({ epoch: h.epoch, loss: h.loss, valLoss: h.valLoss, seconds: round(h.seconds, 3) })),
+      },
+      dec: trained.dec ? { k: trained.dec.k, dims: trained.dec.dims, trainingAccuracy: trained.dec.trainingAccuracy } : null,
+      test: {
+        examples: split.test.length,
+        accuracy: report.accuracy,
+        perClass: report.perClass.map((c, k) => ({ class: dataset.classes[k], precision: c.precision, recall: c.recall, f1: c.f1, support: c.support })),
+        confusion: {
+          classes: dataset.classes,
+          // Rows: true class; columns: predicted class.
+          matrix: Array.from({ length: K }, (_, r) => Array.from(report.confusion.matrix.subarray(r * K, (r + 1) * K))),
+        },
+        // null where a class has no positives or no negatives in the test split.
+        microAuc: round(roc.micro.auc, 6),
+        macroAuc: round(roc.macroAuc, 6),
+        perClassAuc: Object.fromEntries(dataset.classes.map((c, k) => [c, round(roc.perClass[k].auc, 6)])),
+      },
+      timings: progress.timings.concat(),
+    };
+    await writeOutput(path.join(s.out, 'metrics.json'), JSON.stringify(metrics, null, 2) + '\n');
+    progress.end();
+
+    const width = Math.max(5, ...dataset.classes.map((c) => c.length));
+    const lines = [
+      `${s.arch}: ${dataset.examples.length} images, ${K} classes; split ${split.train.length} train / ${split.validation.length} validation / ${split.test.length} test; ${result.epochsRun} epochs`,
+      `test accuracy ${report.accuracy.toFixed(3)}, micro AUC ${Number.isFinite(roc.micro.auc) ? roc.micro.auc.toFixed(3) : 'n/a'}, macro AUC ${Number.isFinite(roc.macroAuc) ? roc.macroAuc.toFixed(3) : 'n/a'}`,
+      `  ${'class'.padEnd(width)}  precision  recall     F1  support`,
+      ...report.perClass.map(
+        (c, k) => `  ${dataset.classes[k].padEnd(width)}  ${c.precision.toFixed(3).padStart(9)}  ${c.recall.toFixed(3).padStart(6)}  ${c.f1.toFixed(3).padStart(5)}  ${String(c.support).padStart(7)}`,
+      ),
+      `wrote ${s.out} (model.json, weights.bin, metrics.json) in ${formatDuration((performance.now() - startedAt) / 1000)}`,
+    ];
+    io.stdout(lines.join('\n') + '\n');
+    return 0;
+  } finally {
+    trained?.model.dispose();
+    for (const source of dataset.sources) source.close();
+  }
+}
