@@ -17,6 +17,14 @@
 // under CSP_MAX_STEP_MS and the wasm heap projected from its heap (activations
 // grow with the width) under wasm32's 4 GiB; the others get their cost per
 // patch only.
+//
+// The seed-002 classifiers, Mobincep (224 × 224 × 3) and OrgaNet (382 × 382 ×
+// 1), run at the paper's input size and full width on single-threaded wasm
+// against their PyTorch twins (bench/classifiers_torch.py) on one thread:
+// training at the batch the app trains each with, inference in batches of
+// CLASSIFIER_INFERENCE_BATCH images. A network whose warm-up training step
+// exceeds CLASSIFIER_MAX_STEP_MS is not timed further (the row gives the
+// warm-up step and the projected time instead).
 import { spawnSync } from 'node:child_process';
 import { appendFileSync } from 'node:fs';
 import os from 'node:os';
@@ -40,6 +48,21 @@ const WASM_HEAP_LIMIT = 4 * 2 ** 30;
 const CSP_TIMEOUT_MS = 5 * 60_000;
 const CSP_WARMUP = 1;
 const cspRunsOf = (runs) => Math.min(runs, 3);
+/**
+ * The classifiers at the paper's input sizes; `batch` = the app's training batch
+ * (CLASSIFIER_DEFAULTS in src/models/classifier/pipeline.ts: the thesis trains Mobincep with 4).
+ */
+const CLASSIFIERS = [
+  { model: 'mobincep', label: 'Mobincep', input: '224 × 224 × 3', batch: 4 },
+  { model: 'organet', label: 'OrgaNet', input: '382 × 382 × 1', batch: 8 },
+];
+const CLASSIFIER_CLASSES = 3;
+const CLASSIFIER_INFERENCE_BATCH = 8;
+const CLASSIFIER_WARMUP = 1;
+/** A classifier whose warm-up training step takes longer than this is not timed further. */
+const CLASSIFIER_MAX_STEP_MS = 30_000;
+const CLASSIFIER_TIMEOUT_MS = 3 * 60_000;
+const classifierRunsOf = (runs) => Math.min(runs, 3);
 
 function pytorchReference(threads, runs, extra = [], batch = CISH_BATCH) {
   const label = extra.length ? `${extra.join(' ')}, ` : '';
@@ -56,6 +79,11 @@ function pytorchReference(threads, runs, extra = [], batch = CISH_BATCH) {
 
 function pytorchCspReference(preset, threads, runs) {
   return pytorchReference(threads, runs, ['--model', 'csp-cae', '--preset', preset, '--warmup', String(CSP_WARMUP)], CSP_BATCH);
+}
+
+function pytorchClassifierReference(classifier, threads, runs) {
+  const extra = ['--model', classifier.model, '--classes', String(CLASSIFIER_CLASSES), '--encode-batch', String(CLASSIFIER_INFERENCE_BATCH), '--warmup', String(CLASSIFIER_WARMUP)];
+  return pytorchReference(threads, runs, extra, classifier.batch);
 }
 
 const backendName = (config) =>
@@ -88,7 +116,8 @@ async function browserRows(runs) {
       rows.push({ config, result: await page.evaluate((c) => window.modelBench.run(c), { ...config, model: 'cish', batch: CISH_BATCH, inferenceBatch: CISH_ENCODE_BATCH }) });
     }
     const csp = await cspRows(page, runs, cores);
-    return { rows, csp, cores };
+    const classifiers = await classifierRows(page, runs);
+    return { rows, csp, classifiers, cores };
   });
 }
 
@@ -142,11 +171,41 @@ async function cspRows(page, runs, cores) {
   return { rows, skipped, costs };
 }
 
+/** Mobincep and OrgaNet on single-threaded wasm at the paper's input size. */
+async function classifierRows(page, runs) {
+  const steps = classifierRunsOf(runs);
+  const rows = [];
+  for (const classifier of CLASSIFIERS) {
+    const config = {
+      model: classifier.model,
+      classes: CLASSIFIER_CLASSES,
+      backend: 'wasm',
+      wasmThreads: 1,
+      batch: classifier.batch,
+      inferenceBatch: CLASSIFIER_INFERENCE_BATCH,
+      warmup: CLASSIFIER_WARMUP,
+      trainSteps: steps,
+      inferenceBatches: steps,
+      maxStepMs: CLASSIFIER_MAX_STEP_MS,
+      timeoutMs: CLASSIFIER_TIMEOUT_MS,
+    };
+    console.log(`[bench] ${classifier.label} on wasm ×1…`);
+    const result = await page.evaluate((c) => window.modelBench.run(c), config);
+    console.log(
+      'skipped' in result
+        ? `[bench]   not measured: ${result.skipped}`
+        : `[bench]   ${fmt(median(result.trainStepMs), 0)} ms/step, ${fmt(median(result.inferenceBatchMs), 0)} ms/inference batch`,
+    );
+    rows.push({ classifier, config, result });
+  }
+  return rows;
+}
+
 async function main() {
   const options = parseBenchArgs(process.argv.slice(2));
   const loadAtStart = os.loadavg();
   buildAppAndBenchPage();
-  const { rows, csp, cores } = await browserRows(options.runs);
+  const { rows, csp, classifiers, cores } = await browserRows(options.runs);
   console.log('[bench] PyTorch references…');
   const encodeBatch = ['--encode-batch', String(CISH_ENCODE_BATCH)];
   const torch1 = pytorchReference(1, options.runs, encodeBatch);
@@ -161,6 +220,12 @@ async function main() {
     console.log(`[bench] PyTorch CSP-CAE ${config.preset}, ${cspThreads(config)} thread(s)…`);
     cspTorch.set(key, pytorchCspReference(config.preset, cspThreads(config), cspRunsOf(options.runs)));
   }
+  // PyTorch on the classifiers, on the browser rows' thread count; run even when the browser row was not measured.
+  const classifierTorch = new Map();
+  for (const { classifier, config } of classifiers) {
+    console.log(`[bench] PyTorch ${classifier.label}, ${config.wasmThreads} thread(s)…`);
+    classifierTorch.set(classifier.model, pytorchClassifierReference(classifier, config.wasmThreads, classifierRunsOf(options.runs)));
+  }
 
   const lines = [
     `## ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC — models in the browser`,
@@ -173,6 +238,12 @@ async function main() {
       `SGD with momentum (0.03, 0.9) on the RMSE in training mode (batch norm statistics and the threshold t update); inference = the inspector's forward pass ` +
       `in inference mode (detection map read back); medians of ${cspRunsOf(options.runs)} after ${CSP_WARMUP} warm-up, in the browser and in PyTorch. ` +
       `Larger presets run only while the training step and wasm heap projected from the last measured preset stay under ${CSP_MAX_STEP_MS / 1000} s and ${WASM_HEAP_LIMIT / 2 ** 30} GiB.`,
+    `Classifiers (seed 002; PyTorch twins in bench/classifiers_torch.py, same parameter counts): the paper's input size and full width, ${CLASSIFIER_CLASSES} classes, random images ` +
+      `(a "tile" below is one image), labels cycling through the classes; training at the app's batch (${CLASSIFIERS.map((c) => `${c.label} ${c.batch} of ${c.input}`).join(', ')}) ` +
+      `with the seed's loss in both (Mobincep: cross-entropy + centroid separation + class scatter on the pooled features, AMSGrad 1e-4; OrgaNet: cross-entropy + MMD of the 10-d latent ` +
+      `against N(0, I) samples, Adam 1e-4), training mode; inference = forward pass in inference mode and softmax, class probabilities read back, in batches of ${CLASSIFIER_INFERENCE_BATCH}; ` +
+      `single-threaded wasm against PyTorch on 1 thread; medians of ${classifierRunsOf(options.runs)} after ${CLASSIFIER_WARMUP} warm-up. ` +
+      `A network whose warm-up training step exceeds ${CLASSIFIER_MAX_STEP_MS / 1000} s is not timed further.`,
     `Peak = the CPU's practical float32 peak at the same thread count (best 2048² matrix product through PyTorch's BLAS): ` +
       `${torch1 ? fmt(torch1.matmul_gflops, 0) : 'n/a'} GFLOP/s on 1 thread, ${torchN ? fmt(torchN.matmul_gflops, 0) : 'n/a'} on ${cores}. ` +
       'A training step counts 3 × the forward FLOPs.',
@@ -239,7 +310,37 @@ async function main() {
         `${projected.heapBytes ? `, ${fmt(projected.heapBytes / 2 ** 30, 1)} GiB of wasm heap (limit ${WASM_HEAP_LIMIT / 2 ** 30} GiB)` : ''}`;
     lines.push(`| ${cspLabel(preset, csp.costs[preset])} | wasm, 1 thread | not run: ${why} | | | | | |`);
   }
-  lines.push('| Mobincep, OrgaNet | — | not implemented yet | | | | | |');
+  const classifierMeasured = [];
+  for (const { classifier, config, result } of classifiers) {
+    const name = backendName(config);
+    const torch = classifierTorch.get(classifier.model);
+    const parameters = 'skipped' in result ? torch?.tfjs_count : result.parameters;
+    const flops = 'skipped' in result ? torch?.forward_flops : result.forwardFlopsPerTile;
+    const label =
+      `${classifier.label}, ${classifier.input}` +
+      `${parameters ? ` (${millions(parameters)} M parameters${flops ? `, ${fmt(flops / 1e9, 2)} GFLOP/image` : ''})` : ''}` +
+      `, training batch ${config.batch}, inference batch ${config.inferenceBatch}`;
+    const torchStep = torch && median(torch.train_step_ms);
+    const torchTiles = torch && (torch.encode_batch / median(torch.inference_batch_ms)) * 1000;
+    const torchCells = torch ? `${fmt(torchTiles, 1)}, ${fmt(torchStep, 0)}` : 'n/a';
+    if ('skipped' in result) {
+      lines.push(`| ${label} | ${name} | not measured: ${result.skipped.replaceAll('|', '/')} | | | ${torchCells} | | |`);
+      continue;
+    }
+    if (torch && torch.tfjs_count !== result.parameters) {
+      console.warn(`[bench] ${classifier.label}: PyTorch counts ${torch.tfjs_count} parameters + buffers, TF.js ${result.parameters}`);
+    }
+    const stepMs = median(result.trainStepMs);
+    const tilesPerS = (result.inferenceTiles / median(result.inferenceBatchMs)) * 1000;
+    const gflops = (3 * result.forwardFlopsPerTile * result.batch) / (stepMs / 1000) / 1e9;
+    const peak = torch?.matmul_gflops;
+    classifierMeasured.push({ classifier, stepMs, tilesPerS, torchStep, torchTiles });
+    lines.push(
+      `| ${label} | ${name} | ${fmt(tilesPerS, 1)} | ${fmt(stepMs, 0)} | ${fmt(gflops, 1)}${peak ? ` (${fmt((100 * gflops) / peak, 1)} %)` : ''} | ` +
+        `${torchCells} | ${torch ? `${fmt(tilesPerS / torchTiles, 2)}, ${fmt(torchStep / stepMs, 2)}` : ''} | ` +
+        `${result.tensorsAfter - result.tensorsBefore} |`,
+    );
+  }
   const one = measured['wasm, 1 thread'];
   const many = measured[`wasm, ${cores} threads`];
   lines.push('');
@@ -273,6 +374,10 @@ async function main() {
         `training ${fmt(cspOne.stepMs / cspParallel.stepMs, 2)}× (detection runs in one worker, so inference is not data-parallel).`,
     );
   }
+  const againstTorch = classifierMeasured
+    .filter((m) => m.torchStep)
+    .map((m) => `${m.classifier.label}: training time ${fmt(m.stepMs / m.torchStep, 2)}× PyTorch's, inference ${fmt(m.tilesPerS / m.torchTiles, 2)}× its throughput`);
+  if (againstTorch.length) lines.push(`Classifiers, single-threaded wasm against PyTorch on 1 thread: ${againstTorch.join('; ')}.`);
   if (!rows.some(({ result }) => !('skipped' in result) && result.hardware && result.reason.includes('webgpu'))) {
     lines.push('WebGPU on a hardware adapter was not measured: this machine has no GPU (headless Chromium offers only a software adapter, which the app skips).');
   }

@@ -10,6 +10,12 @@
  * detector's crosswise-sparse CAE at a width preset (seed 001: SGD with
  * momentum on the RMSE, 100 px RGB patches, inference = the inspector's
  * forward pass in inference mode, reading the detection map back).
+ * The seed-002 classifiers at the paper's input (Mobincep 224 × 224 × 3,
+ * OrgaNet 382 × 382 × 1): a training step minimises the loss the app trains
+ * with (mobincepTrainingLoss / organetTrainingLoss, centroid or MMD terms
+ * included) with the app's optimiser (AMSGrad / Adam, lr 1e-4); inference is
+ * the classifier's forward pass in inference mode, reading the class
+ * probabilities (softmax of the logits) back.
  */
 import * as Comlink from 'comlink';
 import * as tf from '@tensorflow/tfjs-core';
@@ -27,14 +33,28 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { CSP_CAE_PRESETS, buildCspCae, cspCaeForwardFlops, disposeCspCae, rootMeanSquaredError, type CspCaePreset } from '../models/nuclei/model';
 import { NUCLEI_DEFAULTS } from '../models/nuclei/pipeline';
 import { modelArtifacts, optimizerSpec, type ReplicaPeer } from '../engine/data-parallel';
+import {
+  MOBINCEP_DEFAULTS,
+  buildMobincep,
+  createMobincepOptimizer,
+  disposeModelWeights,
+  mobincepForwardFlops,
+  mobincepTrainingLoss,
+} from '../models/mobincep';
+import { ORGANET_DEFAULTS, buildOrganet, createOrganetOptimizer, organetForwardFlops, organetTrainingLoss } from '../models/organet';
 
-export type BenchModelName = 'cish' | 'csp-cae';
+export type BenchModelName = 'cish' | 'csp-cae' | 'mobincep' | 'organet';
+
+/** The seed-002 classifiers: trained on labelled images, timed in one worker only. */
+const CLASSIFIERS: readonly BenchModelName[] = ['mobincep', 'organet'];
 
 export interface ModelBenchConfig {
   /** Which network (default 'cish', so older calls keep their meaning). */
   model?: BenchModelName;
   /** csp-cae only: the width preset (default the app's, NUCLEI_DEFAULTS.preset). */
   preset?: CspCaePreset;
+  /** mobincep / organet only: number of classes (default 3). */
+  classes?: number;
   backend: BackendName;
   /** wasm only: threads of the threaded build (1 = the same binary on one thread). */
   wasmThreads?: number;
@@ -56,6 +76,12 @@ export interface ModelBenchConfig {
   copies?: number;
   /** Page side (model-bench.ts): give up on the worker after this long and report the configuration as skipped. */
   timeoutMs?: number;
+  /**
+   * When the first warm-up training step takes longer than this, nothing is
+   * timed: the result is skipped, with the warm-up step's time and the time
+   * the timed runs would have taken at that speed.
+   */
+  maxStepMs?: number;
 }
 
 /** Milliseconds per kernel name over one profiled call, largest first. */
@@ -65,7 +91,7 @@ export interface ModelBenchResult {
   model: BenchModelName;
   /** csp-cae only. */
   preset?: CspCaePreset;
-  /** Side of the square input in px (300 for CISH, 100 for the CSP-CAE). */
+  /** Side of the square input in px (300 for CISH, 100 for the CSP-CAE, 224 for Mobincep, 382 for OrgaNet). */
   inputSize: number;
   /** model.countParams() of the trained network (tfjs counts batch norm's moving statistics and t too). */
   parameters: number;
@@ -213,6 +239,61 @@ async function prepareCspCae(config: ModelBenchConfig, peers: ReplicaPeer[]): Pr
   };
 }
 
+/** Default class count of the classifier rows (any count ≥ 2 costs nearly the same). */
+const BENCH_CLASSES = 3;
+
+/**
+ * Mobincep or OrgaNet at the paper's input and full width, trained as the app
+ * trains it (models/classifier/pipeline.ts: the network's loss and optimiser,
+ * one minimize over the trainable weights) on random images whose labels
+ * cycle through the classes, so every class the batch can hold is present
+ * (the centroid terms are then live). Inference: softmax of the classifier's
+ * logits in inference mode, read back.
+ */
+async function prepareClassifier(config: ModelBenchConfig, net: 'mobincep' | 'organet'): Promise<PreparedModel> {
+  const classes = config.classes ?? BENCH_CLASSES;
+  const mobincep = net === 'mobincep';
+  const inputSize = mobincep ? MOBINCEP_DEFAULTS.inputSize : ORGANET_DEFAULTS.inputSize;
+  const channels = mobincep ? MOBINCEP_DEFAULTS.channels : ORGANET_DEFAULTS.inputChannels;
+  const model = mobincep ? buildMobincep({ classes, seed: 1 }) : buildOrganet({ classes, seed: 1 });
+  const optimizer = mobincep ? createMobincepOptimizer() : createOrganetOptimizer();
+  const computeLoss = mobincep ? mobincepTrainingLoss(model) : organetTrainingLoss(model, { seed: 1 });
+  const inferenceTiles = config.inferenceBatch ?? config.batch;
+  const batch: Batch = {
+    xs: tf.randomUniform([config.batch, inputSize, inputSize, channels], 0, 1, 'float32', 7),
+    ys: tf.tensor1d(Array.from({ length: config.batch }, (_, i) => i % classes), 'int32'),
+  };
+  const xInfer = tf.randomUniform([inferenceTiles, inputSize, inputSize, channels], 0, 1, 'float32', 8);
+  const variables = trainableVariables(model);
+  const forwardFlopsPerTile = mobincep
+    ? mobincepForwardFlops({ inputSize, channels, classes, width: 1 })
+    : organetForwardFlops({
+        inputSize,
+        inputChannels: channels,
+        adaptedSize: ORGANET_DEFAULTS.adaptedSize,
+        latentDim: ORGANET_DEFAULTS.latentDim,
+        classes,
+        width: 1,
+      });
+  return {
+    trainStep: () => singleStep(optimizer, () => computeLoss(batch, true), variables),
+    inferenceBatch: async () => {
+      const probabilities = tf.tidy(() => tf.softmax(model.apply(xInfer, { training: false }) as tf.Tensor2D));
+      await probabilities.data();
+      probabilities.dispose();
+    },
+    inferenceTiles,
+    forwardFlopsPerTile,
+    inputSize,
+    parameters: model.countParams(),
+    release: async () => {
+      tf.dispose([batch.xs, batch.ys!, xInfer]);
+      disposeOptimizer(optimizer);
+      disposeModelWeights(model);
+    },
+  };
+}
+
 function trainableVariables(model: LayersModel): tf.Variable[] {
   return model.trainableWeights.map((w) => w.read() as tf.Variable);
 }
@@ -244,14 +325,31 @@ const api = {
       // The app never picks it (see engine/backend.ts); a batch would take minutes.
       return { skipped: `software WebGPU adapter (${[choice.adapterInfo.vendor, choice.adapterInfo.architecture].filter(Boolean).join(' / ')}), which the app skips` };
     }
+    const classifier = CLASSIFIERS.includes(modelName);
+    if (classifier && (config.copies ?? 1) > 1) return { skipped: `${modelName} is timed in one worker only (no data-parallel copies)` };
     const renderer = choice.adapterInfo ? null : await webglRenderer(config.backend);
     const hardware = choice.adapterInfo ? !isSoftwareAdapter(choice.adapterInfo) : renderer === null || !/swiftshader|llvmpipe|software/i.test(renderer);
     const peers = (config.copies ?? 1) > 1 ? await startReplicaWorkers(config.copies! - 1, config.backend, config.wasmThreads) : [];
     if (peers.length !== (config.copies ?? 1) - 1) return { skipped: `${config.copies} data-parallel copies could not start` };
-    const model = modelName === 'csp-cae' ? await prepareCspCae(config, peers) : await prepareCish(config, peers);
+    const model =
+      modelName === 'csp-cae'
+        ? await prepareCspCae(config, peers)
+        : classifier
+          ? await prepareClassifier(config, modelName as 'mobincep' | 'organet')
+          : await prepareCish(config, peers);
     const inferenceBatch = model.inferenceBatch;
     for (let i = 0; i < config.warmup; i++) {
-      await model.trainStep();
+      const stepMs = await time(model.trainStep);
+      if (i === 0 && config.maxStepMs !== undefined && stepMs > config.maxStepMs) {
+        await Promise.all(peers.map((peer) => peer.release()));
+        await model.release();
+        const projectedS = (stepMs * config.trainSteps) / 1000;
+        return {
+          skipped:
+            `the warm-up training step took ${(stepMs / 1000).toFixed(1)} s (limit ${(config.maxStepMs / 1000).toFixed(0)} s); ` +
+            `${config.trainSteps} timed steps would take about ${projectedS.toFixed(0)} s more`,
+        };
+      }
       if (inferenceBatch) await inferenceBatch();
     }
     const tensorsBefore = tf.memory().numTensors;
