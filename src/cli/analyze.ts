@@ -5,7 +5,7 @@
  * the exports (tiles.csv, clusters.geojson, map.png, overview.png, model/,
  * summary.json).
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import {mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { SlideSource } from '../slide/types';
 import { readOverview } from '../slide/overview';
@@ -23,7 +23,7 @@ import type { PreprocessOptions } from '../models/cish/preprocess';
 import type { TileGrid } from '../tiling/tile-grid';
 import { buildTileCsv, buildTileGeoJson, clusterColours, clusterRanks, type TileTable } from '../analysis/exports';
 import { clusterRegionsGeoJson, downsampleForMaxSide, encodePng, renderTileMap, tileCellLattice } from './map-exports';
-import { CliError, OptionReader, UsageError, describeFsError, messageOf, parseCommandArgs } from './args';
+import { CliError, OptionReader, UsageError, messageOf, parseCommandArgs, atPath, writeOutput } from './args';
 import { ProgressReporter, formatDuration } from './progress';
 import { fileSystemSaveHandler } from './model-io';
 import { openSlideFile } from './slide-file';
@@ -227,13 +227,6 @@ function disposeModels(models: CishModels): void {
   }
 }
 
-async function writeOutput(file: string, data: string | Uint8Array): Promise<void> {
-  try {
-    await writeFile(file, data);
-  } catch (err) {
-    throw new CliError(file, describeFsError(err));
-  }
-}
 
 export async function runAnalyze(argv: string[], io: CliIO): Promise<number> {
   const parsed = parseAnalyzeArgs(argv);
@@ -245,11 +238,7 @@ export async function runAnalyze(argv: string[], io: CliIO): Promise<number> {
   const progress = new ProgressReporter(io.stderr, { quiet: s.quiet });
   const startedAt = performance.now();
 
-  try {
-    await mkdir(s.out, { recursive: true });
-  } catch (err) {
-    throw new CliError(s.out, describeFsError(err));
-  }
+  await atPath(s.out, () => mkdir(s.out, { recursive: true }));
 
   const { initNodeBackend } = await import('../engine/wasm-node');
   const backend = await initNodeBackend(s.backend);
@@ -331,11 +320,8 @@ export async function runAnalyze(argv: string[], io: CliIO): Promise<number> {
     progress.end(`final loss ${history[history.length - 1]?.loss.toPrecision(4)}`);
 
     const modelDir = path.join(s.out, 'model');
-    try {
-      await models.autoencoder.save(fileSystemSaveHandler(modelDir));
-    } catch (err) {
-      throw new CliError(modelDir, describeFsError(err));
-    }
+    const { autoencoder } = models;
+    await atPath(modelDir, () => autoencoder.save(fileSystemSaveHandler(modelDir)));
 
     progress.begin('encode', `${grid.kept.length} tiles`);
     const latents = await encodeCishTiles(models.encoder, source, grid, grid.kept, {

@@ -2,6 +2,7 @@
  * Argument handling shared by the CLI commands: typed option parsing on top
  * of node:util parseArgs, and the two error kinds that decide the exit code.
  */
+import { writeFile } from 'node:fs/promises';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 
 /** Bad command line: exit code 2, message plus the command's usage. */
@@ -133,4 +134,18 @@ export function describeFsError(err: unknown): string {
     default:
       return messageOf(err);
   }
+}
+
+/** Runs a file-system action on `file`; its failure becomes a CliError naming the file and the reason. */
+export async function atPath<T>(file: string, action: () => Promise<T>): Promise<T> {
+  try {
+    return await action();
+  } catch (err) {
+    throw new CliError(file, describeFsError(err));
+  }
+}
+
+/** Writes an output file; a failure names the file. */
+export function writeOutput(file: string, data: string | Uint8Array): Promise<void> {
+  return atPath(file, () => writeFile(file, data));
 }

@@ -5,7 +5,7 @@
  * classes.geojson and summary.json (tiles and mm² per class). On a folder of
  * images: one prediction per image in predictions.csv.
  */
-import { mkdir, stat, writeFile } from 'node:fs/promises';
+import {mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { classifierOutputs, classifyRects, trainedClassifierFromModel, type ClassifierOutputs, type TrainedClassifier } from '../models/classifier/pipeline';
@@ -13,7 +13,7 @@ import type { ClassifierDataset } from '../models/classifier/dataset';
 import { computeCishMask, computeCishTiles } from '../models/cish/pipeline';
 import type { TileGrid } from '../tiling/tile-grid';
 import type { SlideSource } from '../slide/types';
-import { CliError, OptionReader, UsageError, describeFsError, messageOf, parseCommandArgs } from './args';
+import { CliError, OptionReader, UsageError, describeFsError, messageOf, parseCommandArgs, atPath, writeOutput } from './args';
 import { formatCsv } from './csv';
 import { clusterRegionsGeoJson, downsampleForMaxSide, encodePng, renderTileMap, tileCellLattice } from './map-exports';
 import { readThumbnail, tileCells } from './analyze';
@@ -168,13 +168,6 @@ function confidences(outputs: ClassifierOutputs, classes: number): Float32Array 
   return Float32Array.from(outputs.predicted, (c, i) => Math.min(1, Math.max(0, outputs.probabilities[i * classes + c])));
 }
 
-async function writeOutput(file: string, data: string | Uint8Array): Promise<void> {
-  try {
-    await writeFile(file, data);
-  } catch (err) {
-    throw new CliError(file, describeFsError(err));
-  }
-}
 
 function countsLine(classes: string[], counts: number[]): string {
   return classes.map((c, k) => `${c} ${counts[k]}`).join(', ');
@@ -343,11 +336,7 @@ export async function runClassify(argv: string[], io: CliIO): Promise<number> {
   try {
     const { spec } = trained;
     progress.end(`${spec.arch}, ${spec.classes.length} classes (${spec.classes.join(', ')}), ${spec.inputSize} px × ${spec.channels}`);
-    try {
-      await mkdir(s.out, { recursive: true });
-    } catch (err) {
-      throw new CliError(s.out, describeFsError(err));
-    }
+    await atPath(s.out, () => mkdir(s.out, { recursive: true }));
     if (s.images !== undefined) {
       await classifyImages(s, s.images, trained, io, progress);
     } else {

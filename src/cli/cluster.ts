@@ -2,12 +2,12 @@
  * `cluster`: fuzzy c-means or k-means on any numeric CSV table, e.g. the
  * tiles.csv of `analyze` (re-cluster with another K without re-encoding).
  */
-import { readFile, writeFile, mkdir } from 'node:fs/promises';
+import { readFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fcm } from '../analysis/fcm';
 import { kmeans } from '../analysis/kmeans';
 import { CISH_FCM_DEFAULTS } from '../models/cish/defaults';
-import { CliError, OptionReader, UsageError, describeFsError, messageOf, parseCommandArgs } from './args';
+import { CliError, OptionReader, UsageError, atPath, messageOf, parseCommandArgs, writeOutput } from './args';
 import { formatCsv, isNumericColumn, numericMatrix, parseCsv, type CsvTable } from './csv';
 import type { CliIO } from './io';
 
@@ -177,24 +177,15 @@ export async function runCluster(argv: string[], io: CliIO): Promise<number> {
     columns: options.string('columns')?.split(',').map((s) => s.trim()).filter((s) => s !== ''),
   };
 
-  let text: string;
-  try {
-    text = await readFile(inPath, 'utf8');
-  } catch (err) {
-    throw new CliError(inPath, describeFsError(err));
-  }
+  const text = await atPath(inPath, () => readFile(inPath, 'utf8'));
   let result: ClusterTableResult;
   try {
     result = clusterTable(parseCsv(text), settings);
   } catch (err) {
     throw new CliError(inPath, messageOf(err));
   }
-  try {
-    await mkdir(path.dirname(path.resolve(outPath)), { recursive: true });
-    await writeFile(outPath, formatCsv(result.table));
-  } catch (err) {
-    throw new CliError(outPath, describeFsError(err));
-  }
+  await atPath(outPath, () => mkdir(path.dirname(path.resolve(outPath)), { recursive: true }));
+  await writeOutput(outPath, formatCsv(result.table));
   io.stderr(
     `cluster: ${result.table.rows.length} rows, features ${result.featureColumns.join(',')}, ` +
       `${result.iterations} iterations${result.converged ? '' : ' (not converged)'}\n`,

@@ -8,7 +8,7 @@
  * paper's section 5.3 is fine-tuned from point annotations on top of the
  * CAE and detects instead (DIR/model-finetuned/; F1 before and after).
  */
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import {mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { computeCishMask } from '../models/cish/pipeline';
@@ -19,7 +19,7 @@ import { SparsityThreshold } from '../models/nuclei/threshold-layer';
 import { matchDetections } from '../analysis/detection-metrics';
 import { parsePointAnnotations } from '../analysis/point-annotations';
 import { sampleTiles } from '../tiling/tile-grid';
-import { CliError, OptionReader, UsageError, describeFsError, messageOf, parseCommandArgs } from './args';
+import { CliError, OptionReader, UsageError, describeFsError, messageOf, parseCommandArgs, atPath, writeOutput } from './args';
 import { ProgressReporter } from './progress';
 import { fileSystemLoadHandler, fileSystemSaveHandler } from './model-io';
 import { openSlideFile } from './slide-file';
@@ -147,13 +147,6 @@ export function parseNucleiArgs(argv: string[]): NucleiSettings | 'help' {
   };
 }
 
-async function writeOutput(file: string, data: string): Promise<void> {
-  try {
-    await writeFile(file, data);
-  } catch (err) {
-    throw new CliError(file, describeFsError(err));
-  }
-}
 
 async function loadCspCae(dir: string): Promise<CspCaeModels> {
   // The layer class must be registered before loading (importing threshold-layer does it).
@@ -176,11 +169,7 @@ export async function runNuclei(argv: string[], io: CliIO): Promise<number> {
   }
   const s = parsed;
   const progress = new ProgressReporter(io.stderr, { quiet: s.quiet });
-  try {
-    await mkdir(s.out, { recursive: true });
-  } catch (err) {
-    throw new CliError(s.out, describeFsError(err));
-  }
+  await atPath(s.out, () => mkdir(s.out, { recursive: true }));
   const readPoints = (file: string | undefined) =>
     file === undefined
       ? undefined
@@ -248,11 +237,8 @@ export async function runNuclei(argv: string[], io: CliIO): Promise<number> {
       models = trained.models;
       progress.end(`RMSE ${trained.result.history.at(-1)?.loss.toPrecision(4)}, t = ${models.threshold.thresholdValue.toFixed(3)}`);
       const modelDir = path.join(s.out, 'model');
-      try {
-        await models.autoencoder.save(fileSystemSaveHandler(modelDir));
-      } catch (err) {
-        throw new CliError(modelDir, describeFsError(err));
-      }
+      const { autoencoder } = trained.models;
+      await atPath(modelDir, () => autoencoder.save(fileSystemSaveHandler(modelDir)));
     }
 
     const detect = (label: string, network: NucleusNetwork) => {
@@ -299,11 +285,7 @@ export async function runNuclei(argv: string[], io: CliIO): Promise<number> {
       const loss = (result.all ?? result.head)?.history.at(-1)?.loss;
       progress.end(`${result.points} annotated nuclei, loss ${loss?.toPrecision(4)}`);
       const tunedDir = path.join(s.out, 'model-finetuned');
-      try {
-        await tuned.model.save(fileSystemSaveHandler(tunedDir));
-      } catch (err) {
-        throw new CliError(tunedDir, describeFsError(err));
-      }
+      await atPath(tunedDir, () => tuned.model.save(fileSystemSaveHandler(tunedDir)));
       // Points from the fine-tuned map; features stay the CAE's X′.
       found = await detect('detect', fineTunedDetector(tuned, unsupervised));
       const after = evaluate(found);

@@ -5,7 +5,7 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { SyntheticCishSlide } from '../synthetic/cish-slide';
-import { CliError, OptionReader, describeFsError, messageOf, parseCommandArgs } from './args';
+import { CliError, OptionReader, atPath, describeFsError, messageOf, parseCommandArgs } from './args';
 import { ProgressReporter } from './progress';
 import { writeTiledTiff } from './tiff-writer';
 import type { CliIO } from './io';
@@ -65,11 +65,7 @@ export async function runSynth(argv: string[], io: CliIO): Promise<number> {
     read: async (x: number, y: number, w: number, h: number) =>
       (await slide.readRegion({ level, x, y, width: w, height: h })).data as Uint8Array,
   }));
-  try {
-    await mkdir(path.dirname(path.resolve(out)), { recursive: true });
-  } catch (err) {
-    throw new CliError(out, describeFsError(err));
-  }
+  await atPath(out, () => mkdir(path.dirname(path.resolve(out)), { recursive: true }));
   progress.begin('synth-cish', `${width} × ${height} px, ${pyramid.length} pyramid levels, ${compression}`);
   try {
     await writeTiledTiff(out, pyramid, {

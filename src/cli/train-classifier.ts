@@ -8,7 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import { openAsBlob } from 'node:fs';
-import { mkdir, readdir, stat, writeFile } from 'node:fs/promises';
+import {mkdir, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { classBalance, datasetFromImageFiles, type ClassifierDataset } from '../models/classifier/dataset';
 import {
@@ -25,7 +25,7 @@ import { MOBINCEP_DEFAULTS } from '../models/mobincep';
 import { ORGANET_DEFAULTS } from '../models/organet';
 import { crossValidationSplits } from '../analysis/classification-metrics';
 import { newModelId } from '../engine/model-store';
-import { CliError, OptionReader, describeFsError, messageOf, parseCommandArgs } from './args';
+import { CliError, OptionReader, describeFsError, messageOf, parseCommandArgs, atPath, writeOutput } from './args';
 import { ProgressReporter, formatDuration } from './progress';
 import { fileSystemSaveHandler } from './model-io';
 import type { CliIO } from './io';
@@ -211,13 +211,6 @@ function checkDataset(dir: string, dataset: ClassifierDataset, counts: number[])
 
 const round = (v: number, digits = 4) => (Number.isFinite(v) ? Number(v.toFixed(digits)) : null);
 
-async function writeOutput(file: string, data: string): Promise<void> {
-  try {
-    await writeFile(file, data);
-  } catch (err) {
-    throw new CliError(file, describeFsError(err));
-  }
-}
 
 export async function runTrainClassifier(argv: string[], io: CliIO): Promise<number> {
   const parsed = parseTrainClassifierArgs(argv);
@@ -241,11 +234,7 @@ export async function runTrainClassifier(argv: string[], io: CliIO): Promise<num
     );
     for (const warning of balance.warnings) io.stderr(`warning: ${warning}\n`);
 
-    try {
-      await mkdir(s.out, { recursive: true });
-    } catch (err) {
-      throw new CliError(s.out, describeFsError(err));
-    }
+    await atPath(s.out, () => mkdir(s.out, { recursive: true }));
     const { initNodeBackend } = await import('../engine/wasm-node');
     const backend = await initNodeBackend(s.backend);
     if (backend !== s.backend) progress.note(`backend: ${s.backend} unavailable, using ${backend}`);
@@ -298,11 +287,8 @@ export async function runTrainClassifier(argv: string[], io: CliIO): Promise<num
 
     progress.begin('save', s.out);
     trained.model.setUserDefinedMetadata(classifierMetadata(trained, await datasetFingerprint(s.data, files), newModelId()) as unknown as object);
-    try {
-      await trained.model.save(fileSystemSaveHandler(s.out));
-    } catch (err) {
-      throw new CliError(s.out, describeFsError(err));
-    }
+    const { model } = trained;
+    await atPath(s.out, () => model.save(fileSystemSaveHandler(s.out)));
     const K = dataset.classes.length;
     const metrics = {
       data: s.data,

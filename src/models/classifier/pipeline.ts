@@ -74,17 +74,25 @@ function exampleBatches(dataset: ClassifierDataset, indices: Uint32Array, spec: 
   let cache: Promise<Float32Array> | null = null;
   const inputs = () => (cache ??= readExamples(dataset, indices, spec));
   const labels = Int32Array.from(indices, (i) => dataset.examples[i].label);
-  return {
-    stepsPerEpoch: Math.ceil(indices.length / batchSize),
-    async getBatch(epoch, step) {
-      const all = await inputs();
-      // The same shuffle for every step of an epoch; a different one per epoch.
+  // One shuffle per epoch (seeded by it), made at the epoch's first request.
+  let shuffled: { epoch: number; order: number[] } | null = null;
+  const orderOf = (epoch: number): number[] => {
+    if (shuffled?.epoch !== epoch) {
       const order = Array.from(indices.keys());
       const shuffle = new Random(`${seed}:${epoch}`);
       for (let i = order.length - 1; i > 0; i--) {
         const j = Math.floor(shuffle.uniform() * (i + 1));
         [order[i], order[j]] = [order[j], order[i]];
       }
+      shuffled = { epoch, order };
+    }
+    return shuffled.order;
+  };
+  return {
+    stepsPerEpoch: Math.ceil(indices.length / batchSize),
+    async getBatch(epoch, step) {
+      const all = await inputs();
+      const order = orderOf(epoch);
       const picked = order.slice(step * batchSize, (step + 1) * batchSize);
       const xs = new Float32Array(picked.length * stride);
       const random = new Random(`${seed}:${epoch}:${step}:augment`);

@@ -13,6 +13,23 @@ import * as tfl from '@tensorflow/tfjs-layers';
 export const BATCH_NORM = { momentum: 0.9, epsilon: 1e-5 } as const;
 
 /**
+ * A view of a classifier (the same layers, other outputs), built once per
+ * classifier: the training loss and prediction ask for it at every step or
+ * batch, and building the graph each time is wasted work.
+ */
+export function viewPerModel(build: (model: tfl.LayersModel) => tfl.LayersModel): (model: tfl.LayersModel) => tfl.LayersModel {
+  const views = new WeakMap<tfl.LayersModel, tfl.LayersModel>();
+  return (model) => {
+    let view = views.get(model);
+    if (view === undefined) {
+      view = build(model);
+      views.set(model, view);
+    }
+    return view;
+  };
+}
+
+/**
  * Seeds for the layers' initialisers: each call gives the next seed, or
  * undefined (TF.js's own random state) when no seed was given.
  */

@@ -147,7 +147,7 @@ export interface MobincepTrainingLossOptions extends MobincepLossOptions {
  * The joint logits-and-features model is built once per classifier.
  */
 export function mobincepTrainingLoss(model: LayersModel, options: MobincepTrainingLossOptions = {}): (batch: Batch, training: boolean) => tf.Scalar {
-  const joint = jointModelOf(model);
+  const joint = mobincepJointModel(model);
   const classes = model.outputs[0].shape[1] as number;
   const space = options.space ?? 'features';
   return (batch, training) =>
@@ -157,15 +157,4 @@ export function mobincepTrainingLoss(model: LayersModel, options: MobincepTraini
       const oneHot = oneHotLabels(batch.ys, classes);
       return mobincepLoss(logits, space === 'logits' ? logits : features, oneHot, options).total;
     });
-}
-
-const jointModels = new WeakMap<LayersModel, LayersModel>();
-
-function jointModelOf(model: LayersModel): LayersModel {
-  let joint = jointModels.get(model);
-  if (joint === undefined) {
-    joint = mobincepJointModel(model);
-    jointModels.set(model, joint);
-  }
-  return joint;
 }

@@ -9,7 +9,7 @@ import {
   checkWidth,
   scaledChannels,
 } from './architecture';
-import { SeedSequence, apply, batchNorm, kaimingUniform } from './layers';
+import { SeedSequence, apply, batchNorm, kaimingUniform, viewPerModel } from './layers';
 
 export * from './architecture';
 
@@ -133,14 +133,12 @@ function featuresOf(model: tfl.LayersModel): tfl.SymbolicTensor {
 }
 
 /** image → penultimate features [B, 1024·width]; shares the classifier's layers. */
-export function mobincepFeatureModel(model: tfl.LayersModel): tfl.LayersModel {
-  return tfl.model({ name: 'mobincep_features', inputs: model.inputs, outputs: featuresOf(model) });
-}
+export const mobincepFeatureModel = viewPerModel((model) => tfl.model({ name: 'mobincep_features', inputs: model.inputs, outputs: featuresOf(model) }));
 
 /** image → [logits, features] in one forward pass (for the training loss); shares the classifier's layers. */
-export function mobincepJointModel(model: tfl.LayersModel): tfl.LayersModel {
-  return tfl.model({ name: 'mobincep_joint', inputs: model.inputs, outputs: [model.outputs[0], featuresOf(model)] });
-}
+export const mobincepJointModel = viewPerModel((model) =>
+  tfl.model({ name: 'mobincep_joint', inputs: model.inputs, outputs: [model.outputs[0], featuresOf(model)] }),
+);
 
 /** The seed's optimiser: AMSGrad, learning rate 1e-4 (ε 1e-5 as in its released code). */
 export function createMobincepOptimizer(learningRate: number = MOBINCEP_DEFAULTS.learningRate): AMSGradOptimizer {

@@ -100,7 +100,7 @@ export interface OrganetTrainingLossOptions extends OrganetLossOptions {
  * Each call draws B fresh samples of N(0, I) for the MMD term.
  */
 export function organetTrainingLoss(model: LayersModel, options: OrganetTrainingLossOptions = {}): (batch: Batch, training: boolean) => tf.Scalar {
-  const joint = jointModelOf(model);
+  const joint = organetJointModel(model);
   const latentIsOutput = organetLatentIsOutput(model);
   const classes = model.outputs[0].shape[1] as number;
   let draws = 0;
@@ -115,15 +115,4 @@ export function organetTrainingLoss(model: LayersModel, options: OrganetTraining
       const prior = tf.randomNormal([rows, dims], 0, 1, 'float32', seed) as tf.Tensor2D;
       return organetLoss(logits, latent, oneHotLabels(batch.ys, classes), prior, options).total;
     });
-}
-
-const jointModels = new WeakMap<LayersModel, LayersModel>();
-
-function jointModelOf(model: LayersModel): LayersModel {
-  let joint = jointModels.get(model);
-  if (joint === undefined) {
-    joint = organetJointModel(model);
-    jointModels.set(model, joint);
-  }
-  return joint;
 }

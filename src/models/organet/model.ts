@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { SeedSequence, apply, batchNorm, kaimingUniform } from '../mobincep/layers';
+import { SeedSequence, apply, batchNorm, kaimingUniform, viewPerModel } from '../mobincep/layers';
 import {
   MOBILENET_V2_LAST,
   MOBILENET_V2_STEM,
@@ -172,19 +172,16 @@ export function organetLatentIsOutput(model: tfl.LayersModel): boolean {
 }
 
 /** image → latent code [B, latentDim]; shares the classifier's layers. */
-export function organetEncoder(model: tfl.LayersModel): tfl.LayersModel {
-  return tfl.model({ name: 'organet_encoder', inputs: model.inputs, outputs: latentOf(model) });
-}
+export const organetEncoder = viewPerModel((model) => tfl.model({ name: 'organet_encoder', inputs: model.inputs, outputs: latentOf(model) }));
 
 /**
  * image → [logits, latent] in one forward pass; shares the classifier's
  * layers. For a latent-as-logits model the classifier itself is returned
  * (its one output is both).
  */
-export function organetJointModel(model: tfl.LayersModel): tfl.LayersModel {
-  if (organetLatentIsOutput(model)) return model;
-  return tfl.model({ name: 'organet_joint', inputs: model.inputs, outputs: [model.outputs[0], latentOf(model)] });
-}
+export const organetJointModel = viewPerModel((model) =>
+  organetLatentIsOutput(model) ? model : tfl.model({ name: 'organet_joint', inputs: model.inputs, outputs: [model.outputs[0], latentOf(model)] }),
+);
 
 /** The seed's optimiser: Adam, learning rate 1e-4. */
 export function createOrganetOptimizer(learningRate: number = ORGANET_DEFAULTS.learningRate): tf.Optimizer {
