@@ -24,26 +24,15 @@ import argparse
 import json
 import os
 import sys
-import time
 
 import numpy as np
 
 from cish_torch import build_cish_autoencoder
+from timing import time_runs
 
 
 def median(values):
     return float(np.median(values))
-
-
-def time_runs(fn, runs, warmup=1):
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - t0) * 1000)
-    return times
 
 
 def log(line):

@@ -8,7 +8,7 @@ latent->25->100->800 with LeakyReLU, unflatten, ConvTranspose2d with
 kernel = stride (5, 3, 2, 2), ReLU, and sigmoid at the end. The TF.js input
 standardisation (a fixed rescaling) is applied by the caller.
 """
-import time
+from timing import time_runs
 
 
 def build_cish_autoencoder(torch, latent=2, size=300):
@@ -64,13 +64,6 @@ def time_training_and_inference(torch, batch=32, size=300, warmup=2, runs=7, enc
             model.encoder(x_encode)
 
     def timed(fn):
-        for _ in range(warmup):
-            fn()
-        out = []
-        for _ in range(runs):
-            start = time.perf_counter()
-            fn()
-            out.append((time.perf_counter() - start) * 1000)
-        return out
+        return time_runs(fn, runs, warmup)
 
     return {'train_step_ms': timed(train_step), 'inference_batch_ms': timed(inference_batch)}

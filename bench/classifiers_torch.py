@@ -56,7 +56,7 @@ import argparse
 import json
 import math
 import sys
-import time
+from timing import time_runs
 
 BN_EPS = 1e-5
 BN_MOMENTUM = 0.1
@@ -336,14 +336,7 @@ def time_training_and_inference(torch, net='mobincep', batch=4, inference_batch=
             torch.softmax(model(x_infer), 1)
 
     def timed(fn):
-        for _ in range(warmup):
-            fn()
-        out = []
-        for _ in range(runs):
-            start = time.perf_counter()
-            fn()
-            out.append((time.perf_counter() - start) * 1000)
-        return out
+        return time_runs(fn, runs, warmup)
 
     result = {'train_step_ms': timed(train_step), 'inference_batch_ms': timed(inference_batch_fn)}
     loss = train_step()

@@ -30,7 +30,7 @@ import argparse
 import json
 import math
 import sys
-import time
+from timing import time_runs
 
 PRESETS = {'paper': 1.0, 'quarter': 1 / 4, 'eighth': 1 / 8, 'sixteenth': 1 / 16}
 
@@ -200,14 +200,7 @@ def time_training_and_inference(torch, preset='sixteenth', batch=32, size=100, w
             model.inspect(x)
 
     def timed(fn):
-        for _ in range(warmup):
-            fn()
-        out = []
-        for _ in range(runs):
-            start = time.perf_counter()
-            fn()
-            out.append((time.perf_counter() - start) * 1000)
-        return out
+        return time_runs(fn, runs, warmup)
 
     result = {'train_step_ms': timed(train_step), 'inference_batch_ms': timed(inference_batch)}
     return {**result, **count(torch, model), 'forward_flops': forward_flops(torch, model, size)}

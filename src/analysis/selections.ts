@@ -32,7 +32,7 @@ export interface SelectionSet {
 }
 
 /** Distinct, colour-blind-safe colours (Okabe–Ito) for new selections, in turn. */
-const SELECTION_COLOURS: readonly Rgb[] = [
+export const SELECTION_COLOURS: readonly Rgb[] = [
   [230, 159, 0],
   [86, 180, 233],
   [0, 158, 115],

@@ -5,7 +5,7 @@
  * the exports (tiles.csv, clusters.geojson, map.png, overview.png, model/,
  * summary.json).
  */
-import {mkdir } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { SlideSource } from '../slide/types';
 import { readOverview } from '../slide/overview';

@@ -5,11 +5,12 @@
  * classes.geojson and summary.json (tiles and mm² per class). On a folder of
  * images: one prediction per image in predictions.csv.
  */
-import {mkdir, stat } from 'node:fs/promises';
+import { mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { classifierOutputs, classifyRects, trainedClassifierFromModel, type ClassifierOutputs, type TrainedClassifier } from '../models/classifier/pipeline';
-import type { ClassifierDataset } from '../models/classifier/dataset';
+import { IMAGE_NAME, type ClassifierDataset } from '../models/classifier/dataset';
+import { SELECTION_COLOURS } from '../analysis/selections';
 import { computeCishMask, computeCishTiles } from '../models/cish/pipeline';
 import type { TileGrid } from '../tiling/tile-grid';
 import type { SlideSource } from '../slide/types';
@@ -141,19 +142,9 @@ export async function loadClassifier(modelPath: string): Promise<TrainedClassifi
   }
 }
 
-const IMAGE_NAME = /\.(png|jpe?g|tiff?|webp)$/i;
 
-/** Okabe–Ito colours (colour-blind safe) for the classes, in turn; grey beyond them. */
-const CLASS_COLOURS: readonly (readonly [number, number, number])[] = [
-  [230, 159, 0],
-  [86, 180, 233],
-  [0, 158, 115],
-  [240, 228, 66],
-  [0, 114, 178],
-  [213, 94, 0],
-  [204, 121, 167],
-  [0, 0, 0],
-];
+/** The selections' Okabe–Ito colours (colour-blind safe) for the classes, in turn, then its black; grey beyond them. */
+const CLASS_COLOURS: readonly (readonly [number, number, number])[] = [...SELECTION_COLOURS, [0, 0, 0]];
 
 export function classColours(k: number): Uint8Array {
   const out = new Uint8Array(3 * k);

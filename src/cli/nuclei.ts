@@ -8,7 +8,7 @@
  * paper's section 5.3 is fine-tuned from point annotations on top of the
  * CAE and detects instead (DIR/model-finetuned/; F1 before and after).
  */
-import {mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { computeCishMask } from '../models/cish/pipeline';

@@ -8,7 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import { openAsBlob } from 'node:fs';
-import {mkdir, readdir, stat } from 'node:fs/promises';
+import { mkdir, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { classBalance, datasetFromImageFiles, type ClassifierDataset } from '../models/classifier/dataset';
 import {

@@ -34,6 +34,7 @@ import {
   type NucleiPointParams,
   type CishWorkerApi,
   type NucleiModelInfo,
+  type ClassifierInfo,
   type TrainParams,
 } from './cish-protocol';
 import { modelFromFiles, modelKindOf, modelToFiles, newModelId, parseStoredModelUrl, listStoredModels, storedModelUrl, type ModelKind } from '../engine/model-store';
@@ -507,16 +508,7 @@ export function createCishEndpoint(deps: CishEndpointDeps): CishWorkerApi {
         const { report, roc } = test;
         const curve = (c: { fpr: Float64Array; tpr: Float64Array; auc: number }) => ({ fpr: c.fpr, tpr: c.tpr, auc: c.auc });
         return {
-          arch: spec.arch,
-          classes: spec.classes,
-          parameters: trained.model.countParams(),
-          inputSize: spec.inputSize,
-          channels,
-          width: spec.width,
-          loss: Float32Array.from(trained.result.history, (h) => h.loss),
-          valLoss: Float32Array.from(trained.result.history, (h) => h.valLoss ?? NaN),
-          epochsRun: trained.result.epochsRun,
-          stoppedEarly: trained.result.status === 'early-stopped',
+          ...classifierInfo(trained, url, modelId),
           split,
           metrics: {
             accuracy: report.accuracy,
@@ -529,8 +521,6 @@ export function createCishEndpoint(deps: CishEndpointDeps): CishWorkerApi {
             microRoc: curve(roc.micro),
             macroAuc: roc.macroAuc,
           },
-          url,
-          modelId,
         };
       } finally {
         jobs.delete(jobId);
@@ -550,24 +540,7 @@ export function createCishEndpoint(deps: CishEndpointDeps): CishWorkerApi {
       }
       state.classifier?.model.dispose();
       state.classifier = trained;
-      const { spec } = trained;
-      const modelId = parseStoredModelUrl(url)?.modelId ?? 'imported';
-      return {
-        arch: spec.arch,
-        classes: spec.classes,
-        parameters: model.countParams(),
-        inputSize: spec.inputSize,
-        channels: spec.channels,
-        width: spec.width,
-        loss: new Float32Array(0),
-        valLoss: new Float32Array(0),
-        epochsRun: 0,
-        stoppedEarly: false,
-        split: { train: 0, validation: 0, test: 0 },
-        metrics: null,
-        url,
-        modelId,
-      };
+      return { ...classifierInfo(trained, url, parseStoredModelUrl(url)?.modelId ?? 'imported'), split: { train: 0, validation: 0, test: 0 }, metrics: null };
     },
 
     async classify(classifierSlideId, slideId, rects, onProgress, jobId) {
@@ -747,4 +720,23 @@ async function saveClassifier(trained: TrainedClassifier, fingerprint: string, m
 
 function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/** What the panel shows of a classifier, from the classifier itself (its training history is empty when loaded from storage). */
+function classifierInfo(trained: TrainedClassifier, url: string | null, modelId: string): Omit<ClassifierInfo, 'split' | 'metrics'> {
+  const { spec, result } = trained;
+  return {
+    arch: spec.arch,
+    classes: spec.classes,
+    parameters: trained.model.countParams(),
+    inputSize: spec.inputSize,
+    channels: spec.channels,
+    width: spec.width,
+    loss: Float32Array.from(result.history, (h) => h.loss),
+    valLoss: Float32Array.from(result.history, (h) => h.valLoss ?? NaN),
+    epochsRun: result.epochsRun,
+    stoppedEarly: result.status === 'early-stopped',
+    url,
+    modelId,
+  };
 }

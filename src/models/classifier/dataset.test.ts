@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { encode } from 'fast-png';
 import { zipSync } from 'fflate';
 import { createMemorySource } from '../../slide/formats/memory-source';
-import { classBalance, datasetFromImageFiles, datasetFromItems, datasetFromShapes, exampleInput, filesFromZip, readExamples } from './dataset';
+import { classBalance, datasetFromImageFiles, datasetFromRects, datasetFromShapes, exampleInput, filesFromZip, readExamples } from './dataset';
 
 function rgbSource(width: number, height: number, pixel: (x: number, y: number) => [number, number, number]) {
   const data = new Uint8Array(width * height * 3);
@@ -44,18 +44,16 @@ describe('classifier datasets', () => {
     expect(classBalance(d, 3).tooFew).toEqual(['stroma', 'tumour']);
   });
 
-  it('items: tiles of labelled classes, unlabelled tiles left out', () => {
+  it('rectangles: labelled tiles (the explorer classes), one example per rectangle, in order', () => {
     const source = rgbSource(100, 100, () => [0, 0, 0]);
-    const items = { x: [0, 50, 0, 50], y: [0, 0, 50, 50], width: [50, 50, 50, 50], height: [50, 50, 50, 50] };
-    const d = datasetFromItems(source, items, [
-      { name: 'a', members: [0, 3] },
-      { name: 'b', members: [2] },
-    ]);
+    const d = datasetFromRects(source, ['a', 'b'], [0, 0, 50, 50, 50, 50, 50, 50, 0, 50, 50, 50], [0, 0, 1]);
+    expect(d.classes).toEqual(['a', 'b']);
     expect(d.examples.map((e) => [e.x, e.y, e.label])).toEqual([
       [0, 0, 0],
       [50, 50, 0],
       [0, 50, 1],
     ]);
+    expect(() => datasetFromRects(source, ['a'], [0, 0, 1], [0])).toThrow(/3 rectangle values for 1 labels/);
     expect(classBalance(d).warnings).toHaveLength(2); // both under 10
   });
 

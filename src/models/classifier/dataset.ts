@@ -2,7 +2,7 @@
  * Training sets for the classifiers (issue 6): every example, whatever it
  * came from, is a labelled level-0 rectangle of an image source (a slide, or
  * one image file opened as a slide), so one reader serves them all:
- * - labelled selections of the latent explorer (their tiles or nuclei);
+ * - labelled selections of the latent explorer (their tiles or nuclei, as rectangles);
  * - rectangles, polygons or points drawn on the slide with a class;
  * - a folder or zip of images with one sub-folder per class.
  * DOM-free: the analysis worker, the CLI and the tests use it.
@@ -54,22 +54,6 @@ export function classBalance(dataset: ClassifierDataset, minimum = MIN_EXAMPLES_
 }
 
 // ------------------------------------------------------------------ builders
-
-/** Rectangles of items (tiles or nuclei, level-0 px) with their class names; items in no class are skipped. */
-export function datasetFromItems(
-  source: SlideSource,
-  items: { x: ArrayLike<number>; y: ArrayLike<number>; width: ArrayLike<number>; height: ArrayLike<number> },
-  classes: { name: string; members: ArrayLike<number> }[],
-): ClassifierDataset {
-  const examples: LabelledRegion[] = [];
-  classes.forEach((klass, label) => {
-    for (let q = 0; q < klass.members.length; q++) {
-      const i = klass.members[q];
-      examples.push({ source: 0, x: items.x[i], y: items.y[i], width: items.width[i], height: items.height[i], label, name: `${source.metadata.name} ${Math.round(items.x[i])},${Math.round(items.y[i])}` });
-    }
-  });
-  return { classes: classes.map((c) => c.name), sources: [source], examples };
-}
 
 /** Labelled rectangles (n × 4 level-0 x, y, width, height) of one slide; example i is rectangle i. */
 export function datasetFromRects(source: SlideSource, classes: string[], rects: ArrayLike<number>, labels: ArrayLike<number>): ClassifierDataset {
@@ -144,7 +128,8 @@ export function datasetFromImages(set: { width: number; height: number; channels
   return { classes: [...set.classNames], sources, examples };
 }
 
-const IMAGE_NAME = /\.(png|jpe?g|tiff?|webp)$/i;
+/** File names read as images (the formats openSlide opens as plain images or TIFF). */
+export const IMAGE_NAME = /\.(png|jpe?g|tiff?|webp)$/i;
 
 /**
  * Examples from image files laid out as <class>/<image> (a dropped folder, a

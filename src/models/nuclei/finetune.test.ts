@@ -1,9 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { initNodeBackend } from '../../engine/wasm-node';
+import { syntheticHeSlide } from './test-support';
 import { Random } from '../../analysis/random';
-import { createMemorySource } from '../../slide/formats/memory-source';
-import { generateHeNuclei } from '../../synthetic/he-nuclei';
 import { buildCspCae, disposeCspCae } from './model';
 import { computeDetectionMaps, computeNucleusPatches, cspCaeDetector, detectNuclei } from './pipeline';
 import {
@@ -26,29 +25,6 @@ beforeAll(async () => {
 
 const snapshot = (weights: tf.Tensor[]) => weights.map((w) => Array.from(w.dataSync()));
 
-function syntheticSlide(seed: number, size: number) {
-  const image = generateHeNuclei({ width: size, height: size, seed });
-  const source = createMemorySource(
-    { data: image.rgb, width: size, height: size, channels: 3, dtype: 'uint8' },
-    {
-      name: `synthetic-he-${seed}`,
-      format: 'synthetic',
-      channels: [
-        { name: 'R', color: '#ff0000' },
-        { name: 'G', color: '#00ff00' },
-        { name: 'B', color: '#0000ff' },
-      ],
-      rgb: true,
-      mppX: 0.5,
-      mppY: 0.5,
-      properties: {},
-    },
-  );
-  // Generator pixel (i, j) is centred on (i, j); annotations use pixel centres at +0.5.
-  const x = Float64Array.from({ length: image.centres.length / 2 }, (_, i) => image.centres[2 * i] + 0.5);
-  const y = Float64Array.from({ length: image.centres.length / 2 }, (_, i) => image.centres[2 * i + 1] + 0.5);
-  return { source, points: { x, y } };
-}
 
 describe('detection CNN built from the CAE', () => {
   it('is parts 1, 2 and 5 plus five 1×1 convs with a sigmoid 25×25×1 map, weights copied from the CAE', () => {
@@ -115,7 +91,7 @@ describe('detection CNN built from the CAE', () => {
   });
 
   it('counts the centres in each patch (half-open rectangles) and finds the annotated patches', () => {
-    const { source } = syntheticSlide(3, 300);
+    const { source } = syntheticHeSlide(3, 300);
     const grid = computeNucleusPatches(source.metadata, undefined, { minTissueFraction: 0 });
     const random = new Random(4);
     const points = { x: Float64Array.from({ length: 200 }, () => random.uniformRange(-20, 320)), y: Float64Array.from({ length: 200 }, () => random.uniformRange(-20, 320)) };
@@ -162,7 +138,7 @@ describe('detection CNN built from the CAE', () => {
   });
 
   it('fine-tunes on annotated patches through the training loop without leaks, leaves the CAE as it was, and detects with the same post-processing', async () => {
-    const { source, points } = syntheticSlide(11, 200);
+    const { source, points } = syntheticHeSlide(11, 200);
     const grid = computeNucleusPatches(source.metadata, undefined, { minTissueFraction: 0 });
     expect(grid.kept.length).toBe(4);
     const cae = buildCspCae({ preset: 'sixteenth', inputSize: 100, seed: 2 });

@@ -1,8 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { initNodeBackend } from '../../engine/wasm-node';
-import { createMemorySource } from '../../slide/formats/memory-source';
-import { generateHeNuclei } from '../../synthetic/he-nuclei';
+import { syntheticHeSlide } from './test-support';
 import { matchDetections } from '../../analysis/detection-metrics';
 import { DETECTION_DEFAULTS, computeNucleusPatches, detectNuclei, nucleusInputSpec, trainCspCae } from './pipeline';
 import { readTileInputs } from '../../engine/tile-batches';
@@ -23,34 +22,11 @@ beforeAll(async () => {
   expect(await initNodeBackend('wasm')).toBe('wasm');
 });
 
-function syntheticSlide(seed: number, size: number) {
-  const image = generateHeNuclei({ width: size, height: size, seed });
-  const source = createMemorySource(
-    { data: image.rgb, width: size, height: size, channels: 3, dtype: 'uint8' },
-    {
-      name: `synthetic-he-${seed}`,
-      format: 'synthetic',
-      channels: [
-        { name: 'R', color: '#ff0000' },
-        { name: 'G', color: '#00ff00' },
-        { name: 'B', color: '#0000ff' },
-      ],
-      rgb: true,
-      mppX: 0.5,
-      mppY: 0.5,
-      properties: {},
-    },
-  );
-  // The generator centres pixel (i, j) on (i, j); detections use pixel centres at +0.5.
-  const truthX = Float64Array.from({ length: image.centres.length / 2 }, (_, i) => image.centres[2 * i] + 0.5);
-  const truthY = Float64Array.from({ length: image.centres.length / 2 }, (_, i) => image.centres[2 * i + 1] + 0.5);
-  return { source, truthX, truthY };
-}
 
 async function run(options: { preset: CspCaePreset; trainSeeds: number[]; size: number; epochs: number; batchSize: number; thresholds: number[] }) {
-  const patches: Array<ReturnType<typeof syntheticSlide> & { grid: ReturnType<typeof computeNucleusPatches> }> = [];
+  const patches: Array<ReturnType<typeof syntheticHeSlide> & { grid: ReturnType<typeof computeNucleusPatches> }> = [];
   for (const seed of options.trainSeeds) {
-    const slide = syntheticSlide(seed, options.size);
+    const slide = syntheticHeSlide(seed, options.size);
     patches.push({ ...slide, grid: computeNucleusPatches(slide.source.metadata, undefined, { minTissueFraction: 0 }) });
   }
   // One slide per training run keeps the provider simple; more slides → more epochs over different images.
@@ -61,13 +37,13 @@ async function run(options: { preset: CspCaePreset; trainSeeds: number[]; size: 
     models = trained.models;
     losses.push(...trained.result.history.map((h) => h.loss));
   }
-  const test = syntheticSlide(999, options.size);
+  const test = syntheticHeSlide(999, options.size);
   const grid = computeNucleusPatches(test.source.metadata, undefined, { minTissueFraction: 0 });
   const results = [];
   for (const threshold of options.thresholds) {
     const found = await detectNuclei(models!, test.source, grid, grid.kept, { threshold });
-    const match = matchDetections(found.x, found.y, test.truthX, test.truthY, 6);
-    results.push({ threshold, detections: found.x.length, truth: test.truthX.length, ...match, featureDim: found.featureDim, features: found.features.length });
+    const match = matchDetections(found.x, found.y, test.points.x, test.points.y, 6);
+    results.push({ threshold, detections: found.x.length, truth: test.points.x.length, ...match, featureDim: found.featureDim, features: found.features.length });
   }
   return { models: models!, losses, results, t: models!.threshold.thresholdValue, training: patches, test, grid };
 }
@@ -102,7 +78,7 @@ describe('nucleus CAE on synthetic H&E', () => {
       thresholds: [0.1, 0.2, DETECTION_DEFAULTS.threshold, 0.5, 0.7],
     });
     console.log(`preset ${preset}; loss by epoch ${losses.map((l) => l.toFixed(4)).join(' ')}; t = ${t.toFixed(3)}`);
-    const probe = syntheticSlide(999, 200);
+    const probe = syntheticHeSlide(999, 200);
     const probeGrid = computeNucleusPatches(probe.source.metadata, undefined, { minTissueFraction: 0 });
     const values = await readTileInputs(probe.source, probeGrid, probeGrid.kept, nucleusInputSpec(100));
     const share = tf.tidy(() => {
@@ -129,7 +105,7 @@ describe('nucleus CAE on synthetic H&E', () => {
     const labelled: AnnotatedPatches[] = training.map((slide, s) => ({
       source: slide.source,
       grid: slide.grid,
-      annotations: { x: slide.truthX, y: slide.truthY },
+      annotations: slide.points,
       patches: Uint32Array.from(drawn.filter((d) => d.s === s), (d) => d.tile),
     }));
     const cnn = buildDetectionCnn(models, { seed: 1 });
@@ -137,7 +113,7 @@ describe('nucleus CAE on synthetic H&E', () => {
     const tuned = await trainDetectionCnn(cnn, labelled, { seed: 1 });
     const seconds = (performance.now() - started) / 1000;
     const found = await detectNuclei(fineTunedDetector(cnn, models), test.source, grid, grid.kept, { threshold: DETECTION_DEFAULTS.threshold });
-    const after = matchDetections(found.x, found.y, test.truthX, test.truthY, 6);
+    const after = matchDetections(found.x, found.y, test.points.x, test.points.y, 6);
     console.log(
       `fine-tuned on ${tuned.patches} of ${candidates.length} training patches (${tuned.points} annotated nuclei) in ${seconds.toFixed(0)} s; ` +
         `threshold ${DETECTION_DEFAULTS.threshold}: F1 ${atDefault.f1.toFixed(3)} (P ${atDefault.precision.toFixed(3)} R ${atDefault.recall.toFixed(3)}) unsupervised → ` +

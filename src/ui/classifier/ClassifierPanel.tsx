@@ -1,13 +1,13 @@
 import { useMemo, useState } from 'react';
 import { appStore, errorMessage, nucleiAnalysisKey, selectActiveSlide, useAppStore } from '../../store';
-import { MIN_EXAMPLES_PER_CLASS } from '../../analysis/selections';
+import { MIN_EXAMPLES_PER_CLASS, SELECTION_COLOURS } from '../../analysis/selections';
 import type { ClassifierInfo } from '../../workers/cish-protocol';
 import { parseAll } from '../cish/params';
 import { LineChart } from '../cish/charts';
 import { LatentExplorer } from '../explorer/LatentExplorer';
 import { itemColours, panToItem } from '../explorer/explorer-service';
 import { classifierAnalysisKey, classifierMapLayerId, classifySlide, confidenceLayerId, trainClassifier, trainingSetOf, useClassifier, type SlideClassification } from './classifier-service';
-import { SavedModels } from '../models/SavedModels';
+import { SavedModels, reportingTo } from '../models/SavedModels';
 
 /**
  * Few-label classifiers of seed 002 (Mobincep, OrgaNet): trained on the
@@ -76,8 +76,7 @@ export function ClassifierPanel() {
     if (!info || !targetId) return;
     setError(null);
     try {
-      const palette: [number, number, number][] = [[230, 159, 0], [86, 180, 233], [0, 158, 115], [240, 228, 66], [0, 114, 178], [213, 94, 0], [204, 121, 167]];
-      const classes = info.classes.map((name, k) => ({ name, color: set?.classes.find((c) => c.name === name)?.color ?? palette[k % palette.length] }));
+      const classes = info.classes.map((name, k) => ({ name, color: set?.classes.find((c) => c.name === name)?.color ?? SELECTION_COLOURS[k % SELECTION_COLOURS.length] }));
       const done = await classifySlide(slide.id, targetId, classes);
       if (done) setResult(done);
     } catch (e) {
@@ -145,14 +144,7 @@ export function ClassifierPanel() {
         title="Saved classifiers"
         fingerprint={analyses[slide.id]?.fingerprint}
         onUse={async (url) => setInfo(await useClassifier(slide.id, url))}
-        guard={async (action) => {
-          try {
-            await action();
-            setError(null);
-          } catch (e) {
-            setError(errorMessage(e));
-          }
-        }}
+        guard={reportingTo(setError)}
         disabled={busy}
         refreshKey={info?.modelId}
         testId="classifier-models"

@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'react';
 import type { ModelKind, StoredModelInfo } from '../../workers/cish-protocol';
 import { deleteModel, exportModel, importModel, listModels } from '../cish/cish-service';
+import { errorMessage } from '../../store';
 
 export interface SavedModelsProps {
   /** The kinds listed (and accepted on import). */
@@ -17,6 +18,18 @@ export interface SavedModelsProps {
   /** The list is read again when this changes (e.g. the id of a newly trained model). */
   refreshKey?: unknown;
   testId: string;
+}
+
+/** A `guard` that shows a failure through `setError` (and clears it on success). */
+export function reportingTo(setError: (message: string | null) => void): SavedModelsProps['guard'] {
+  return async (action) => {
+    try {
+      await action();
+      setError(null);
+    } catch (e) {
+      setError(errorMessage(e));
+    }
+  };
 }
 
 /**

@@ -18,7 +18,7 @@ import {
   trainNuclei,
   useNucleiModel,
 } from './nuclei-service';
-import { SavedModels } from '../models/SavedModels';
+import { SavedModels, reportingTo } from '../models/SavedModels';
 import type { ClusterParams, PatchInspectionImages } from '../../workers/cish-protocol';
 import { runCluster } from '../cish/cish-service';
 import { LatentExplorer } from '../explorer/LatentExplorer';
@@ -211,14 +211,7 @@ export function NucleiPanel() {
         title="Saved nucleus models"
         fingerprint={fingerprint}
         onUse={(url) => useNucleiModel(slide.id, url)}
-        guard={async (action) => {
-          try {
-            await action();
-            setError(null);
-          } catch (e) {
-            setError(errorMessage(e));
-          }
-        }}
+        guard={reportingTo(setError)}
         disabled={busy}
         refreshKey={state?.model?.modelId}
         testId="nuclei-models"

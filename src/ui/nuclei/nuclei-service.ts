@@ -108,11 +108,17 @@ export interface NucleusEvaluation extends DetectionMatch {
   scored: Uint32Array;
 }
 
+/** The overlay and the panel both ask for the scores of the same detections: they are computed once per pair. */
+let lastEvaluation: { detections: NucleiDetections; annotations: NucleusAnnotations; result: NucleusEvaluation } | null = null;
+
 export function evaluateDetections(detections: NucleiDetections, annotations: NucleusAnnotations): NucleusEvaluation {
+  if (lastEvaluation?.detections === detections && lastEvaluation.annotations === annotations) return lastEvaluation.result;
   const scored = pointsInRects(annotations.x, annotations.y, detections.patchRects);
   const tx = Float64Array.from(scored, (i) => annotations.x[i]);
   const ty = Float64Array.from(scored, (i) => annotations.y[i]);
-  return { ...matchDetections(detections.x, detections.y, tx, ty, 6), annotations: annotations.x.length, scored };
+  const result = { ...matchDetections(detections.x, detections.y, tx, ty, 6), annotations: annotations.x.length, scored };
+  lastEvaluation = { detections, annotations, result };
+  return result;
 }
 
 /** Reads a CSV (x,y) or GeoJSON file of nucleus points (level-0 px) as the slide's ground truth; errors name the file. */
