@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { classificationReport, crossValidationSplits, multiclassRoc, rocCurve } from './classification-metrics';
+import { classificationReport, crossValidationSplits, multiclassRoc, rocCurve, stratifiedSubset } from './classification-metrics';
 
 interface Case {
   classes: number;
@@ -83,5 +83,27 @@ describe('crossValidationSplits', () => {
     expect(crossValidationSplits(labels, 5, 7)).toEqual(splits);
     expect(crossValidationSplits(labels, 5, 8)[0].test).not.toEqual(splits[0].test);
     expect(() => crossValidationSplits(labels, 2)).toThrow(/at least 3 folds/);
+  });
+});
+
+describe('stratifiedSubset', () => {
+  it('keeps round(fraction × count) of each class (at least one), only from the given indices, reproducibly', () => {
+    const labels = Int32Array.from({ length: 60 }, (_, i) => (i < 40 ? 0 : i < 57 ? 1 : 2));
+    const indices = Uint32Array.from({ length: 60 }, (_, i) => i).filter((i) => i % 3 !== 0);
+    const given = new Set(indices);
+    const subset = stratifiedSubset(indices, labels, 0.25, 'a');
+    const perClass = (list: ArrayLike<number>) => [0, 1, 2].map((k) => Array.from(list).filter((i) => labels[i] === k).length);
+    const counts = perClass(indices);
+    expect(counts).toEqual([26, 12, 2]);
+    expect(perClass(subset)).toEqual([7, 3, 1]); // 6.5 rounds up, 3 exactly, 0.5 rounds up (and at least one anyway)
+    expect(perClass(stratifiedSubset(indices, labels, 0.1))).toEqual([3, 1, 1]); // 0.2 of a class still keeps one
+    expect(Array.from(subset).every((i) => given.has(i))).toBe(true);
+    expect(new Set(subset).size).toBe(subset.length);
+    expect(Array.from(subset)).toEqual(Array.from(subset).sort((a, b) => a - b));
+    expect(stratifiedSubset(indices, labels, 0.25, 'a')).toEqual(subset);
+    expect(stratifiedSubset(indices, labels, 0.25, 'b')).not.toEqual(subset);
+    expect(stratifiedSubset(indices, labels, 1)).toEqual(Uint32Array.from(indices));
+    expect(() => stratifiedSubset(indices, labels, 0)).toThrow(/fraction/);
+    expect(() => stratifiedSubset(indices, labels, 1.5)).toThrow(/fraction/);
   });
 });

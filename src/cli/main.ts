@@ -14,6 +14,7 @@ export const USAGE = `Usage: tilescope <command> [options]
 Commands:
   analyze            run a model over a slide and write tables, GeoJSON, a map and the model
   classify           run a trained classifier on a slide (class map) or a folder of images
+  cross-validate     k-fold cross-validation of Mobincep or OrgaNet on a folder or a synthetic set
   cluster            fuzzy c-means or k-means on a numeric CSV table
   nuclei             find nuclei without labels (crosswise-sparse CAE) and write points with features
   synth-cish         write a synthetic CISH slide as a tiled pyramidal TIFF
@@ -27,6 +28,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   analyze: async () => (await import('./analyze')).runAnalyze,
   classify: async () => (await import('./classify')).runClassify,
   cluster: async () => (await import('./cluster')).runCluster,
+  'cross-validate': async () => (await import('./cross-validate')).runCrossValidate,
   nuclei: async () => (await import('./nuclei')).runNuclei,
   'synth-cish': async () => (await import('./synth')).runSynth,
   'train-classifier': async () => (await import('./train-classifier')).runTrainClassifier,

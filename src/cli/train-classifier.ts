@@ -164,7 +164,7 @@ async function datasetFingerprint(dir: string, files: string[]): Promise<string>
   return `d${hash.digest('hex').slice(0, 20)}`;
 }
 
-async function loadDataset(dir: string): Promise<{ dataset: ClassifierDataset; skipped: string[]; files: string[] }> {
+export async function loadDataset(dir: string): Promise<{ dataset: ClassifierDataset; skipped: string[]; files: string[] }> {
   await requireFolder(dir);
   let files: string[];
   try {
@@ -192,7 +192,7 @@ async function loadDataset(dir: string): Promise<{ dataset: ClassifierDataset; s
   }
 }
 
-function checkDataset(dir: string, dataset: ClassifierDataset, counts: number[]): void {
+export function checkDataset(dir: string, dataset: ClassifierDataset, counts: number[]): void {
   if (dataset.examples.length === 0) {
     throw new CliError(dir, 'no images in class sub-folders (expected DIR/<class>/<image> with .png, .jpg, .tif or .webp images)');
   }

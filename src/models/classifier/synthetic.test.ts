@@ -46,4 +46,19 @@ describe('classifiers on the synthetic texture set (reduced)', () => {
     expect(tested.reduce((a, b) => a + b, 0)).toBe(data.examples.length);
     expect(Math.max(...tested) - Math.min(...tested)).toBeLessThanOrEqual(1);
   }, 600_000);
+
+  it('with a label fraction, trains on fewer labels and still tests every example once', async () => {
+    const { data, spec } = textures('mobincep');
+    const trainedOn: number[] = [];
+    const cv = await crossValidateClassifier(data, spec, {
+      ...settings,
+      epochs: 1,
+      folds: 4,
+      labelFraction: 0.25,
+      onProgress: (p) => void (p.epoch === 0 && p.step === 1 && trainedOn.push(p.stepsPerEpoch!)),
+    });
+    // 64 examples, 4 folds: 32 train per split (8 per class) → 2 per class at 25 % → 8 examples, one batch of 8.
+    expect(trainedOn).toEqual([1, 1, 1, 1]);
+    expect(cv.pooled.report.confusion.matrix.reduce((a, b) => a + b, 0)).toBe(data.examples.length);
+  }, 120_000);
 });
