@@ -4,7 +4,7 @@
 // wasm), and the slide's tiles are classified: the class map, the per-class
 // areas and the metrics panel (held-out accuracy, confusion matrix, ROC) show.
 import { expect, test } from '@playwright/test';
-import { calibrate, dragOnSlide, openDemoWithTiles } from './helpers';
+import { calibrate, dragOnSlide, expectDemoOpen, openApp, openDemoWithTiles } from './helpers';
 
 test('two labelled regions → Mobincep → class map with areas, metrics with confusion matrix and ROC', async ({ page }) => {
   test.setTimeout(300_000);
@@ -83,5 +83,82 @@ test('two labelled regions → Mobincep → class map with areas, metrics with c
   const used = perClass.filter((n) => n > 0).length;
   expect(map!.colours).toHaveLength(used);
   await expect(page.getByTestId('classifier-result').getByTestId('latent-scatter')).toBeVisible();
+  await expect(page.getByRole('alert')).toHaveCount(0);
+});
+
+test('shapes drawn on the slide with a class: balance per class, undo, training from their patches', async ({ page }) => {
+  test.setTimeout(240_000);
+  await openApp(page);
+  await expectDemoOpen(page);
+  const panel = page.getByTestId('classifier-panel');
+  await panel.scrollIntoViewIfNeeded();
+  await page.getByTestId('classifier-source').selectOption('shapes');
+  await expect(panel).toContainText('Draw rectangles, polygons or points');
+  const slide = await page.evaluate(() => {
+    const st = window.__tilescope!.store.getState();
+    const s = st.slides.find((x) => x.id === st.activeSlideId)!;
+    return { id: s.id, width: s.metadata.width, height: s.metadata.height, mpp: s.metadata.mppX ?? null };
+  });
+  // Patches of 40 µm (or px without a scale): several fit in each rectangle.
+  await page.getByTestId('classifier-patch').fill('40');
+  const patch0 = slide.mpp ? 40 / slide.mpp : 40;
+  const cal = await calibrate(page);
+  const shapeClass = page.getByTestId('classifier-shape-class');
+
+  // Class "left": a rectangle in the left third; class "right": one in the right third.
+  const draw = async (name: string, from: { x: number; y: number }, to: { x: number; y: number }) => {
+    await shapeClass.fill(name);
+    await page.getByTestId('classifier-draw-rectangle').click();
+    await expect(page.getByTestId('draw-tool-hint')).toHaveAttribute('data-tool', 'rectangle');
+    await dragOnSlide(page, cal, from, to);
+    await expect(page.getByTestId('draw-tool-hint')).toHaveCount(0);
+  };
+  await draw('left', { x: 0.05 * slide.width, y: 0.35 * slide.height }, { x: 0.3 * slide.width, y: 0.85 * slide.height });
+  await draw('right', { x: 0.7 * slide.width, y: 0.35 * slide.height }, { x: 0.95 * slide.width, y: 0.85 * slide.height });
+  // Two points of class "right" (the point tool stays on until Escape).
+  await page.getByTestId('classifier-draw-point').click();
+  for (const fx of [0.5, 0.6]) {
+    const p = cal.toScreen(fx * slide.width, 0.5 * slide.height);
+    await page.mouse.click(p.x, p.y);
+  }
+  await page.keyboard.press('Escape');
+  await expect(page.getByTestId('classifier-shapes')).toHaveAttribute('data-shapes', '4');
+
+  // Expected patches: lattice squares (side patch0, from 0) whose centre lies in each drawn rectangle, + 1 per point.
+  const shapes = await page.evaluate((id) => window.__tilescope!.store.getState().classifierShapes[id], slide.id);
+  const inRect = (points: number[]) => {
+    const xs = points.filter((_, i) => i % 2 === 0);
+    const ys = points.filter((_, i) => i % 2 === 1);
+    const centres = (lo: number, hi: number, size: number) => {
+      let n = 0;
+      for (let c = patch0 / 2; c + patch0 / 2 <= size; c += patch0) if (c >= lo && c <= hi) n++;
+      return n;
+    };
+    return centres(Math.min(...xs), Math.max(...xs), slide.width) * centres(Math.min(...ys), Math.max(...ys), slide.height);
+  };
+  const left = inRect((shapes[0] as { points: number[] }).points);
+  const right = inRect((shapes[1] as { points: number[] }).points) + 2;
+  expect(left).toBeGreaterThan(4);
+  const balance = page.getByTestId('classifier-balance');
+  await expect(balance).toContainText(`left: ${left}`);
+  await expect(balance).toContainText(`right: ${right}`);
+  // Undo takes the last point back.
+  await page.getByTestId('classifier-shapes-undo').click();
+  await expect(balance).toContainText(`right: ${right - 1}`);
+  await expect(page.getByTestId('classifier-shapes')).toHaveAttribute('data-shapes', '3');
+
+  // Training uses those patches: the held-out fifth of them is scored.
+  await page.getByTestId('classifier-inputSize').fill('32');
+  await page.getByTestId('classifier-width').fill('0.25');
+  await page.getByTestId('classifier-epochs').fill('2');
+  await page.getByTestId('classifier-patience').fill('0');
+  await page.getByTestId('classifier-train').click();
+  const metrics = page.getByTestId('classifier-metrics');
+  await expect(metrics).toBeVisible({ timeout: 150_000 });
+  const cells = await page.getByTestId('classifier-confusion').locator('tr').evaluateAll((rows) => rows.map((r) => Array.from(r.querySelectorAll('td')).slice(4).map((td) => Number(td.textContent))));
+  const tested = cells.flat().reduce((a, b) => a + b, 0);
+  const total = left + right - 1;
+  expect(tested).toBeGreaterThanOrEqual(Math.floor(total / 5) - 1);
+  expect(tested).toBeLessThanOrEqual(Math.ceil(total / 5) + 1);
   await expect(page.getByRole('alert')).toHaveCount(0);
 });

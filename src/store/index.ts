@@ -12,8 +12,9 @@ import { createOverlaysSlice, type OverlaysSlice } from './overlays';
 import { createAnalysisSlice, type AnalysisSlice } from './analysis';
 import { createSelectionsSlice, type SelectionsSlice } from './selections';
 import { createNucleiSlice, type NucleiSlice } from './nuclei';
+import { createClassifierSlice, type ClassifierSlice } from './classifier';
 
-export type AppState = SlidesSlice & JobsSlice & AlertsSlice & OverlaysSlice & AnalysisSlice & SelectionsSlice & NucleiSlice;
+export type AppState = SlidesSlice & JobsSlice & AlertsSlice & OverlaysSlice & AnalysisSlice & SelectionsSlice & NucleiSlice & ClassifierSlice;
 export type AppStore = StoreApi<AppState>;
 
 export interface StoreOptions {
@@ -31,6 +32,7 @@ export function createAppStore(options: StoreOptions = {}): AppStore {
     ...createAnalysisSlice(...args),
     ...createSelectionsSlice(...args),
     ...createNucleiSlice(...args),
+    ...createClassifierSlice(...args),
   }));
 }
 
@@ -52,3 +54,4 @@ export { nucleiAnalysisKey } from './analysis';
 export type { SlideSelections } from './selections';
 export type { NucleusAnnotations, SlideNuclei } from './nuclei';
 export { NUCLEI_POINT_DEFAULTS } from './nuclei';
+export type { ClassifierSlice } from './classifier';

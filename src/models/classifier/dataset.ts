@@ -71,21 +71,23 @@ export type DrawnShape =
   | { kind: 'polygon'; points: number[]; className: string };
 
 /**
- * Examples from shapes drawn on a slide: a point gives the square of side
- * `patchSize0` (level-0 px) centred on it; a rectangle or polygon (a
- * rectangle is a 4-point polygon) the squares of a patchSize0 lattice whose
- * centre lies inside it.
+ * The labelled squares that shapes drawn on a slide of width × height
+ * (level-0 px) stand for: a point gives the square of side `patchSize0`
+ * centred on it; a rectangle or polygon (a rectangle is a 4-point polygon)
+ * the squares of a patchSize0 lattice whose centre lies inside it, or, when
+ * it is smaller than a patch, the square centred on it. Squares that would
+ * leave the slide are moved back inside. Classes are the shapes' class names,
+ * sorted; `labels` index them.
  */
-export function datasetFromShapes(source: SlideSource, shapes: DrawnShape[], patchSize0: number): ClassifierDataset {
+export function shapeRegions(shapes: DrawnShape[], patchSize0: number, width: number, height: number): { classes: string[]; rects: Float64Array; labels: Int32Array } {
   if (!(patchSize0 > 0)) throw new RangeError(`patch size must be positive, got ${patchSize0}`);
   const classes = [...new Set(shapes.map((s) => s.className))].sort();
-  const { width, height } = source.metadata;
-  const examples: LabelledRegion[] = [];
+  const rects: number[] = [];
+  const labels: number[] = [];
+  const side = Math.min(patchSize0, width, height);
   const add = (x: number, y: number, label: number) => {
-    // Squares that leave the slide are moved back inside it.
-    const cx = Math.min(Math.max(x, 0), Math.max(0, width - patchSize0));
-    const cy = Math.min(Math.max(y, 0), Math.max(0, height - patchSize0));
-    examples.push({ source: 0, x: cx, y: cy, width: Math.min(patchSize0, width), height: Math.min(patchSize0, height), label, name: `${source.metadata.name} ${Math.round(cx)},${Math.round(cy)}` });
+    rects.push(Math.min(Math.max(x, 0), Math.max(0, width - patchSize0)), Math.min(Math.max(y, 0), Math.max(0, height - patchSize0)), side, side);
+    labels.push(label);
   };
   for (const shape of shapes) {
     const label = classes.indexOf(shape.className);
@@ -109,10 +111,15 @@ export function datasetFromShapes(source: SlideSource, shapes: DrawnShape[], pat
       add(cxs[i] - patchSize0 / 2, cys[i] - patchSize0 / 2, label);
       found++;
     });
-    // A shape smaller than a patch still gives one: the patch centred on it.
     if (found === 0) add((Math.min(...xs) + Math.max(...xs)) / 2 - patchSize0 / 2, (Math.min(...ys) + Math.max(...ys)) / 2 - patchSize0 / 2, label);
   }
-  return { classes, sources: [source], examples };
+  return { classes, rects: Float64Array.from(rects), labels: Int32Array.from(labels) };
+}
+
+/** Examples from shapes drawn on a slide (see shapeRegions). */
+export function datasetFromShapes(source: SlideSource, shapes: DrawnShape[], patchSize0: number): ClassifierDataset {
+  const { classes, rects, labels } = shapeRegions(shapes, patchSize0, source.metadata.width, source.metadata.height);
+  return datasetFromRects(source, classes, rects, labels);
 }
 
 /** Examples from images already in memory (float, interleaved H × W × C), e.g. the synthetic sets. */

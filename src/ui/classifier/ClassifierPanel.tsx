@@ -1,12 +1,13 @@
 import { useMemo, useState } from 'react';
-import { appStore, errorMessage, nucleiAnalysisKey, selectActiveSlide, useAppStore } from '../../store';
+import { appStore, effectiveMpp, errorMessage, nucleiAnalysisKey, selectActiveSlide, useAppStore } from '../../store';
 import { MIN_EXAMPLES_PER_CLASS, SELECTION_COLOURS } from '../../analysis/selections';
 import type { ClassifierInfo } from '../../workers/cish-protocol';
 import { parseAll } from '../cish/params';
 import { LineChart } from '../cish/charts';
 import { LatentExplorer } from '../explorer/LatentExplorer';
 import { itemColours, panToItem } from '../explorer/explorer-service';
-import { classifierAnalysisKey, classifierMapLayerId, classifySlide, confidenceLayerId, trainClassifier, trainingSetOf, useClassifier, type SlideClassification } from './classifier-service';
+import { SHAPE_PATCH_UM, classifierAnalysisKey, classifierMapLayerId, classifySlide, confidenceLayerId, shapesTrainingSet, trainClassifier, trainingSetOf, useClassifier, type SlideClassification } from './classifier-service';
+import { ShapeExamples } from './ShapeExamples';
 import { SavedModels, reportingTo } from '../models/SavedModels';
 
 /**
@@ -23,6 +24,7 @@ const RULES = {
   epochs: { min: 1, max: 500, integer: true },
   batch: { min: 1, max: 128, integer: true },
   patience: { min: 0, max: 100, integer: true },
+  patch: { above: 0, max: 100_000 },
 } as const;
 
 const PAPER = { mobincep: { inputSize: '224' }, organet: { inputSize: '382' } } as const;
@@ -32,19 +34,23 @@ export function ClassifierPanel() {
   const slides = useAppStore((s) => s.slides);
   const analyses = useAppStore((s) => s.analysis);
   useAppStore((s) => s.selections); // re-render when classes are ticked
+  useAppStore((s) => s.classifierShapes); // … or shapes drawn
   const busy = useAppStore((s) => s.jobs.some((j) => j.status === 'running' && (j.label.startsWith('Classifier') || j.label === 'Classify tiles')));
-  const [source, setSource] = useState<'tiles' | 'nuclei'>('tiles');
+  const [source, setSource] = useState<'tiles' | 'nuclei' | 'shapes'>('tiles');
   const [arch, setArch] = useState<'mobincep' | 'organet'>('mobincep');
-  const [texts, setTexts] = useState({ inputSize: '224', width: '0.5', epochs: '20', batch: '8', patience: '5' });
+  const [texts, setTexts] = useState({ inputSize: '224', width: '0.5', epochs: '20', batch: '8', patience: '5', patch: String(SHAPE_PATCH_UM) });
   const [augment, setAugment] = useState(true);
   const [info, setInfo] = useState<ClassifierInfo | null>(null);
   const [target, setTarget] = useState<string | null>(null);
   const [result, setResult] = useState<SlideClassification | null>(null);
   const [error, setError] = useState<string | null>(null);
   if (!slide) return null;
-  const key = source === 'tiles' ? slide.id : nucleiAnalysisKey(slide.id);
-  const set = trainingSetOf(key);
   const parsed = parseAll(texts, RULES);
+  const mpp = effectiveMpp(slide);
+  // Drawn shapes are cut into patches of this side (µm when the slide has a scale, else px).
+  const patch0 = parsed.values.patch === undefined ? null : mpp ? parsed.values.patch / mpp : parsed.values.patch;
+  const set =
+    source === 'shapes' ? (patch0 === null ? null : shapesTrainingSet(slide.id, patch0)) : trainingSetOf(source === 'tiles' ? slide.id : nucleiAnalysisKey(slide.id));
   const targets = slides.filter((s) => analyses[s.id]?.tiles);
   const targetId = target && targets.some((s) => s.id === target) ? target : (targets.find((s) => s.id === slide.id)?.id ?? targets[0]?.id ?? null);
   const invalid = Object.keys(parsed.errors).length > 0;
@@ -89,12 +95,21 @@ export function ClassifierPanel() {
       <div className="cish-row">
         <label className="cish-field">
           <span>Examples</span>
-          <select value={source} onChange={(e) => setSource(e.currentTarget.value as 'tiles' | 'nuclei')} data-testid="classifier-source">
+          <select value={source} onChange={(e) => setSource(e.currentTarget.value as 'tiles' | 'nuclei' | 'shapes')} data-testid="classifier-source">
             <option value="tiles">labelled classes of the tiles</option>
             <option value="nuclei">labelled classes of the nuclei</option>
+            <option value="shapes">shapes drawn on the slide</option>
           </select>
         </label>
+        {source === 'shapes' && (
+          <label className="cish-field">
+            <span>Patch {mpp ? 'µm' : 'px'}</span>
+            <input type="text" size={4} value={texts.patch} data-testid="classifier-patch" aria-invalid={parsed.errors.patch ? 'true' : 'false'} onChange={(e) => setTexts({ ...texts, patch: e.currentTarget.value })} />
+            {parsed.errors.patch && <em className="cish-error">{parsed.errors.patch}</em>}
+          </label>
+        )}
       </div>
+      {source === 'shapes' && <ShapeExamples slideId={slide.id} disabled={busy} />}
       {set ? (
         <ul className="classifier-balance" data-testid="classifier-balance">
           {set.classes.map((c, k) => (
@@ -107,7 +122,11 @@ export function ClassifierPanel() {
           {set.classes.length < 2 && <li className="cish-error">a classifier needs at least 2 classes</li>}
         </ul>
       ) : (
-        <p className="muted">Tick selections as labelled classes in the latent explorer (at least 2) to train on them.</p>
+        <p className="muted">
+          {source === 'shapes'
+            ? 'Draw rectangles, polygons or points on the slide for at least 2 classes (each shape gives the patches inside it).'
+            : 'Tick selections as labelled classes in the latent explorer (at least 2) to train on them.'}
+        </p>
       )}
       <div className="cish-row">
         <select

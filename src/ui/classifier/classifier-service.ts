@@ -7,7 +7,8 @@
  */
 import * as Comlink from 'comlink';
 import { appStore, effectiveMpp, type CishAnalysis } from '../../store';
-import { labelledClasses, type Rgb } from '../../analysis/selections';
+import { SELECTION_COLOURS, labelledClasses, type Rgb } from '../../analysis/selections';
+import { shapeRegions, type DrawnShape } from '../../models/classifier/dataset';
 import type { ClassifierInfo, ClassifierTrainRequest, ClassifierTrainStep, ClassifyOutcome } from '../../workers/cish-protocol';
 import { cishWorker, ensureOpen, mosaicRects, syncOverlays, workerJob } from '../cish/cish-service';
 
@@ -42,6 +43,75 @@ export function trainingSetOf(key: string): TrainingSet | null {
     labels.push(c);
   });
   return { classes: labelled.classes, counts: labelled.counts, conflicts: labelled.conflicts, rects: Float64Array.from(rects), labels: Int32Array.from(labels) };
+}
+
+/** Default side of a training patch cut from a drawn shape, µm (the tile side of the CISH analysis). */
+export const SHAPE_PATCH_UM = 150;
+
+/** Colour of a drawn-shape class: by its place among the sorted class names, as the training set orders them. */
+export function shapeClassColour(shapes: DrawnShape[], className: string): Rgb {
+  const names = [...new Set(shapes.map((s) => s.className))].sort();
+  const k = Math.max(0, names.indexOf(className));
+  return SELECTION_COLOURS[k % SELECTION_COLOURS.length];
+}
+
+/**
+ * The shapes drawn on a slide as labelled patches of side `patch0` level-0
+ * px (see shapeRegions); null without shapes or without the slide.
+ */
+export function shapesTrainingSet(slideId: string, patch0: number): TrainingSet | null {
+  const state = appStore.getState();
+  const shapes = state.classifierShapes[slideId] ?? [];
+  const slide = state.slides.find((s) => s.id === slideId);
+  if (shapes.length === 0 || !slide) return null;
+  const { width, height } = slide.metadata;
+  const { classes, rects, labels } = shapeRegions(shapes, patch0, width, height);
+  const counts = classes.map((_, k) => labels.filter((l) => l === k).length);
+  return { classes: classes.map((name) => ({ name, color: shapeClassColour(shapes, name) })), counts, conflicts: 0, rects, labels };
+}
+
+export const shapesLayerId = (slideId: string) => `classifier-shapes-${slideId}`;
+
+/** Replaces the slide's drawn shapes and redraws them (outlines and points in their class colours). */
+export function setShapes(slideId: string, shapes: DrawnShape[]): void {
+  const store = appStore.getState();
+  store.setClassifierShapes(slideId, shapes);
+  if (shapes.length === 0) {
+    store.removeOverlay(shapesLayerId(slideId));
+    return;
+  }
+  const colours = shapes.map((s) => `rgb(${shapeClassColour(shapes, s.className).join(',')})`);
+  store.addOverlay({
+    kind: 'draw',
+    id: shapesLayerId(slideId),
+    name: 'Classifier examples',
+    slideId,
+    opacity: 1,
+    visible: true,
+    draw(ctx, view) {
+      const t = view.transform;
+      const at = (x: number, y: number) => [t[0] * x + t[2] * y + t[4], t[1] * x + t[3] * y + t[5]] as const;
+      ctx.lineWidth = 2;
+      shapes.forEach((shape, i) => {
+        ctx.strokeStyle = colours[i];
+        ctx.fillStyle = colours[i];
+        ctx.beginPath();
+        if (shape.kind === 'point') {
+          const [x, y] = at(shape.x, shape.y);
+          ctx.arc(x, y, 5, 0, 2 * Math.PI);
+          ctx.fill();
+          return;
+        }
+        for (let j = 0; j + 1 < shape.points.length; j += 2) {
+          const [x, y] = at(shape.points[j], shape.points[j + 1]);
+          if (j === 0) ctx.moveTo(x, y);
+          else ctx.lineTo(x, y);
+        }
+        ctx.closePath();
+        ctx.stroke();
+      });
+    },
+  });
 }
 
 export async function trainClassifier(slideId: string, request: Omit<ClassifierTrainRequest, 'fingerprint'>): Promise<ClassifierInfo | null> {
