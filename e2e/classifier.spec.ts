@@ -4,6 +4,8 @@
 // wasm), and the slide's tiles are classified: the class map, the per-class
 // areas and the metrics panel (held-out accuracy, confusion matrix, ROC) show.
 import { expect, test } from '@playwright/test';
+import { encode } from 'fast-png';
+import { zipSync } from 'fflate';
 import { calibrate, dragOnSlide, expectDemoOpen, openApp, openDemoWithTiles } from './helpers';
 
 test('two labelled regions → Mobincep → class map with areas, metrics with confusion matrix and ROC', async ({ page }) => {
@@ -160,5 +162,42 @@ test('shapes drawn on the slide with a class: balance per class, undo, training 
   const total = left + right - 1;
   expect(tested).toBeGreaterThanOrEqual(Math.floor(total / 5) - 1);
   expect(tested).toBeLessThanOrEqual(Math.ceil(total / 5) + 1);
+  await expect(page.getByRole('alert')).toHaveCount(0);
+});
+
+test('a zip of images with one sub-folder per class: balance from its listing, training on its images', async ({ page }) => {
+  test.setTimeout(180_000);
+  await openApp(page);
+  await expectDemoOpen(page);
+  // Two classes that differ clearly: horizontal stripes and a checkerboard, 10 images each (+ a stray file).
+  const entries: Record<string, Uint8Array> = { 'set/README.txt': new TextEncoder().encode('not an image') };
+  for (const [klass, pattern] of [
+    ['stripes', (x: number, y: number, p: number) => Math.floor(y / p) % 2],
+    ['checks', (x: number, y: number, p: number) => (Math.floor(x / p) + Math.floor(y / p)) % 2],
+  ] as const) {
+    for (let i = 0; i < 10; i++) {
+      const data = new Uint8Array(32 * 32 * 3);
+      const period = 3 + (i % 4);
+      for (let y = 0; y < 32; y++) for (let x = 0; x < 32; x++) data.fill(pattern(x, y, period) ? 200 : 60, 3 * (32 * y + x), 3 * (32 * y + x) + 3);
+      entries[`set/${klass}/${i}.png`] = encode({ width: 32, height: 32, data, channels: 3, depth: 8 });
+    }
+  }
+  const panel = page.getByTestId('classifier-panel');
+  await panel.scrollIntoViewIfNeeded();
+  await page.getByTestId('classifier-source').selectOption('images');
+  await page.getByTestId('classifier-images-zip').setInputFiles({ name: 'patterns.zip', mimeType: 'application/zip', buffer: Buffer.from(zipSync(entries)) });
+  await expect(page.getByTestId('classifier-images')).toContainText('patterns.zip: 20 images in 2 classes, 1 other files skipped');
+  const balance = page.getByTestId('classifier-balance');
+  await expect(balance).toContainText('checks: 10');
+  await expect(balance).toContainText('stripes: 10');
+  await page.getByTestId('classifier-inputSize').fill('32');
+  await page.getByTestId('classifier-width').fill('0.25');
+  await page.getByTestId('classifier-epochs').fill('2');
+  await page.getByTestId('classifier-patience').fill('0');
+  await page.getByTestId('classifier-train').click();
+  await expect(page.getByTestId('classifier-metrics')).toBeVisible({ timeout: 120_000 });
+  // The held-out fifth: 2 images of each class.
+  const cells = await page.getByTestId('classifier-confusion').locator('tr').evaluateAll((rows) => rows.map((r) => Array.from(r.querySelectorAll('td')).slice(4).map((td) => Number(td.textContent))));
+  expect(cells.map((row) => row.reduce((a, b) => a + b, 0))).toEqual([2, 2]);
   await expect(page.getByRole('alert')).toHaveCount(0);
 });

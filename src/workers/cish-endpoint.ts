@@ -43,7 +43,8 @@ import { inspectPatchAt } from '../models/nuclei/inspect';
 import { FINETUNE_DEFAULTS, annotatedTiles, buildDetectionCnn, disposeDetectionCnn, fineTunedDetector, trainDetectionCnn, type DetectionCnn } from '../models/nuclei/finetune';
 import { computeDetectionMaps, computeNucleusPatches, nucleiFromMaps, trainCspCae, type DetectionMaps } from '../models/nuclei/pipeline';
 import { sampleTiles, type TissueMask } from '../tiling/tile-grid';
-import { classifierMetadata, classifyRects, trainFromRegions, trainedClassifierFromModel, type ClassifierSpec, type TrainedClassifier } from '../models/classifier/pipeline';
+import { classifierMetadata, classifyRects, trainAndTest, trainedClassifierFromModel, type ClassifierSpec, type TrainedClassifier } from '../models/classifier/pipeline';
+import { classBalance, datasetFromImageFiles, datasetFromRects, expandZips } from '../models/classifier/dataset';
 import '../engine/amsgrad'; // registers AMSGrad for optimizer round trips
 
 interface SlideState {
@@ -472,30 +473,34 @@ export function createCishEndpoint(deps: CishEndpointDeps): CishWorkerApi {
       const job = startJob(jobId);
       try {
         const channels = request.arch === 'mobincep' ? 3 : 1;
+        const { examples } = request;
+        const dataset =
+          examples.kind === 'regions'
+            ? datasetFromRects(state.source, examples.classes, examples.rects, examples.labels)
+            : await datasetFromImageFiles(await expandZips(examples.files));
+        const balance = classBalance(dataset);
+        if (dataset.classes.length < 2) throw new Error(`a classifier needs at least 2 classes with examples, got ${dataset.classes.length}`);
+        if (balance.counts.some((n) => n < 3)) throw new Error(`each class needs at least 3 examples (for the train, validation and test splits): ${dataset.classes.map((c, k) => `${c} ${balance.counts[k]}`).join(', ')}`);
         const spec: ClassifierSpec = {
           arch: request.arch,
-          classes: request.classes,
+          classes: dataset.classes,
           inputSize: request.inputSize,
           channels,
           width: request.width,
           // OrgaNet's adaptation layer maps to 224 at the paper's 382 px input; smaller inputs keep their size.
           adaptedSize: request.arch === 'organet' ? Math.min(224, request.inputSize) : undefined,
         };
-        const { trained, test, split } = await trainFromRegions(state.source, {
-          classes: request.classes,
-          rects: request.rects,
-          labels: request.labels,
-          spec,
-          train: {
-            epochs: request.epochs,
-            batchSize: request.batchSize,
-            patience: request.patience,
-            learningRate: request.learningRate,
-            augmentation: request.augment ? undefined : false,
-            seed: request.seed,
-            signal: job.controller.signal,
-            onProgress: (p) => onStep({ epoch: p.epoch, epochs: request.epochs, step: p.step, stepsPerEpoch: p.stepsPerEpoch, loss: p.loss, valLoss: p.valLoss, etaSeconds: p.etaSeconds }),
-          },
+        const { trained, test, split } = await trainAndTest(dataset, spec, {
+          epochs: request.epochs,
+          batchSize: request.batchSize,
+          patience: request.patience,
+          learningRate: request.learningRate,
+          augmentation: request.augment ? undefined : false,
+          seed: request.seed,
+          signal: job.controller.signal,
+          onProgress: (p) => onStep({ epoch: p.epoch, epochs: request.epochs, step: p.step, stepsPerEpoch: p.stepsPerEpoch, loss: p.loss, valLoss: p.valLoss, etaSeconds: p.etaSeconds }),
+        }).finally(() => {
+          if (examples.kind === 'images') for (const source of dataset.sources) source.close();
         });
         if (trained.result.status === 'cancelled') {
           trained.model.dispose();

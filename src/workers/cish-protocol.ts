@@ -167,12 +167,20 @@ export interface NucleiPointParams {
 }
 
 /** A classifier (seed 002: Mobincep or OrgaNet) trained from labelled rectangles of the slide. */
+/** What a classifier learns from: labelled rectangles of the slide, or image files laid out as <class>/<image> (zips are expanded). */
+export type ClassifierExamples =
+  | {
+      kind: 'regions';
+      classes: string[];
+      /** n × 4 level-0 x, y, width, height, and each one's class. */
+      rects: Float64Array;
+      labels: Int32Array;
+    }
+  | { kind: 'images'; files: { path: string; blob: Blob }[] };
+
 export interface ClassifierTrainRequest {
   arch: 'mobincep' | 'organet';
-  classes: string[];
-  /** n × 4 level-0 x, y, width, height, and each one's class. */
-  rects: Float64Array;
-  labels: Int32Array;
+  examples: ClassifierExamples;
   /** Network input side and width multiplier (1 = the paper's network). */
   inputSize: number;
   width: number;

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { encode } from 'fast-png';
 import { zipSync } from 'fflate';
 import { createMemorySource } from '../../slide/formats/memory-source';
-import { classBalance, datasetFromImageFiles, datasetFromRects, datasetFromShapes, exampleInput, filesFromZip, readExamples } from './dataset';
+import { classBalance, datasetFromImageFiles, datasetFromRects, datasetFromShapes, exampleInput, expandZips, filesFromZip, imageClassCounts, readExamples, zipEntryNames } from './dataset';
 
 function rgbSource(width: number, height: number, pixel: (x: number, y: number) => [number, number, number]) {
   const data = new Uint8Array(width * height * 3);
@@ -81,6 +81,14 @@ describe('classifier datasets', () => {
       const inputs = await readExamples(d, [0, 2], { inputSize: 6, channels: 3 });
       expect(inputs.length).toBe(2 * 6 * 6 * 3);
     }
+    // The balance the panel shows before anything is read: from the paths alone, the zip's listed without inflating.
+    const names = await zipEntryNames(new Blob([zipped]));
+    expect(names.sort()).toEqual(files.map((f) => f.path).sort());
+    expect(imageClassCounts(names)).toEqual({ classes: ['benign', 'malignant'], counts: [2, 1], skipped: 4 });
+    // A zip among chosen files is replaced by its contents; other files pass through.
+    const expanded = await expandZips([{ path: 'extra/benign/z.png', blob: png(4, 4, 9) }, { path: 'all.ZIP', blob: new Blob([zipped]) }]);
+    expect(expanded.map((f) => f.path)).toEqual(['extra/benign/z.png', ...fromZip.map((f) => f.path)]);
+    await expect(zipEntryNames(new Blob([new Uint8Array([1, 2, 3, 4])]), 'bad.zip')).rejects.toThrow(/bad\.zip: not a readable zip/);
     await expect(filesFromZip(new Blob([new Uint8Array([1, 2, 3, 4])]), 'bad.zip')).rejects.toThrow(/bad\.zip: not a readable zip/);
     await expect(datasetFromImageFiles([{ path: 'x/broken.png', blob: new Blob([new Uint8Array(10)]) }])).rejects.toThrow(/x\/broken\.png: /);
   });

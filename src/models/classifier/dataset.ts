@@ -139,6 +139,30 @@ export function datasetFromImages(set: { width: number; height: number; channels
 export const IMAGE_NAME = /\.(png|jpe?g|tiff?|webp)$/i;
 
 /**
+ * The class of an image file laid out as …/<class>/<image>: its parent
+ * folder's name; null for a non-image, hidden (or __MACOSX) file, or one
+ * outside a class folder.
+ */
+export function imageClassOf(path: string): string | null {
+  const parts = path.split(/[\\/]/).filter((p) => p !== '' && p !== '.');
+  const hidden = parts.some((p) => p.startsWith('.') || p === '__MACOSX');
+  return hidden || parts.length < 2 || !IMAGE_NAME.test(parts[parts.length - 1]) ? null : parts[parts.length - 2];
+}
+
+/** Images per class of files laid out as <class>/<image> (from their paths alone, nothing is read), and how many files are not such images. */
+export function imageClassCounts(paths: string[]): { classes: string[]; counts: number[]; skipped: number } {
+  const byClass = new Map<string, number>();
+  let skipped = 0;
+  for (const path of paths) {
+    const name = imageClassOf(path);
+    if (name === null) skipped++;
+    else byClass.set(name, (byClass.get(name) ?? 0) + 1);
+  }
+  const classes = [...byClass.keys()].sort();
+  return { classes, counts: classes.map((c) => byClass.get(c)!), skipped };
+}
+
+/**
  * Examples from image files laid out as <class>/<image> (a dropped folder, a
  * zip, or a directory given to the CLI): the class is the parent folder's
  * name, each image one example. Files elsewhere, and hidden or non-image
@@ -148,13 +172,9 @@ export async function datasetFromImageFiles(files: { path: string; blob: Blob }[
   const skipped: string[] = [];
   const usable: { path: string; blob: Blob; className: string }[] = [];
   for (const file of files) {
-    const parts = file.path.split(/[\\/]/).filter((p) => p !== '' && p !== '.');
-    const hidden = parts.some((p) => p.startsWith('.') || p === '__MACOSX');
-    if (hidden || parts.length < 2 || !IMAGE_NAME.test(parts[parts.length - 1])) {
-      skipped.push(file.path);
-      continue;
-    }
-    usable.push({ ...file, className: parts[parts.length - 2] });
+    const className = imageClassOf(file.path);
+    if (className === null) skipped.push(file.path);
+    else usable.push({ ...file, className });
   }
   const classes = [...new Set(usable.map((f) => f.className))].sort();
   const sources: SlideSource[] = [];
@@ -168,6 +188,35 @@ export async function datasetFromImageFiles(files: { path: string; blob: Blob }[
     sources.push(source);
   }
   return { classes, sources, examples, skipped };
+}
+
+/** The file paths in a zip archive, read from its directory without inflating anything. */
+export async function zipEntryNames(zip: Blob, name = 'archive.zip'): Promise<string[]> {
+  const bytes = new Uint8Array(await zip.arrayBuffer());
+  const names: string[] = [];
+  await new Promise<void>((resolve, reject) =>
+    unzip(
+      bytes,
+      {
+        filter: (file) => {
+          if (!file.name.endsWith('/')) names.push(file.name);
+          return false;
+        },
+      },
+      (error) => (error ? reject(new Error(`${name}: not a readable zip (${error.message})`)) : resolve()),
+    ),
+  );
+  return names;
+}
+
+/** Files as given, with every .zip among them replaced by its contents (paths inside the archive). */
+export async function expandZips(files: { path: string; blob: Blob }[]): Promise<{ path: string; blob: Blob }[]> {
+  const out: { path: string; blob: Blob }[] = [];
+  for (const file of files) {
+    if (/\.zip$/i.test(file.path)) out.push(...(await filesFromZip(file.blob, file.path)));
+    else out.push(file);
+  }
+  return out;
 }
 
 /** The files of a zip archive as path + blob (directories dropped). */

@@ -289,17 +289,7 @@ export async function crossValidateClassifier(dataset: ClassifierDataset, spec: 
 }
 
 
-/** Training from labelled level-0 rectangles of one slide (the app's path: explorer classes or shapes drawn on the slide). */
-export interface RegionTrainingRequest {
-  classes: string[];
-  /** n × 4: x, y, width, height (level-0 px). */
-  rects: Float64Array;
-  labels: Int32Array;
-  spec: ClassifierSpec;
-  train: ClassifierTrainOptions;
-}
-
-export interface RegionTrainingResult {
+export interface HeldOutTraining {
   trained: TrainedClassifier;
   /** Scores on the held-out test fold (20 %, never seen in training or early stopping). */
   test: ClassifierEvaluation;
@@ -307,16 +297,17 @@ export interface RegionTrainingResult {
 }
 
 /**
- * Trains on the first split of a stratified 5-fold partition (60 % train,
- * 20 % validation for early stopping, 20 % test) and scores the test part.
+ * The app's training (explorer classes, drawn shapes or image files alike):
+ * trains on the first split of a stratified 5-fold partition (60 % train,
+ * 20 % validation for early stopping) and scores the remaining 20 %.
  */
-export async function trainFromRegions(source: SlideSource, request: RegionTrainingRequest): Promise<RegionTrainingResult> {
-  const dataset = datasetFromRects(source, request.classes, request.rects, request.labels);
-  const [split] = crossValidationSplits(request.labels, 5, request.train.seed ?? 0);
-  const trained = await trainClassifier(dataset, split.train, split.validation, request.spec, request.train);
+export async function trainAndTest(dataset: ClassifierDataset, spec: ClassifierSpec, options: ClassifierTrainOptions): Promise<HeldOutTraining> {
+  const labels = Int32Array.from(dataset.examples, (e) => e.label);
+  const [split] = crossValidationSplits(labels, 5, options.seed ?? 0);
+  const trained = await trainClassifier(dataset, split.train, split.validation, spec, options);
   try {
-    const outputs = await classifierOutputs(trained, dataset, split.test, 16, request.train.signal);
-    const test = evaluateOutputs(outputs, Int32Array.from(split.test, (i) => request.labels[i]), request.classes.length);
+    const outputs = await classifierOutputs(trained, dataset, split.test, 16, options.signal);
+    const test = evaluateOutputs(outputs, Int32Array.from(split.test, (i) => labels[i]), dataset.classes.length);
     return { trained, test, split: { train: split.train.length, validation: split.validation.length, test: split.test.length } };
   } catch (error) {
     trained.model.dispose();

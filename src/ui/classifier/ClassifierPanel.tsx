@@ -6,8 +6,10 @@ import { parseAll } from '../cish/params';
 import { LineChart } from '../cish/charts';
 import { LatentExplorer } from '../explorer/LatentExplorer';
 import { itemColours, panToItem } from '../explorer/explorer-service';
-import { SHAPE_PATCH_UM, classifierAnalysisKey, classifierMapLayerId, classifySlide, confidenceLayerId, shapesTrainingSet, trainClassifier, trainingSetOf, useClassifier, type SlideClassification } from './classifier-service';
+import { SHAPE_PATCH_UM, classifierAnalysisKey, classifierMapLayerId, classifySlide, confidenceLayerId, imagesTrainingSet, shapesTrainingSet, trainClassifier, trainingSetOf, useClassifier, type SlideClassification, type TrainingSet } from './classifier-service';
 import { ShapeExamples } from './ShapeExamples';
+
+type Source = 'tiles' | 'nuclei' | 'shapes' | 'images';
 import { SavedModels, reportingTo } from '../models/SavedModels';
 
 /**
@@ -36,7 +38,8 @@ export function ClassifierPanel() {
   useAppStore((s) => s.selections); // re-render when classes are ticked
   useAppStore((s) => s.classifierShapes); // … or shapes drawn
   const busy = useAppStore((s) => s.jobs.some((j) => j.status === 'running' && (j.label.startsWith('Classifier') || j.label === 'Classify tiles')));
-  const [source, setSource] = useState<'tiles' | 'nuclei' | 'shapes'>('tiles');
+  const [source, setSource] = useState<Source>('tiles');
+  const [images, setImages] = useState<(TrainingSet & { skipped: number; name: string }) | null>(null);
   const [arch, setArch] = useState<'mobincep' | 'organet'>('mobincep');
   const [texts, setTexts] = useState({ inputSize: '224', width: '0.5', epochs: '20', batch: '8', patience: '5', patch: String(SHAPE_PATCH_UM) });
   const [augment, setAugment] = useState(true);
@@ -50,7 +53,28 @@ export function ClassifierPanel() {
   // Drawn shapes are cut into patches of this side (µm when the slide has a scale, else px).
   const patch0 = parsed.values.patch === undefined ? null : mpp ? parsed.values.patch / mpp : parsed.values.patch;
   const set =
-    source === 'shapes' ? (patch0 === null ? null : shapesTrainingSet(slide.id, patch0)) : trainingSetOf(source === 'tiles' ? slide.id : nucleiAnalysisKey(slide.id));
+    source === 'images'
+      ? images
+      : source === 'shapes'
+        ? patch0 === null
+          ? null
+          : shapesTrainingSet(slide.id, patch0)
+        : trainingSetOf(source === 'tiles' ? slide.id : nucleiAnalysisKey(slide.id));
+  const chooseImages = async (list: FileList | null) => {
+    if (!list || list.length === 0) return;
+    setError(null);
+    // A chosen folder gives paths relative to it (webkitRelativePath); a zip is listed by the service.
+    const files = Array.from(list, (f) => ({ path: f.webkitRelativePath || f.name, blob: f as Blob }));
+    const name = list.length === 1 ? list[0].name : (files[0].path.split('/')[0] ?? `${list.length} files`);
+    try {
+      const chosen = await imagesTrainingSet(files);
+      if (chosen.classes.length === 0) throw new Error(`${name}: no images in class sub-folders (expected <class>/<image> with .png, .jpg, .tif or .webp images)`);
+      setImages({ ...chosen, name });
+    } catch (e) {
+      setImages(null);
+      setError(errorMessage(e));
+    }
+  };
   const targets = slides.filter((s) => analyses[s.id]?.tiles);
   const targetId = target && targets.some((s) => s.id === target) ? target : (targets.find((s) => s.id === slide.id)?.id ?? targets[0]?.id ?? null);
   const invalid = Object.keys(parsed.errors).length > 0;
@@ -61,9 +85,7 @@ export function ClassifierPanel() {
       const v = parsed.values;
       const trained = await trainClassifier(slide.id, {
         arch,
-        classes: set.classes.map((c) => c.name),
-        rects: set.rects,
-        labels: set.labels,
+        examples: set.examples,
         inputSize: v.inputSize,
         width: v.width,
         epochs: v.epochs,
@@ -95,12 +117,26 @@ export function ClassifierPanel() {
       <div className="cish-row">
         <label className="cish-field">
           <span>Examples</span>
-          <select value={source} onChange={(e) => setSource(e.currentTarget.value as 'tiles' | 'nuclei' | 'shapes')} data-testid="classifier-source">
+          <select value={source} onChange={(e) => setSource(e.currentTarget.value as Source)} data-testid="classifier-source">
             <option value="tiles">labelled classes of the tiles</option>
             <option value="nuclei">labelled classes of the nuclei</option>
             <option value="shapes">shapes drawn on the slide</option>
+            <option value="images">a folder or zip of images (one sub-folder per class)</option>
           </select>
         </label>
+        {source === 'images' && (
+          <>
+            <label className="button">
+              Folder…
+              {/* webkitdirectory: every file under the chosen folder, with its relative path. */}
+              <input type="file" className="visually-hidden" multiple data-testid="classifier-images-folder" {...{ webkitdirectory: '' }} onChange={(e) => void chooseImages(e.currentTarget.files)} />
+            </label>
+            <label className="button">
+              Zip…
+              <input type="file" className="visually-hidden" accept=".zip,application/zip" data-testid="classifier-images-zip" onChange={(e) => void chooseImages(e.currentTarget.files)} />
+            </label>
+          </>
+        )}
         {source === 'shapes' && (
           <label className="cish-field">
             <span>Patch {mpp ? 'µm' : 'px'}</span>
@@ -110,6 +146,12 @@ export function ClassifierPanel() {
         )}
       </div>
       {source === 'shapes' && <ShapeExamples slideId={slide.id} disabled={busy} />}
+      {source === 'images' && images && (
+        <p className="muted" data-testid="classifier-images">
+          {images.name}: {images.counts.reduce((a, b) => a + b, 0)} images in {images.classes.length} classes
+          {images.skipped > 0 ? `, ${images.skipped} other files skipped` : ''}
+        </p>
+      )}
       {set ? (
         <ul className="classifier-balance" data-testid="classifier-balance">
           {set.classes.map((c, k) => (
@@ -125,7 +167,9 @@ export function ClassifierPanel() {
         <p className="muted">
           {source === 'shapes'
             ? 'Draw rectangles, polygons or points on the slide for at least 2 classes (each shape gives the patches inside it).'
-            : 'Tick selections as labelled classes in the latent explorer (at least 2) to train on them.'}
+            : source === 'images'
+              ? 'Choose a folder, or a zip, holding one sub-folder of images per class.'
+              : 'Tick selections as labelled classes in the latent explorer (at least 2) to train on them.'}
         </p>
       )}
       <div className="cish-row">

@@ -8,8 +8,8 @@
 import * as Comlink from 'comlink';
 import { appStore, effectiveMpp, type CishAnalysis } from '../../store';
 import { SELECTION_COLOURS, labelledClasses, type Rgb } from '../../analysis/selections';
-import { shapeRegions, type DrawnShape } from '../../models/classifier/dataset';
-import type { ClassifierInfo, ClassifierTrainRequest, ClassifierTrainStep, ClassifyOutcome } from '../../workers/cish-protocol';
+import { imageClassCounts, shapeRegions, zipEntryNames, type DrawnShape } from '../../models/classifier/dataset';
+import type { ClassifierExamples, ClassifierInfo, ClassifierTrainRequest, ClassifierTrainStep, ClassifyOutcome } from '../../workers/cish-protocol';
 import { cishWorker, ensureOpen, mosaicRects, syncOverlays, workerJob } from '../cish/cish-service';
 
 export const classifierMapLayerId = (slideId: string) => `classifier-map-${slideId}`;
@@ -20,9 +20,9 @@ export const classifierAnalysisKey = (slideId: string) => `${slideId}/classifier
 export interface TrainingSet {
   classes: { name: string; color: Rgb }[];
   counts: number[];
+  /** Items claimed by two labelled classes (left out). */
   conflicts: number;
-  rects: Float64Array;
-  labels: Int32Array;
+  examples: ClassifierExamples;
 }
 
 /** The labelled classes of the analysis under `key` as labelled rectangles; null without labelled selections. */
@@ -42,7 +42,8 @@ export function trainingSetOf(key: string): TrainingSet | null {
     rects.push(tiles.x[id], tiles.y[id], tiles.width[id], tiles.height[id]);
     labels.push(c);
   });
-  return { classes: labelled.classes, counts: labelled.counts, conflicts: labelled.conflicts, rects: Float64Array.from(rects), labels: Int32Array.from(labels) };
+  const classes = labelled.classes;
+  return { classes, counts: labelled.counts, conflicts: labelled.conflicts, examples: { kind: 'regions', classes: classes.map((c) => c.name), rects: Float64Array.from(rects), labels: Int32Array.from(labels) } };
 }
 
 /** Default side of a training patch cut from a drawn shape, µm (the tile side of the CISH analysis). */
@@ -67,7 +68,19 @@ export function shapesTrainingSet(slideId: string, patch0: number): TrainingSet 
   const { width, height } = slide.metadata;
   const { classes, rects, labels } = shapeRegions(shapes, patch0, width, height);
   const counts = classes.map((_, k) => labels.filter((l) => l === k).length);
-  return { classes: classes.map((name) => ({ name, color: shapeClassColour(shapes, name) })), counts, conflicts: 0, rects, labels };
+  return { classes: classes.map((name) => ({ name, color: shapeClassColour(shapes, name) })), counts, conflicts: 0, examples: { kind: 'regions', classes, rects, labels } };
+}
+
+/**
+ * Image files laid out as <class>/<image> (a chosen folder), or zips of
+ * such folders, as a training set: the balance comes from the paths (zip
+ * directories are listed, nothing is decoded); the worker reads the images.
+ */
+export async function imagesTrainingSet(files: { path: string; blob: Blob }[]): Promise<TrainingSet & { skipped: number }> {
+  const paths: string[] = [];
+  for (const file of files) paths.push(...(/\.zip$/i.test(file.path) ? await zipEntryNames(file.blob, file.path) : [file.path]));
+  const { classes, counts, skipped } = imageClassCounts(paths);
+  return { classes: classes.map((name, k) => ({ name, color: SELECTION_COLOURS[k % SELECTION_COLOURS.length] })), counts, conflicts: 0, skipped, examples: { kind: 'images', files } };
 }
 
 export const shapesLayerId = (slideId: string) => `classifier-shapes-${slideId}`;
