@@ -172,7 +172,7 @@ test('a zip of images with one sub-folder per class: balance from its listing, t
   // Two classes that differ clearly: horizontal stripes and a checkerboard, 10 images each (+ a stray file).
   const entries: Record<string, Uint8Array> = { 'set/README.txt': new TextEncoder().encode('not an image') };
   for (const [klass, pattern] of [
-    ['stripes', (x: number, y: number, p: number) => Math.floor(y / p) % 2],
+    ['stripes', (_x: number, y: number, p: number) => Math.floor(y / p) % 2],
     ['checks', (x: number, y: number, p: number) => (Math.floor(x / p) + Math.floor(y / p)) % 2],
   ] as const) {
     for (let i = 0; i < 10; i++) {

@@ -14,16 +14,13 @@ import { classBalance, datasetFromImageFiles, type ClassifierDataset } from '../
 import {
   CLASSIFIER_DEFAULTS,
   classifierMetadata,
-  classifierOutputs,
-  evaluateOutputs,
-  trainClassifier,
+  trainAndTest,
   type ClassifierArch,
   type ClassifierSpec,
   type TrainedClassifier,
 } from '../models/classifier/pipeline';
 import { MOBINCEP_DEFAULTS } from '../models/mobincep';
 import { ORGANET_DEFAULTS } from '../models/organet';
-import { crossValidationSplits } from '../analysis/classification-metrics';
 import { newModelId } from '../engine/model-store';
 import { CliError, OptionReader, describeFsError, messageOf, parseCommandArgs, atPath, writeOutput } from './args';
 import { ProgressReporter, formatDuration } from './progress';
@@ -248,18 +245,13 @@ export async function runTrainClassifier(argv: string[], io: CliIO): Promise<num
       // As the app: OrgaNet's adaptation layer maps to 224 px (the paper's, from 382), smaller inputs keep their size.
       adaptedSize: s.arch === 'organet' ? Math.min(ORGANET_DEFAULTS.adaptedSize, s.inputSize) : undefined,
     };
-    const labels = Int32Array.from(dataset.examples, (e) => e.label);
-    const [split] = crossValidationSplits(labels, FOLDS, s.seed);
     const fail = (err: unknown): never => {
       if (err instanceof CliError) throw err;
       throw new CliError(s.data, messageOf(err));
     };
 
-    progress.begin(
-      'train',
-      `${s.arch}, ${spec.inputSize} px × ${spec.channels}, width ${s.width}; ${split.train.length} train / ${split.validation.length} validation / ${split.test.length} test; ${s.epochs} epochs, batch ${s.batch}, ${backend}`,
-    );
-    trained = await trainClassifier(dataset, split.train, split.validation, spec, {
+    progress.begin('train', `${s.arch}, ${spec.inputSize} px × ${spec.channels}, width ${s.width}; ${s.epochs} epochs, batch ${s.batch}, ${backend}`);
+    const held = await trainAndTest(dataset, spec, {
       epochs: s.epochs,
       batchSize: s.batch,
       augmentation: s.augment ? undefined : false,
@@ -272,22 +264,21 @@ export async function runTrainClassifier(argv: string[], io: CliIO): Promise<num
         progress.update(p.epoch * steps + p.step, s.epochs * steps, `epoch ${p.epoch + 1}/${s.epochs} step ${p.step}/${steps} loss ${p.loss.toPrecision(4)}${val}`, p.etaSeconds);
       },
     }).catch(fail);
-    const result = trained.result;
+    const current = held.trained;
+    trained = current;
+    const { split } = held;
+    const { report, roc } = held.test;
+    const result = current.result;
     const last = result.history.at(-1);
     progress.end(
-      `${result.epochsRun} epochs${result.status === 'early-stopped' ? ` (stopped early, best epoch ${(result.bestEpoch ?? 0) + 1})` : ''}, loss ${last?.loss.toPrecision(4)}` +
-        (last?.valLoss != null ? `, validation ${last.valLoss.toPrecision(4)}` : ''),
+      `${split.train} train / ${split.validation} validation / ${split.test} test; ${result.epochsRun} epochs${result.status === 'early-stopped' ? ` (stopped early, best epoch ${(result.bestEpoch ?? 0) + 1})` : ''}, loss ${last?.loss.toPrecision(4)}` +
+        (last?.valLoss != null ? `, validation ${last.valLoss.toPrecision(4)}` : '') +
+        `; test accuracy ${report.accuracy.toFixed(3)}`,
     );
 
-    progress.begin('test', `${split.test.length} images`);
-    const outputs = await classifierOutputs(trained, dataset, split.test).catch(fail);
-    const truth = Int32Array.from(split.test, (i) => labels[i]);
-    const { report, roc } = evaluateOutputs(outputs, truth, dataset.classes.length);
-    progress.end(`accuracy ${report.accuracy.toFixed(3)}`);
-
     progress.begin('save', s.out);
-    trained.model.setUserDefinedMetadata(classifierMetadata(trained, await datasetFingerprint(s.data, files), newModelId()) as unknown as object);
-    const { model } = trained;
+    const { model } = current;
+    model.setUserDefinedMetadata(classifierMetadata(current, await datasetFingerprint(s.data, files), newModelId()) as unknown as object);
     await atPath(s.out, () => model.save(fileSystemSaveHandler(s.out)));
     const K = dataset.classes.length;
     const metrics = {
@@ -295,10 +286,10 @@ export async function runTrainClassifier(argv: string[], io: CliIO): Promise<num
       arch: s.arch,
       classes: dataset.classes,
       spec,
-      parameters: trained.model.countParams(),
+      parameters: current.model.countParams(),
       backend,
       settings: { ...s, data: undefined, out: undefined, quiet: undefined },
-      split: { folds: FOLDS, fold: 0, seed: s.seed, train: split.train.length, validation: split.validation.length, test: split.test.length },
+      split: { folds: FOLDS, fold: 0, seed: s.seed, ...split },
       balance: {
         counts: Object.fromEntries(dataset.classes.map((c, k) => [c, balance.counts[k]])),
         tooFew: balance.tooFew,
@@ -312,9 +303,9 @@ export async function runTrainClassifier(argv: string[], io: CliIO): Promise<num
         bestLoss: result.bestLoss,
         history: result.history.map((h) => ({ epoch: h.epoch, loss: h.loss, valLoss: h.valLoss, seconds: round(h.seconds, 3) })),
       },
-      dec: trained.dec ? { k: trained.dec.k, dims: trained.dec.dims, trainingAccuracy: trained.dec.trainingAccuracy } : null,
+      dec: current.dec ? { k: current.dec.k, dims: current.dec.dims, trainingAccuracy: current.dec.trainingAccuracy } : null,
       test: {
-        examples: split.test.length,
+        examples: split.test,
         accuracy: report.accuracy,
         perClass: report.perClass.map((c, k) => ({ class: dataset.classes[k], precision: c.precision, recall: c.recall, f1: c.f1, support: c.support })),
         confusion: {
@@ -334,7 +325,7 @@ export async function runTrainClassifier(argv: string[], io: CliIO): Promise<num
 
     const width = Math.max(5, ...dataset.classes.map((c) => c.length));
     const lines = [
-      `${s.arch}: ${dataset.examples.length} images, ${K} classes; split ${split.train.length} train / ${split.validation.length} validation / ${split.test.length} test; ${result.epochsRun} epochs`,
+      `${s.arch}: ${dataset.examples.length} images, ${K} classes; split ${split.train} train / ${split.validation} validation / ${split.test} test; ${result.epochsRun} epochs`,
       `test accuracy ${report.accuracy.toFixed(3)}, micro AUC ${Number.isFinite(roc.micro.auc) ? roc.micro.auc.toFixed(3) : 'n/a'}, macro AUC ${Number.isFinite(roc.macroAuc) ? roc.macroAuc.toFixed(3) : 'n/a'}`,
       `  ${'class'.padEnd(width)}  precision  recall     F1  support`,
       ...report.perClass.map(
