@@ -53,6 +53,7 @@ import { Random, type Seed } from '../analysis/random';
 import { elasticDisplacement, warp } from '../imaging/augment';
 import { gaussianBlur } from '../imaging/gaussian';
 import { type LabelledImageSet, smoothNoise } from './textures';
+import { harmonicFactor, randomHarmonics } from './outline';
 
 export type Range = readonly [number, number];
 
@@ -147,7 +148,7 @@ function draw(rng: Random, range: Range): number {
 /** Nucleus outline: an ellipse whose radius is modulated by harmonics 2–4. */
 class Outline {
   /** Per harmonic k = 2, 3, 4: amplitude·cos(phase), amplitude·sin(phase). */
-  private readonly harmonics = new Float64Array(6);
+  private readonly harmonics: Float64Array;
   readonly cos: number;
   readonly sin: number;
 
@@ -161,12 +162,7 @@ class Outline {
   ) {
     this.cos = Math.cos(angle);
     this.sin = Math.sin(angle);
-    for (let k = 0; k < 3; k++) {
-      const amp = rng.uniform() * (0.08 / 3);
-      const phase = rng.uniform() * 2 * Math.PI;
-      this.harmonics[2 * k] = amp * Math.cos(phase);
-      this.harmonics[2 * k + 1] = amp * Math.sin(phase);
-    }
+    this.harmonics = randomHarmonics(rng, 0.08);
   }
 
   /** Outline radius in the direction of (dx, dy) ≠ (0, 0) from the centre, image coordinates. */
@@ -175,16 +171,7 @@ class Outline {
     // Unit direction in the nucleus frame: cos φ, sin φ.
     const c = (dx * this.cos + dy * this.sin) / d;
     const s = (-dx * this.sin + dy * this.cos) / d;
-    // cos kφ, sin kφ by repeated complex multiplication.
-    const c2 = c * c - s * s;
-    const s2 = 2 * c * s;
-    const c3 = c2 * c - s2 * s;
-    const s3 = c2 * s + s2 * c;
-    const c4 = c2 * c2 - s2 * s2;
-    const s4 = 2 * c2 * s2;
-    const h = this.harmonics;
-    // amp·cos(kφ + phase) = amp·cos(phase)·cos kφ − amp·sin(phase)·sin kφ
-    const factor = 1 + h[0] * c2 - h[1] * s2 + h[2] * c3 - h[3] * s3 + h[4] * c4 - h[5] * s4;
+    const factor = harmonicFactor(this.harmonics, 2, c, s);
     return (factor * this.a * this.b) / Math.sqrt((this.b * c) ** 2 + (this.a * s) ** 2);
   }
 

@@ -36,6 +36,7 @@
 import { Random, type Seed } from '../analysis/random';
 import { gaussianBlur } from '../imaging/gaussian';
 import { HED_LOG_SCALE, RGB_FROM_HED } from '../imaging/stain';
+import { harmonicFactor, randomHarmonics } from './outline';
 
 export interface HeNucleiOptions {
   /** Image size in px (default 512 × 512). */
@@ -230,20 +231,9 @@ interface NucleusShape {
   harmonics: Float64Array; // [cos·amp, sin·amp] for k = 3, 4, 5
 }
 
-/** Radial factor 1 + Σ amp_k cos(kφ + phase_k), from the unit direction (c, s) in the nucleus frame. */
+/** Radial factor 1 + Σ amp_k cos(kφ + phase_k), k = 3, 4, 5, from the unit direction (c, s) in the nucleus frame. */
 function outlineFactor(shape: NucleusShape, c: number, s: number): number {
-  // (c + i s)^k by complex multiplication: no trigonometry per pixel.
-  const c2 = c * c - s * s;
-  const s2 = 2 * c * s;
-  const c3 = c2 * c - s2 * s;
-  const s3 = c2 * s + s2 * c;
-  const c4 = c2 * c2 - s2 * s2;
-  const s4 = 2 * c2 * s2;
-  const c5 = c4 * c - s4 * s;
-  const s5 = c4 * s + s4 * c;
-  const h = shape.harmonics;
-  // amp·cos(kφ + p) = (amp cos p) cos kφ − (amp sin p) sin kφ
-  return 1 + h[0] * c3 - h[1] * s3 + h[2] * c4 - h[3] * s4 + h[4] * c5 - h[5] * s5;
+  return harmonicFactor(shape.harmonics, 3, c, s);
 }
 
 /**
@@ -276,13 +266,7 @@ function randomShape(rng: Random, minDiameter: number, maxDiameter: number): Nuc
   // Aspect ratios down to 0.7, but never below the smallest diameter.
   const minor = rng.uniformRange(Math.max(minDiameter, 0.7 * major), major);
   const angle = rng.uniform() * Math.PI;
-  const harmonics = new Float64Array(6);
-  for (let k = 0; k < 3; k++) {
-    const amplitude = rng.uniform() * (OUTLINE_IRREGULARITY / 3);
-    const phase = rng.uniform() * 2 * Math.PI;
-    harmonics[2 * k] = amplitude * Math.cos(phase);
-    harmonics[2 * k + 1] = amplitude * Math.sin(phase);
-  }
+  const harmonics = randomHarmonics(rng, OUTLINE_IRREGULARITY);
   return { cx: 0, cy: 0, a: major / 2, b: minor / 2, cos: Math.cos(angle), sin: Math.sin(angle), harmonics };
 }
 
