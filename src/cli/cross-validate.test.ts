@@ -20,7 +20,7 @@ let dir: string;
 beforeAll(() => void (dir = mkdtempSync(path.join(os.tmpdir(), 'tilescope-cv-'))));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const TINY = ['--synthetic', 'textures', '--per-class', '6', '--image-size', '32', '--width', '0.25', '--epochs', '1', '--batch', '8', '--folds', '3', '--quiet'];
+const TINY = ['--synthetic', 'textures', '--per-class', '6', '--image-size', '32', '--width', '0.25', '--epochs', '1', '--batch', '8', '--folds', '3'];
 
 describe('cross-validate command', () => {
   it('writes per-fold and pooled scores in which every synthetic example is tested once', async () => {
@@ -28,6 +28,7 @@ describe('cross-validate command', () => {
     const run = capture();
     const code = await main(['cross-validate', ...TINY, '--arch', 'mobincep', '--out', out], run.io);
     expect(code, run.out.stderr).toBe(0);
+    for (const f of [1, 2, 3]) expect(run.out.stderr).toMatch(new RegExp(`^fold ${f}/3: accuracy \\d\\.\\d{3} after 1 epochs$`, 'm'));
     expect(run.out.stdout).toMatch(/^mobincep on synthetic textures: 3-fold accuracy \d\.\d{3} ± \d\.\d{3} \(folds \d\.\d{3}, \d\.\d{3}, \d\.\d{3}\)/);
     const report = JSON.parse(readFileSync(out, 'utf8'));
     expect(report.classes).toEqual(['fibrous', 'cellular', 'granular', 'smooth']);

@@ -195,6 +195,7 @@ export async function runCrossValidate(argv: string[], io: CliIO): Promise<numbe
       learningRate: s.learningRate,
       seed: s.seed,
       onFold: (f) => (fold = f),
+      onFoldDone: (f, e) => progress.note(`fold ${f + 1}/${s.folds}: accuracy ${e.report.accuracy.toFixed(3)} after ${e.epochsRun} epochs`),
       onProgress: (p) => {
         const steps = p.stepsPerEpoch ?? 1;
         const done = (fold * s.epochs + p.epoch) * steps + p.step;

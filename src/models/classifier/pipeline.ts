@@ -256,6 +256,8 @@ export interface CrossValidationOptions extends ClassifierTrainOptions {
    */
   labelFraction?: number;
   onFold?: (fold: number, folds: number) => void;
+  /** After each split, with its test scores. */
+  onFoldDone?: (fold: number, evaluation: ClassifierEvaluation & { epochsRun: number }) => void;
 }
 
 /** k-fold cross-validation (60/20/20 at k = 5): train on each split, stop on its validation fold, test on its test fold. */
@@ -276,6 +278,7 @@ export async function crossValidateClassifier(dataset: ClassifierDataset, spec: 
       const outputs = await classifierOutputs(trained, dataset, split.test, 16, options.signal);
       const truth = Int32Array.from(split.test, (i) => labels[i]);
       folds.push({ ...evaluateOutputs(outputs, truth, K), epochsRun: trained.result.epochsRun });
+      options.onFoldDone?.(f, folds[f]);
       split.test.forEach((i, q) => {
         pooledPredicted[i] = outputs.predicted[q];
         pooledProbabilities.set(outputs.probabilities.subarray(q * K, (q + 1) * K), i * K);
