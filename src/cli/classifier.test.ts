@@ -107,7 +107,15 @@ describe('train-classifier and classify commands', () => {
     const loaded = await tfl.loadLayersModel(fileSystemLoadHandler(model));
     const trained = trainedClassifierFromModel(loaded);
     expect(trained.spec).toEqual(metrics.spec);
+    expect(trained.spec.normalisation).toBe('image');
     expect(trained.dec).toBeNull();
+    // A model saved before the normalisation was recorded was standardised per channel; a wrong value is refused.
+    const meta = json.userDefinedMetadata;
+    const { normalisation: _recorded, ...older } = meta.spec;
+    loaded.setUserDefinedMetadata({ ...meta, spec: older });
+    expect(trainedClassifierFromModel(loaded).spec.normalisation).toBe('channel');
+    loaded.setUserDefinedMetadata({ ...meta, spec: { ...meta.spec, normalisation: 'global' } });
+    expect(() => trainedClassifierFromModel(loaded)).toThrow(/normalisation must be image or channel, got global/);
     loaded.dispose();
   }, 60_000);
 

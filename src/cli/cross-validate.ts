@@ -10,8 +10,8 @@
  * timings); this is what produced the accuracies in bench/classifiers/.
  */
 import path from 'node:path';
-import { datasetFromImages, classBalance, type ClassifierDataset } from '../models/classifier/dataset';
-import { CLASSIFIER_DEFAULTS, crossValidateClassifier, type ClassifierArch, type ClassifierSpec } from '../models/classifier/pipeline';
+import { datasetFromImages, classBalance, type ClassifierDataset, type Normalisation } from '../models/classifier/dataset';
+import { CLASSIFIER_DEFAULTS, DEFAULT_NORMALISATION, crossValidateClassifier, type ClassifierArch, type ClassifierSpec } from '../models/classifier/pipeline';
 import { MOBINCEP_DEFAULTS } from '../models/mobincep';
 import { ORGANET_DEFAULTS } from '../models/organet';
 import { generateTextureDataset } from '../synthetic/textures';
@@ -50,6 +50,7 @@ Options:
   --input-size PX       side of the network input; images are resampled to it (default: the image size)
   --channels C          1 or 3 (default: 3 for mobincep, 1 for organet)
   --width F             width multiplier, 0.05–2 (default 1)
+  --normalisation N     standardise each image over all channels (image) or per channel (channel) (default ${DEFAULT_NORMALISATION})
   --patience N          early-stopping patience in epochs; 0 = off (default 5)
   --no-augment          no online augmentation (default: the network's preset)
   --learning-rate RATE  (default ${MOBINCEP_DEFAULTS.learningRate} for mobincep, ${ORGANET_DEFAULTS.learningRate} for organet)
@@ -73,6 +74,7 @@ const OPTIONS = {
   'input-size': { type: 'string' },
   channels: { type: 'string' },
   width: { type: 'string' },
+  normalisation: { type: 'string' },
   patience: { type: 'string' },
   'no-augment': { type: 'boolean' },
   'learning-rate': { type: 'string' },
@@ -94,6 +96,7 @@ export interface CrossValidateSettings {
   inputSize: number | null;
   channels: 1 | 3;
   width: number;
+  normalisation: Normalisation;
   patience: number;
   augment: boolean;
   learningRate: number;
@@ -130,6 +133,7 @@ export function parseCrossValidateArgs(argv: string[]): CrossValidateSettings | 
     inputSize,
     channels: o.choice('channels', ['1', '3'] as const, String(CLASSIFIER_DEFAULTS[arch].channels) as '1' | '3') === '1' ? 1 : 3,
     width: o.number('width', 1, { min: 0.05, max: 2 }),
+    normalisation: o.choice('normalisation', ['image', 'channel'] as const, DEFAULT_NORMALISATION),
     patience: o.number('patience', 5, { min: 0, integer: true }),
     augment: !o.flag('no-augment'),
     learningRate: o.number('learning-rate', arch === 'mobincep' ? MOBINCEP_DEFAULTS.learningRate : ORGANET_DEFAULTS.learningRate, { min: 0, exclusiveMin: true }),
@@ -181,6 +185,7 @@ export async function runCrossValidate(argv: string[], io: CliIO): Promise<numbe
       inputSize,
       channels: s.channels,
       width: s.width,
+      normalisation: s.normalisation,
       adaptedSize: s.arch === 'organet' ? Math.min(ORGANET_DEFAULTS.adaptedSize, inputSize) : undefined,
     };
     let fold = 0;

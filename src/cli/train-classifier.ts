@@ -10,9 +10,10 @@ import { createHash } from 'node:crypto';
 import { openAsBlob } from 'node:fs';
 import { mkdir, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { classBalance, datasetFromImageFiles, type ClassifierDataset } from '../models/classifier/dataset';
+import { classBalance, datasetFromImageFiles, type ClassifierDataset, type Normalisation } from '../models/classifier/dataset';
 import {
   CLASSIFIER_DEFAULTS,
+  DEFAULT_NORMALISATION,
   classifierMetadata,
   trainAndTest,
   type ClassifierArch,
@@ -49,6 +50,7 @@ Options:
   --batch N             batch size (default ${CLASSIFIER_DEFAULTS.mobincep.batchSize} for mobincep, ${CLASSIFIER_DEFAULTS.organet.batchSize} for organet)
   --input-size PX       side of the network input, 16–1024 (default: the paper's, above)
   --width F             width multiplier of the network, 0.05–2 (default 1: the paper's)
+  --normalisation N     standardise each image over all channels (image) or per channel (channel) (default ${DEFAULT_NORMALISATION})
   --patience N          stop after N epochs without a better validation loss, keeping the
                         best weights; 0 turns early stopping off (default 5)
   --no-augment          no online augmentation (default: the network's preset)
@@ -66,6 +68,7 @@ const OPTIONS = {
   batch: { type: 'string' },
   'input-size': { type: 'string' },
   width: { type: 'string' },
+  normalisation: { type: 'string' },
   patience: { type: 'string' },
   'no-augment': { type: 'boolean' },
   seed: { type: 'string' },
@@ -83,6 +86,7 @@ export interface TrainClassifierSettings {
   batch: number;
   inputSize: number;
   width: number;
+  normalisation: Normalisation;
   patience: number;
   augment: boolean;
   seed: number;
@@ -108,6 +112,7 @@ export function parseTrainClassifierArgs(argv: string[]): TrainClassifierSetting
     batch: o.number('batch', defaults.batchSize, { min: 1, integer: true }),
     inputSize: o.number('input-size', defaults.inputSize, { min: 16, max: 1024, integer: true }),
     width: o.number('width', 1, { min: 0.05, max: 2 }),
+    normalisation: o.choice('normalisation', ['image', 'channel'] as const, DEFAULT_NORMALISATION),
     patience: o.number('patience', 5, { min: 0, integer: true }),
     augment: !o.flag('no-augment'),
     seed: o.number('seed', 0, { integer: true }),
@@ -242,6 +247,7 @@ export async function runTrainClassifier(argv: string[], io: CliIO): Promise<num
       inputSize: s.inputSize,
       channels: CLASSIFIER_DEFAULTS[s.arch].channels,
       width: s.width,
+      normalisation: s.normalisation,
       // As the app: OrgaNet's adaptation layer maps to 224 px (the paper's, from 382), smaller inputs keep their size.
       adaptedSize: s.arch === 'organet' ? Math.min(ORGANET_DEFAULTS.adaptedSize, s.inputSize) : undefined,
     };

@@ -487,6 +487,7 @@ export function createCishEndpoint(deps: CishEndpointDeps): CishWorkerApi {
           inputSize: request.inputSize,
           channels,
           width: request.width,
+          normalisation: request.normalisation,
           // OrgaNet's adaptation layer maps to 224 at the paper's 382 px input; smaller inputs keep their size.
           adaptedSize: request.arch === 'organet' ? Math.min(224, request.inputSize) : undefined,
         };

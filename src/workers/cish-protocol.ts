@@ -183,6 +183,8 @@ export interface ClassifierTrainRequest {
   examples: ClassifierExamples;
   /** Network input side and width multiplier (1 = the paper's network). */
   inputSize: number;
+  /** How each image is standardised (see ClassifierInputSpec). */
+  normalisation: 'image' | 'channel';
   width: number;
   epochs: number;
   batchSize: number;

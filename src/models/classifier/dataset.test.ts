@@ -102,5 +102,12 @@ describe('classifier datasets', () => {
     expect(Array.from(grey)).toEqual([0]); // one pixel: nothing to standardise
     const grey2 = exampleInput(block, { inputSize: 2, channels: 1 });
     expect(Array.from(grey2).map((v) => Math.round(v * 1e6) / 1e6)).toEqual([-1, -1, 1, 1]);
+    // Over all channels together: values 10…70, mean 40; population sd over the 12 values = sqrt(1600/3 + 400) ≈ 30.55.
+    const joint = exampleInput({ ...block }, { inputSize: 2, channels: 3, normalisation: 'image' });
+    const sd = Math.sqrt(((30 ** 2 + 20 ** 2 + 10 ** 2 + 10 ** 2 + 20 ** 2 + 30 ** 2) * 2) / 12);
+    const expected = [10, 20, 30, 10, 20, 30, 50, 60, 70, 50, 60, 70].map((v) => (v - 40) / sd);
+    Array.from(joint).forEach((v, i) => expect(v).toBeCloseTo(expected[i], 5));
+    // The channels keep their order: red < green < blue in every pixel (per-channel standardisation made them equal).
+    expect(joint[0] < joint[1] && joint[1] < joint[2]).toBe(true);
   });
 });

@@ -237,13 +237,31 @@ export interface ClassifierInputSpec {
   inputSize: number;
   /** 3: RGB; 1: grey (luminance of RGB, or the first channel of fluorescence). */
   channels: 1 | 3;
+  /**
+   * How each image is standardised: 'image' — one mean and standard
+   * deviation over all its channels, so colour and the channels' relative
+   * intensities survive (FISH signal counts, stain balance); 'channel' — each
+   * channel on its own. Default 'channel' (what models saved before the
+   * choice existed were trained with).
+   */
+  normalisation?: Normalisation;
 }
+
+export type Normalisation = 'image' | 'channel';
+
+/**
+ * New classifiers standardise each image over all its channels: the thesis
+ * normalises "per image", and per-channel standardisation would erase
+ * colour and the channels' relative intensities (FISH signal counts).
+ */
+export const DEFAULT_NORMALISATION: Normalisation = 'image';
 
 /**
  * One example as network input [S, S, C]: read from the pyramid level that
  * still has the input's resolution, resampled to S × S (area averaging), and
- * standardised per image (zero mean, unit sd per channel), as the thesis
- * normalises intensities per image.
+ * standardised per image (zero mean, unit sd; over all channels or per
+ * channel, as spec.normalisation says), as the thesis normalises
+ * intensities per image.
  */
 export async function readExample(dataset: ClassifierDataset, example: LabelledRegion, spec: ClassifierInputSpec, signal?: AbortSignal): Promise<Float32Array> {
   const source = dataset.sources[example.source];
@@ -282,18 +300,21 @@ export function exampleInput(block: PixelBlock, spec: ClassifierInputSpec): Floa
       planes.push(plane);
     }
   }
-  planes.forEach((plane, c) => {
-    const resized = width === S && height === S ? plane : resizeArea({ data: plane, width, height }, S, S).data;
+  const resized = planes.map((plane) => (width === S && height === S ? plane : resizeArea({ data: plane, width, height }, S, S).data));
+  // Standardise over each plane alone, or over all of them together.
+  const groups = spec.normalisation === 'image' ? [resized.map((_, c) => c)] : resized.map((_, c) => [c]);
+  for (const group of groups) {
+    const n = group.length * S * S;
     let mean = 0;
-    for (let i = 0; i < S * S; i++) mean += resized[i];
-    mean /= S * S;
+    for (const c of group) for (let i = 0; i < S * S; i++) mean += resized[c][i];
+    mean /= n;
     let variance = 0;
-    for (let i = 0; i < S * S; i++) variance += (resized[i] - mean) ** 2;
-    const sd = Math.sqrt(variance / (S * S));
+    for (const c of group) for (let i = 0; i < S * S; i++) variance += (resized[c][i] - mean) ** 2;
+    const sd = Math.sqrt(variance / n);
     // A flat image has nothing to standardise: it stays at zero.
     const scale = sd > 1e-6 ? 1 / sd : 0;
-    for (let i = 0; i < S * S; i++) out[i * spec.channels + c] = (resized[i] - mean) * scale;
-  });
+    for (const c of group) for (let i = 0; i < S * S; i++) out[i * spec.channels + c] = (resized[c][i] - mean) * scale;
+  }
   return out;
 }
 

@@ -13,7 +13,8 @@ import { Random } from '../../analysis/random';
 import { classificationReport, crossValidationSplits, multiclassRoc, stratifiedSubset, type ClassificationReport, type MulticlassRoc } from '../../analysis/classification-metrics';
 import { buildMobincep, createMobincepOptimizer, mobincepJointModel, mobincepTrainingLoss, oneHotLabels, softmaxCrossEntropy, MOBINCEP_DEFAULTS, type MobincepTrainingLossOptions } from '../mobincep';
 import { buildOrganet, createOrganetOptimizer, organetEncoder, organetTrainingLoss, fitDec, assignClusters, ORGANET_DEFAULTS, type DecModel } from '../organet';
-import { datasetFromRects, readExamples, type ClassifierDataset, type ClassifierInputSpec } from './dataset';
+import { datasetFromRects, readExamples, type ClassifierDataset, type ClassifierInputSpec, type Normalisation } from './dataset';
+export { DEFAULT_NORMALISATION } from './dataset';
 import type { SlideSource } from '../../slide/types';
 
 export type ClassifierArch = 'mobincep' | 'organet';
@@ -21,6 +22,7 @@ export type ClassifierArch = 'mobincep' | 'organet';
 /** What a classifier is, saved with it (the model's userDefinedMetadata carries it). */
 export interface ClassifierSpec extends ClassifierInputSpec {
   arch: ClassifierArch;
+  normalisation: Normalisation;
   classes: string[];
   /** Width multiplier of the network (1 = the paper's). */
   width: number;
@@ -368,8 +370,8 @@ export interface ClassifierMetadata {
  * are left out.
  */
 export function classifierMetadata(trained: TrainedClassifier, fingerprint: string, modelId: string): ClassifierMetadata {
-  const { arch, classes, inputSize, channels, width, adaptedSize } = trained.spec;
-  const spec: ClassifierSpec = { arch, classes: [...classes], inputSize, channels, width, ...(adaptedSize === undefined ? {} : { adaptedSize }) };
+  const { arch, classes, inputSize, channels, width, adaptedSize, normalisation } = trained.spec;
+  const spec: ClassifierSpec = { arch, classes: [...classes], inputSize, channels, width, normalisation, ...(adaptedSize === undefined ? {} : { adaptedSize }) };
   const dec = trained.dec ? { k: trained.dec.k, dims: trained.dec.dims, centres: Array.from(trained.dec.centres), clusterToLabel: Array.from(trained.dec.clusterToLabel) } : null;
   return { tilescope: arch, fingerprint, modelId, spec, dec };
 }
@@ -396,7 +398,9 @@ export function trainedClassifierFromModel(model: LayersModel): TrainedClassifie
   if (!isCount(raw.inputSize)) throw new Error(`the classifier spec's input size is not a positive integer (${String(raw.inputSize)})`);
   if (raw.channels !== 1 && raw.channels !== 3) throw new Error(`the classifier spec's channels must be 1 or 3, got ${String(raw.channels)}`);
   const width = typeof raw.width === 'number' && raw.width > 0 ? raw.width : 1;
-  const spec: ClassifierSpec = { arch: kind, classes: [...classes], inputSize: raw.inputSize, channels: raw.channels, width };
+  if (raw.normalisation !== undefined && raw.normalisation !== 'image' && raw.normalisation !== 'channel') throw new Error(`the classifier spec's normalisation must be image or channel, got ${String(raw.normalisation)}`);
+  // Models saved before the choice existed were standardised per channel.
+  const spec: ClassifierSpec = { arch: kind, classes: [...classes], inputSize: raw.inputSize, channels: raw.channels, width, normalisation: raw.normalisation ?? 'channel' };
   if (kind === 'organet' && isCount(raw.adaptedSize)) spec.adaptedSize = raw.adaptedSize;
   const input = model.inputs[0]?.shape;
   if (model.inputs.length !== 1 || input?.[1] !== spec.inputSize || input?.[2] !== spec.inputSize || input?.[3] !== spec.channels) {

@@ -25,7 +25,7 @@ const settings = { epochs: 40, batchSize: 8, learningRate: 3e-3, augmentation: f
 function textures(arch: ClassifierArch) {
   const set = generateTextureDataset({ perClass: 16, size, seed: 1, channels: arch === 'mobincep' ? 3 : 1 });
   const data = datasetFromImages(set);
-  const spec: ClassifierSpec = { arch, classes: data.classes, inputSize: size, channels: arch === 'mobincep' ? 3 : 1, width: 0.25, adaptedSize: arch === 'organet' ? size : undefined };
+  const spec: ClassifierSpec = { arch, classes: data.classes, inputSize: size, channels: arch === 'mobincep' ? 3 : 1, width: 0.25, normalisation: 'channel', adaptedSize: arch === 'organet' ? size : undefined };
   return { data, spec };
 }
 

@@ -8,6 +8,7 @@ import { LatentExplorer } from '../explorer/LatentExplorer';
 import { itemColours, panToItem } from '../explorer/explorer-service';
 import { SHAPE_PATCH_UM, classifierAnalysisKey, classifierMapLayerId, classifySlide, confidenceLayerId, imagesTrainingSet, shapesTrainingSet, trainClassifier, trainingSetOf, useClassifier, type SlideClassification, type TrainingSet } from './classifier-service';
 import { ShapeExamples } from './ShapeExamples';
+import { DEFAULT_NORMALISATION, type Normalisation } from '../../models/classifier/dataset';
 
 type Source = 'tiles' | 'nuclei' | 'shapes' | 'images';
 import { SavedModels, reportingTo } from '../models/SavedModels';
@@ -43,6 +44,7 @@ export function ClassifierPanel() {
   const [arch, setArch] = useState<'mobincep' | 'organet'>('mobincep');
   const [texts, setTexts] = useState({ inputSize: '224', width: '0.5', epochs: '20', batch: '8', patience: '5', patch: String(SHAPE_PATCH_UM) });
   const [augment, setAugment] = useState(true);
+  const [normalisation, setNormalisation] = useState<Normalisation>(DEFAULT_NORMALISATION);
   const [info, setInfo] = useState<ClassifierInfo | null>(null);
   const [target, setTarget] = useState<string | null>(null);
   const [result, setResult] = useState<SlideClassification | null>(null);
@@ -87,6 +89,7 @@ export function ClassifierPanel() {
         arch,
         examples: set.examples,
         inputSize: v.inputSize,
+        normalisation,
         width: v.width,
         epochs: v.epochs,
         batchSize: v.batch,
@@ -189,6 +192,16 @@ export function ClassifierPanel() {
         <label>
           <input type="checkbox" checked={augment} onChange={(e) => setAugment(e.currentTarget.checked)} /> augment
         </label>
+        <select
+          value={normalisation}
+          aria-label="Normalisation"
+          data-testid="classifier-normalisation"
+          title="Each image is standardised to zero mean and unit variance: over all its channels (keeps colour and channel ratios) or per channel"
+          onChange={(e) => setNormalisation(e.currentTarget.value as Normalisation)}
+        >
+          <option value="image">standardise per image</option>
+          <option value="channel">standardise per channel</option>
+        </select>
       </div>
       <div className="cish-row">
         {(['inputSize', 'width', 'epochs', 'batch', 'patience'] as const).map((k) => (
