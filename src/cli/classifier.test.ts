@@ -115,7 +115,7 @@ describe('train-classifier and classify commands', () => {
     loaded.setUserDefinedMetadata({ ...meta, spec: older });
     expect(trainedClassifierFromModel(loaded).spec.normalisation).toBe('channel');
     loaded.setUserDefinedMetadata({ ...meta, spec: { ...meta.spec, normalisation: 'global' } });
-    expect(() => trainedClassifierFromModel(loaded)).toThrow(/normalisation must be image or channel, got global/);
+    expect(() => trainedClassifierFromModel(loaded)).toThrow(/normalisation must be one of image, channel, none, got global/);
     loaded.dispose();
   }, 60_000);
 

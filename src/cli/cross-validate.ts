@@ -10,7 +10,7 @@
  * timings); this is what produced the accuracies in bench/classifiers/.
  */
 import path from 'node:path';
-import { datasetFromImages, classBalance, type ClassifierDataset, type Normalisation } from '../models/classifier/dataset';
+import { NORMALISATIONS, datasetFromImages, classBalance, type ClassifierDataset, type Normalisation } from '../models/classifier/dataset';
 import { CLASSIFIER_DEFAULTS, DEFAULT_NORMALISATION, crossValidateClassifier, type ClassifierArch, type ClassifierSpec } from '../models/classifier/pipeline';
 import { MOBINCEP_DEFAULTS } from '../models/mobincep';
 import { ORGANET_DEFAULTS } from '../models/organet';
@@ -50,7 +50,8 @@ Options:
   --input-size PX       side of the network input; images are resampled to it (default: the image size)
   --channels C          1 or 3 (default: 3 for mobincep, 1 for organet)
   --width F             width multiplier, 0.05–2 (default 1)
-  --normalisation N     standardise each image over all channels (image) or per channel (channel) (default ${DEFAULT_NORMALISATION})
+  --normalisation N     image: standardise each image over all channels; channel: per channel;
+                        none: intensities as stored, scaled to [0, 1] (default ${DEFAULT_NORMALISATION})
   --patience N          early-stopping patience in epochs; 0 = off (default 5)
   --no-augment          no online augmentation (default: the network's preset)
   --learning-rate RATE  (default ${MOBINCEP_DEFAULTS.learningRate} for mobincep, ${ORGANET_DEFAULTS.learningRate} for organet)
@@ -133,7 +134,7 @@ export function parseCrossValidateArgs(argv: string[]): CrossValidateSettings | 
     inputSize,
     channels: o.choice('channels', ['1', '3'] as const, String(CLASSIFIER_DEFAULTS[arch].channels) as '1' | '3') === '1' ? 1 : 3,
     width: o.number('width', 1, { min: 0.05, max: 2 }),
-    normalisation: o.choice('normalisation', ['image', 'channel'] as const, DEFAULT_NORMALISATION),
+    normalisation: o.choice('normalisation', NORMALISATIONS, DEFAULT_NORMALISATION),
     patience: o.number('patience', 5, { min: 0, integer: true }),
     augment: !o.flag('no-augment'),
     learningRate: o.number('learning-rate', arch === 'mobincep' ? MOBINCEP_DEFAULTS.learningRate : ORGANET_DEFAULTS.learningRate, { min: 0, exclusiveMin: true }),

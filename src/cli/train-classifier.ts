@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { openAsBlob } from 'node:fs';
 import { mkdir, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { classBalance, datasetFromImageFiles, type ClassifierDataset, type Normalisation } from '../models/classifier/dataset';
+import { NORMALISATIONS, classBalance, datasetFromImageFiles, type ClassifierDataset, type Normalisation } from '../models/classifier/dataset';
 import {
   CLASSIFIER_DEFAULTS,
   DEFAULT_NORMALISATION,
@@ -50,7 +50,8 @@ Options:
   --batch N             batch size (default ${CLASSIFIER_DEFAULTS.mobincep.batchSize} for mobincep, ${CLASSIFIER_DEFAULTS.organet.batchSize} for organet)
   --input-size PX       side of the network input, 16–1024 (default: the paper's, above)
   --width F             width multiplier of the network, 0.05–2 (default 1: the paper's)
-  --normalisation N     standardise each image over all channels (image) or per channel (channel) (default ${DEFAULT_NORMALISATION})
+  --normalisation N     image: standardise each image over all channels; channel: per channel;
+                        none: intensities as stored, scaled to [0, 1] (default ${DEFAULT_NORMALISATION})
   --patience N          stop after N epochs without a better validation loss, keeping the
                         best weights; 0 turns early stopping off (default 5)
   --no-augment          no online augmentation (default: the network's preset)
@@ -112,7 +113,7 @@ export function parseTrainClassifierArgs(argv: string[]): TrainClassifierSetting
     batch: o.number('batch', defaults.batchSize, { min: 1, integer: true }),
     inputSize: o.number('input-size', defaults.inputSize, { min: 16, max: 1024, integer: true }),
     width: o.number('width', 1, { min: 0.05, max: 2 }),
-    normalisation: o.choice('normalisation', ['image', 'channel'] as const, DEFAULT_NORMALISATION),
+    normalisation: o.choice('normalisation', NORMALISATIONS, DEFAULT_NORMALISATION),
     patience: o.number('patience', 5, { min: 0, integer: true }),
     augment: !o.flag('no-augment'),
     seed: o.number('seed', 0, { integer: true }),

@@ -184,7 +184,7 @@ export interface ClassifierTrainRequest {
   /** Network input side and width multiplier (1 = the paper's network). */
   inputSize: number;
   /** How each image is standardised (see ClassifierInputSpec). */
-  normalisation: 'image' | 'channel';
+  normalisation: 'image' | 'channel' | 'none';
   width: number;
   epochs: number;
   batchSize: number;

@@ -109,5 +109,9 @@ describe('classifier datasets', () => {
     Array.from(joint).forEach((v, i) => expect(v).toBeCloseTo(expected[i], 5));
     // The channels keep their order: red < green < blue in every pixel (per-channel standardisation made them equal).
     expect(joint[0] < joint[1] && joint[1] < joint[2]).toBe(true);
+    // Raw: the stored values over the data type's range.
+    expect(Array.from(exampleInput({ ...block }, { inputSize: 2, channels: 3, normalisation: 'none' }))).toEqual([10, 20, 30, 10, 20, 30, 50, 60, 70, 50, 60, 70].map((v) => Math.fround(v / 255)));
+    const float = { data: Float32Array.from([0.25, 0.75]), width: 1, height: 2, channels: 1, dtype: 'float32' as const };
+    expect(Array.from(exampleInput(float, { inputSize: 1, channels: 1, normalisation: 'none' }))).toEqual([0.5]);
   });
 });

@@ -241,13 +241,17 @@ export interface ClassifierInputSpec {
    * How each image is standardised: 'image' — one mean and standard
    * deviation over all its channels, so colour and the channels' relative
    * intensities survive (FISH signal counts, stain balance); 'channel' — each
-   * channel on its own. Default 'channel' (what models saved before the
-   * choice existed were trained with).
+   * channel on its own; 'none' — intensities as stored, scaled to [0, 1] by
+   * the data type (uint8 / 255, uint16 / 65535, float as is), for images whose
+   * absolute levels mean something (fluorescence at a fixed exposure).
+   * Default 'channel' (what models saved before the choice existed were
+   * trained with).
    */
   normalisation?: Normalisation;
 }
 
-export type Normalisation = 'image' | 'channel';
+export type Normalisation = 'image' | 'channel' | 'none';
+export const NORMALISATIONS: readonly Normalisation[] = ['image', 'channel', 'none'];
 
 /**
  * New classifiers standardise each image over all its channels: the thesis
@@ -301,6 +305,13 @@ export function exampleInput(block: PixelBlock, spec: ClassifierInputSpec): Floa
     }
   }
   const resized = planes.map((plane) => (width === S && height === S ? plane : resizeArea({ data: plane, width, height }, S, S).data));
+  if (spec.normalisation === 'none') {
+    const scale = block.dtype === 'uint8' ? 1 / 255 : block.dtype === 'uint16' ? 1 / 65535 : 1;
+    resized.forEach((plane, c) => {
+      for (let i = 0; i < S * S; i++) out[i * spec.channels + c] = plane[i] * scale;
+    });
+    return out;
+  }
   // Standardise over each plane alone, or over all of them together.
   const groups = spec.normalisation === 'image' ? [resized.map((_, c) => c)] : resized.map((_, c) => [c]);
   for (const group of groups) {

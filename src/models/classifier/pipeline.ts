@@ -13,7 +13,7 @@ import { Random } from '../../analysis/random';
 import { classificationReport, crossValidationSplits, multiclassRoc, stratifiedSubset, type ClassificationReport, type MulticlassRoc } from '../../analysis/classification-metrics';
 import { buildMobincep, createMobincepOptimizer, mobincepJointModel, mobincepTrainingLoss, oneHotLabels, softmaxCrossEntropy, MOBINCEP_DEFAULTS, type MobincepTrainingLossOptions } from '../mobincep';
 import { buildOrganet, createOrganetOptimizer, organetEncoder, organetTrainingLoss, fitDec, assignClusters, ORGANET_DEFAULTS, type DecModel } from '../organet';
-import { datasetFromRects, readExamples, type ClassifierDataset, type ClassifierInputSpec, type Normalisation } from './dataset';
+import { NORMALISATIONS, datasetFromRects, readExamples, type ClassifierDataset, type ClassifierInputSpec, type Normalisation } from './dataset';
 export { DEFAULT_NORMALISATION } from './dataset';
 import type { SlideSource } from '../../slide/types';
 
@@ -398,7 +398,7 @@ export function trainedClassifierFromModel(model: LayersModel): TrainedClassifie
   if (!isCount(raw.inputSize)) throw new Error(`the classifier spec's input size is not a positive integer (${String(raw.inputSize)})`);
   if (raw.channels !== 1 && raw.channels !== 3) throw new Error(`the classifier spec's channels must be 1 or 3, got ${String(raw.channels)}`);
   const width = typeof raw.width === 'number' && raw.width > 0 ? raw.width : 1;
-  if (raw.normalisation !== undefined && raw.normalisation !== 'image' && raw.normalisation !== 'channel') throw new Error(`the classifier spec's normalisation must be image or channel, got ${String(raw.normalisation)}`);
+  if (raw.normalisation !== undefined && !NORMALISATIONS.includes(raw.normalisation)) throw new Error(`the classifier spec's normalisation must be one of ${NORMALISATIONS.join(', ')}, got ${String(raw.normalisation)}`);
   // Models saved before the choice existed were standardised per channel.
   const spec: ClassifierSpec = { arch: kind, classes: [...classes], inputSize: raw.inputSize, channels: raw.channels, width, normalisation: raw.normalisation ?? 'channel' };
   if (kind === 'organet' && isCount(raw.adaptedSize)) spec.adaptedSize = raw.adaptedSize;

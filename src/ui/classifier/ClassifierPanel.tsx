@@ -201,6 +201,7 @@ export function ClassifierPanel() {
         >
           <option value="image">standardise per image</option>
           <option value="channel">standardise per channel</option>
+          <option value="none">raw intensities (0–1)</option>
         </select>
       </div>
       <div className="cish-row">
