@@ -42,6 +42,11 @@ export const SELECTION_COLOURS: readonly Rgb[] = [
   [204, 121, 167],
 ];
 
+/** The k-th of SELECTION_COLOURS, cycling. */
+export function selectionColour(k: number): Rgb {
+  return SELECTION_COLOURS[k % SELECTION_COLOURS.length];
+}
+
 export function emptySelectionSet(items: number): SelectionSet {
   if (!(Number.isInteger(items) && items >= 0)) throw new RangeError(`selection set needs a whole number of items, got ${items}`);
   return { items, selections: [], activeId: null };
@@ -64,7 +69,7 @@ export function addSelection(
   const selection: NamedSelection = {
     id,
     name: options.name ?? `Selection ${set.selections.length + 1}`,
-    color: options.color ?? SELECTION_COLOURS[set.selections.length % SELECTION_COLOURS.length],
+    color: options.color ?? selectionColour(set.selections.length),
     members,
     ...(options.labelled ? { labelled: true } : {}),
   };

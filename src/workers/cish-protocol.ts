@@ -166,8 +166,7 @@ export interface NucleiPointParams {
   sigma: number;
 }
 
-/** A classifier (seed 002: Mobincep or OrgaNet) trained from labelled rectangles of the slide. */
-/** What a classifier learns from: labelled rectangles of the slide, or image files laid out as <class>/<image> (zips are expanded). */
+/** What a classifier (seed 002: Mobincep or OrgaNet) learns from: labelled rectangles of the slide, or image files laid out as <class>/<image> (zips are expanded). */
 export type ClassifierExamples =
   | {
       kind: 'regions';

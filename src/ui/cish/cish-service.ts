@@ -19,6 +19,7 @@ import {
 } from '../../store/persistence';
 import { clusterColours, clusterRanks, tileColours } from '../../analysis/exports';
 import type { MaskBox } from '../viewer/draw-geometry';
+import { traceRing } from '../viewer/overlays';
 import type { ClusterParams, CishWorkerApi, MaskParams, TileParams, TrainParams, StoredModelInfo, UmapParams, ModelKind } from '../../workers/cish-protocol';
 
 let worker: Comlink.Remote<CishWorkerApi> | null = null;
@@ -533,15 +534,7 @@ function addRegionLayer(slideId: string, region: number[]): void {
     opacity: 1,
     visible: true,
     draw(ctx, view) {
-      const t = view.transform;
-      ctx.beginPath();
-      for (let i = 0; i + 1 < region.length; i += 2) {
-        const x = t[0] * region[i] + t[2] * region[i + 1] + t[4];
-        const y = t[1] * region[i] + t[3] * region[i + 1] + t[5];
-        if (i === 0) ctx.moveTo(x, y);
-        else ctx.lineTo(x, y);
-      }
-      ctx.closePath();
+      traceRing(ctx, view.transform, region);
       ctx.lineJoin = 'round';
       ctx.strokeStyle = 'rgba(0,0,0,0.6)';
       ctx.lineWidth = 4;

@@ -1,6 +1,6 @@
 import { useMemo, useState } from 'react';
 import { appStore, effectiveMpp, errorMessage, nucleiAnalysisKey, selectActiveSlide, useAppStore } from '../../store';
-import { MIN_EXAMPLES_PER_CLASS, SELECTION_COLOURS } from '../../analysis/selections';
+import { MIN_EXAMPLES_PER_CLASS, selectionColour } from '../../analysis/selections';
 import type { ClassifierInfo } from '../../workers/cish-protocol';
 import { parseAll } from '../cish/params';
 import { LineChart } from '../cish/charts';
@@ -9,9 +9,9 @@ import { itemColours, panToItem } from '../explorer/explorer-service';
 import { SHAPE_PATCH_UM, classifierAnalysisKey, classifierMapLayerId, classifySlide, confidenceLayerId, imagesTrainingSet, shapesTrainingSet, trainClassifier, trainingSetOf, useClassifier, type SlideClassification, type TrainingSet } from './classifier-service';
 import { ShapeExamples } from './ShapeExamples';
 import { DEFAULT_NORMALISATION, type Normalisation } from '../../models/classifier/dataset';
+import { SavedModels, reportingTo } from '../models/SavedModels';
 
 type Source = 'tiles' | 'nuclei' | 'shapes' | 'images';
-import { SavedModels, reportingTo } from '../models/SavedModels';
 
 /**
  * Few-label classifiers of seed 002 (Mobincep, OrgaNet): trained on the
@@ -107,7 +107,7 @@ export function ClassifierPanel() {
     if (!info || !targetId) return;
     setError(null);
     try {
-      const classes = info.classes.map((name, k) => ({ name, color: set?.classes.find((c) => c.name === name)?.color ?? SELECTION_COLOURS[k % SELECTION_COLOURS.length] }));
+      const classes = info.classes.map((name, k) => ({ name, color: set?.classes.find((c) => c.name === name)?.color ?? selectionColour(k) }));
       const done = await classifySlide(slide.id, targetId, classes);
       if (done) setResult(done);
     } catch (e) {

@@ -39,7 +39,7 @@ export function ShapeExamples({ slideId, disabled }: { slideId: string; disabled
     };
     try {
       tool.current = startTool(kind, {
-        color: `rgb(${shapeClassColour([...shapes, { kind: 'point', x: 0, y: 0, className: live.current }], live.current).join(',')})`,
+        color: `rgb(${shapeClassColour(shapes.map((s) => s.className), live.current).join(',')})`,
         onDone: (polygon) => {
           done();
           add({ kind: 'polygon', points: polygon, className: live.current });

@@ -7,7 +7,8 @@
  */
 import * as Comlink from 'comlink';
 import { appStore, effectiveMpp, type CishAnalysis } from '../../store';
-import { SELECTION_COLOURS, labelledClasses, type Rgb } from '../../analysis/selections';
+import { labelledClasses, selectionColour, type Rgb } from '../../analysis/selections';
+import { applyAffine, traceRing } from '../viewer/overlays';
 import { imageClassCounts, shapeRegions, zipEntryNames, type DrawnShape } from '../../models/classifier/dataset';
 import type { ClassifierExamples, ClassifierInfo, ClassifierTrainRequest, ClassifierTrainStep, ClassifyOutcome } from '../../workers/cish-protocol';
 import { cishWorker, ensureOpen, mosaicRects, syncOverlays, workerJob } from '../cish/cish-service';
@@ -49,11 +50,10 @@ export function trainingSetOf(key: string): TrainingSet | null {
 /** Default side of a training patch cut from a drawn shape, µm (the tile side of the CISH analysis). */
 export const SHAPE_PATCH_UM = 150;
 
-/** Colour of a drawn-shape class: by its place among the sorted class names, as the training set orders them. */
-export function shapeClassColour(shapes: DrawnShape[], className: string): Rgb {
-  const names = [...new Set(shapes.map((s) => s.className))].sort();
-  const k = Math.max(0, names.indexOf(className));
-  return SELECTION_COLOURS[k % SELECTION_COLOURS.length];
+/** Colour of a drawn-shape class: by its place among the sorted class names (its own included), as shapeRegions orders the classes. */
+export function shapeClassColour(classNames: Iterable<string>, className: string): Rgb {
+  const names = [...new Set([...classNames, className])].sort();
+  return selectionColour(names.indexOf(className));
 }
 
 /**
@@ -68,7 +68,7 @@ export function shapesTrainingSet(slideId: string, patch0: number): TrainingSet 
   const { width, height } = slide.metadata;
   const { classes, rects, labels } = shapeRegions(shapes, patch0, width, height);
   const counts = classes.map((_, k) => labels.filter((l) => l === k).length);
-  return { classes: classes.map((name) => ({ name, color: shapeClassColour(shapes, name) })), counts, conflicts: 0, examples: { kind: 'regions', classes, rects, labels } };
+  return { classes: classes.map((name, k) => ({ name, color: selectionColour(k) })), counts, conflicts: 0, examples: { kind: 'regions', classes, rects, labels } };
 }
 
 /**
@@ -80,7 +80,7 @@ export async function imagesTrainingSet(files: { path: string; blob: Blob }[]): 
   const paths: string[] = [];
   for (const file of files) paths.push(...(/\.zip$/i.test(file.path) ? await zipEntryNames(file.blob, file.path) : [file.path]));
   const { classes, counts, skipped } = imageClassCounts(paths);
-  return { classes: classes.map((name, k) => ({ name, color: SELECTION_COLOURS[k % SELECTION_COLOURS.length] })), counts, conflicts: 0, skipped, examples: { kind: 'images', files } };
+  return { classes: classes.map((name, k) => ({ name, color: selectionColour(k) })), counts, conflicts: 0, skipped, examples: { kind: 'images', files } };
 }
 
 export const shapesLayerId = (slideId: string) => `classifier-shapes-${slideId}`;
@@ -93,7 +93,8 @@ export function setShapes(slideId: string, shapes: DrawnShape[]): void {
     store.removeOverlay(shapesLayerId(slideId));
     return;
   }
-  const colours = shapes.map((s) => `rgb(${shapeClassColour(shapes, s.className).join(',')})`);
+  const names = [...new Set(shapes.map((s) => s.className))].sort();
+  const colours = shapes.map((s) => `rgb(${selectionColour(names.indexOf(s.className)).join(',')})`);
   store.addOverlay({
     kind: 'draw',
     id: shapesLayerId(slideId),
@@ -102,25 +103,18 @@ export function setShapes(slideId: string, shapes: DrawnShape[]): void {
     opacity: 1,
     visible: true,
     draw(ctx, view) {
-      const t = view.transform;
-      const at = (x: number, y: number) => [t[0] * x + t[2] * y + t[4], t[1] * x + t[3] * y + t[5]] as const;
       ctx.lineWidth = 2;
       shapes.forEach((shape, i) => {
         ctx.strokeStyle = colours[i];
         ctx.fillStyle = colours[i];
-        ctx.beginPath();
         if (shape.kind === 'point') {
-          const [x, y] = at(shape.x, shape.y);
-          ctx.arc(x, y, 5, 0, 2 * Math.PI);
+          const p = applyAffine(view.transform, shape.x, shape.y);
+          ctx.beginPath();
+          ctx.arc(p.x, p.y, 5, 0, 2 * Math.PI);
           ctx.fill();
           return;
         }
-        for (let j = 0; j + 1 < shape.points.length; j += 2) {
-          const [x, y] = at(shape.points[j], shape.points[j + 1]);
-          if (j === 0) ctx.moveTo(x, y);
-          else ctx.lineTo(x, y);
-        }
-        ctx.closePath();
+        traceRing(ctx, view.transform, shape.points);
         ctx.stroke();
       });
     },

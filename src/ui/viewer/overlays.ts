@@ -103,6 +103,17 @@ export function applyAffine(t: Affine, x: number, y: number): Point2 {
   return { x: t[0] * x + t[2] * y + t[4], y: t[1] * x + t[3] * y + t[5] };
 }
 
+/** Starts a path along a closed level-0 ring [x0, y0, x1, y1, …], in the screen (CSS px) coordinates of `t`; stroke or fill it after. */
+export function traceRing(ctx: CanvasRenderingContext2D, t: Affine, ring: ArrayLike<number>): void {
+  ctx.beginPath();
+  for (let i = 0; i + 1 < ring.length; i += 2) {
+    const p = applyAffine(t, ring[i], ring[i + 1]);
+    if (i === 0) ctx.moveTo(p.x, p.y);
+    else ctx.lineTo(p.x, p.y);
+  }
+  ctx.closePath();
+}
+
 export function invertAffine(t: Affine): Affine {
   const [a, b, c, d, e, f] = t;
   const det = a * d - b * c;
