@@ -11,15 +11,15 @@
  */
 import path from 'node:path';
 import { NORMALISATIONS, datasetFromImages, classBalance, type ClassifierDataset, type Normalisation } from '../models/classifier/dataset';
-import { CLASSIFIER_DEFAULTS, DEFAULT_NORMALISATION, crossValidateClassifier, type ClassifierArch, type ClassifierSpec } from '../models/classifier/pipeline';
+import { CLASSIFIER_DEFAULTS, DEFAULT_NORMALISATION, classifierSpec, crossValidateClassifier, type ClassifierArch } from '../models/classifier/pipeline';
 import { MOBINCEP_DEFAULTS } from '../models/mobincep';
 import { ORGANET_DEFAULTS } from '../models/organet';
 import { generateTextureDataset } from '../synthetic/textures';
 import { generateFishDataset } from '../synthetic/fish-nuclei';
 import { CliError, OptionReader, UsageError, messageOf, parseCommandArgs, writeOutput } from './args';
 import { ProgressReporter, formatDuration } from './progress';
-import { checkDataset, loadDataset } from './train-classifier';
-import type { CliIO } from './io';
+import { checkDataset, loadDataset, trainOptionsOf } from './train-classifier';
+import { jsonNumber, type CliIO } from './io';
 
 export const SYNTHETIC_SETS = ['textures', 'fish'] as const;
 export type SyntheticSet = (typeof SYNTHETIC_SETS)[number];
@@ -149,7 +149,6 @@ export function syntheticDataset(name: SyntheticSet, perClass: number, size: num
   return datasetFromImages(name === 'textures' ? generateTextureDataset({ perClass, size, seed, channels: 3 }) : generateFishDataset({ perClass, size, seed }));
 }
 
-const round = (v: number, digits = 4) => (Number.isFinite(v) ? Number(v.toFixed(digits)) : null);
 
 export async function runCrossValidate(argv: string[], io: CliIO): Promise<number> {
   const parsed = parseCrossValidateArgs(argv);
@@ -180,26 +179,13 @@ export async function runCrossValidate(argv: string[], io: CliIO): Promise<numbe
 
     const { initNodeBackend } = await import('../engine/wasm-node');
     const backend = await initNodeBackend(s.backend);
-    const spec: ClassifierSpec = {
-      arch: s.arch,
-      classes: dataset.classes,
-      inputSize,
-      channels: s.channels,
-      width: s.width,
-      normalisation: s.normalisation,
-      adaptedSize: s.arch === 'organet' ? Math.min(ORGANET_DEFAULTS.adaptedSize, inputSize) : undefined,
-    };
+    const spec = classifierSpec({ arch: s.arch, classes: dataset.classes, inputSize, channels: s.channels, width: s.width, normalisation: s.normalisation });
     let fold = 0;
     progress.begin('cross-validate', `${s.arch}, ${inputSize} px × ${s.channels}, width ${s.width}; ${s.folds} folds, labels ${Math.round(s.labelFraction * 100)} %; ${s.epochs} epochs, batch ${s.batch}, ${backend}`);
     const result = await crossValidateClassifier(dataset, spec, {
       folds: s.folds,
       labelFraction: s.labelFraction,
-      epochs: s.epochs,
-      batchSize: s.batch,
-      augmentation: s.augment ? undefined : false,
-      patience: s.patience > 0 ? s.patience : undefined,
-      learningRate: s.learningRate,
-      seed: s.seed,
+      ...trainOptionsOf(s),
       onFold: (f) => (fold = f),
       onFoldDone: (f, e) => progress.note(`fold ${f + 1}/${s.folds}: accuracy ${e.report.accuracy.toFixed(3)} after ${e.epochsRun} epochs`),
       onProgress: (p) => {
@@ -226,18 +212,18 @@ export async function runCrossValidate(argv: string[], io: CliIO): Promise<numbe
       spec,
       backend,
       settings: { folds: s.folds, labelFraction: s.labelFraction, epochs: s.epochs, batch: s.batch, patience: s.patience, augment: s.augment, learningRate: s.learningRate, seed: s.seed },
-      meanAccuracy: round(mean),
-      sdAccuracy: round(sd),
-      folds: result.folds.map((f) => ({ accuracy: round(f.report.accuracy), epochsRun: f.epochsRun, macroAuc: round(f.roc.macroAuc) })),
+      meanAccuracy: jsonNumber(mean),
+      sdAccuracy: jsonNumber(sd),
+      folds: result.folds.map((f) => ({ accuracy: jsonNumber(f.report.accuracy), epochsRun: f.epochsRun, macroAuc: jsonNumber(f.roc.macroAuc) })),
       pooled: {
-        accuracy: round(report.accuracy),
-        perClass: report.perClass.map((c, k) => ({ class: dataset.classes[k], precision: round(c.precision), recall: round(c.recall), f1: round(c.f1), support: c.support })),
+        accuracy: jsonNumber(report.accuracy),
+        perClass: report.perClass.map((c, k) => ({ class: dataset.classes[k], precision: jsonNumber(c.precision), recall: jsonNumber(c.recall), f1: jsonNumber(c.f1), support: c.support })),
         // Rows: true class; columns: predicted class.
         confusion: Array.from({ length: K }, (_, r) => Array.from(report.confusion.matrix.subarray(r * K, (r + 1) * K))),
-        microAuc: round(roc.micro.auc),
-        macroAuc: round(roc.macroAuc),
+        microAuc: jsonNumber(roc.micro.auc),
+        macroAuc: jsonNumber(roc.macroAuc),
       },
-      seconds: round(seconds, 1),
+      seconds: jsonNumber(seconds, 1),
     };
     await writeOutput(s.out, JSON.stringify(summary, null, 2) + '\n');
     io.stdout(

@@ -4,6 +4,11 @@ export interface CliIO {
   stderr(text: string): void;
 }
 
+/** A number for a JSON report, rounded to `digits` decimals; null when not finite (JSON has no NaN). */
+export function jsonNumber(v: number, digits = 4): number | null {
+  return Number.isFinite(v) ? Number(v.toFixed(digits)) : null;
+}
+
 export const processIO: CliIO = {
   stdout: (text) => void process.stdout.write(text),
   stderr: (text) => void process.stderr.write(text),

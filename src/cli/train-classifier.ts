@@ -10,14 +10,15 @@ import { createHash } from 'node:crypto';
 import { openAsBlob } from 'node:fs';
 import { mkdir, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { NORMALISATIONS, classBalance, datasetFromImageFiles, type ClassifierDataset, type Normalisation } from '../models/classifier/dataset';
+import { MIN_EXAMPLES_TO_SPLIT, NORMALISATIONS, classBalance, datasetFromImageFiles, type ClassifierDataset, type Normalisation } from '../models/classifier/dataset';
 import {
   CLASSIFIER_DEFAULTS,
   DEFAULT_NORMALISATION,
   classifierMetadata,
+  classifierSpec,
   trainAndTest,
   type ClassifierArch,
-  type ClassifierSpec,
+  type ClassifierTrainOptions,
   type TrainedClassifier,
 } from '../models/classifier/pipeline';
 import { MOBINCEP_DEFAULTS } from '../models/mobincep';
@@ -26,10 +27,8 @@ import { newModelId } from '../engine/model-store';
 import { CliError, OptionReader, describeFsError, messageOf, parseCommandArgs, atPath, writeOutput } from './args';
 import { ProgressReporter, formatDuration } from './progress';
 import { fileSystemSaveHandler } from './model-io';
-import type { CliIO } from './io';
+import { jsonNumber, type CliIO } from './io';
 
-/** Examples a class needs so that split 0 of the 5 folds always trains on it. */
-export const MIN_IMAGES_PER_CLASS = 3;
 const FOLDS = 5;
 
 export const TRAIN_CLASSIFIER_USAGE = `Usage: tilescope train-classifier --data DIR --arch mobincep|organet --out MODEL [options]
@@ -123,6 +122,18 @@ export function parseTrainClassifierArgs(argv: string[]): TrainClassifierSetting
   };
 }
 
+/** The training options the classifier commands' settings stand for (--no-augment, --patience 0 = off). */
+export function trainOptionsOf(s: Pick<TrainClassifierSettings, 'epochs' | 'batch' | 'augment' | 'patience' | 'seed' | 'learningRate'>): ClassifierTrainOptions {
+  return {
+    epochs: s.epochs,
+    batchSize: s.batch,
+    augmentation: s.augment ? undefined : false,
+    patience: s.patience > 0 ? s.patience : undefined,
+    seed: s.seed,
+    learningRate: s.learningRate,
+  };
+}
+
 /** Regular files under `dir`, as paths relative to it (sorted); hidden files and folders are left out. */
 export async function listFiles(dir: string): Promise<string[]> {
   const out: string[] = [];
@@ -203,16 +214,15 @@ export function checkDataset(dir: string, dataset: ClassifierDataset, counts: nu
     throw new CliError(dir, `only one class sub-folder ("${dataset.classes[0]}") holds images; a classifier needs at least 2`);
   }
   dataset.classes.forEach((name, k) => {
-    if (counts[k] < MIN_IMAGES_PER_CLASS) {
+    if (counts[k] < MIN_EXAMPLES_TO_SPLIT) {
       throw new CliError(
         underFolder(dir, name),
-        `${counts[k]} image${counts[k] === 1 ? '' : 's'}; each class needs at least ${MIN_IMAGES_PER_CLASS} (for the train, validation and test splits)`,
+        `${counts[k]} image${counts[k] === 1 ? '' : 's'}; each class needs at least ${MIN_EXAMPLES_TO_SPLIT} (for the train, validation and test splits)`,
       );
     }
   });
 }
 
-const round = (v: number, digits = 4) => (Number.isFinite(v) ? Number(v.toFixed(digits)) : null);
 
 
 export async function runTrainClassifier(argv: string[], io: CliIO): Promise<number> {
@@ -242,16 +252,14 @@ export async function runTrainClassifier(argv: string[], io: CliIO): Promise<num
     const backend = await initNodeBackend(s.backend);
     if (backend !== s.backend) progress.note(`backend: ${s.backend} unavailable, using ${backend}`);
 
-    const spec: ClassifierSpec = {
+    const spec = classifierSpec({
       arch: s.arch,
       classes: dataset.classes,
       inputSize: s.inputSize,
       channels: CLASSIFIER_DEFAULTS[s.arch].channels,
       width: s.width,
       normalisation: s.normalisation,
-      // As the app: OrgaNet's adaptation layer maps to 224 px (the paper's, from 382), smaller inputs keep their size.
-      adaptedSize: s.arch === 'organet' ? Math.min(ORGANET_DEFAULTS.adaptedSize, s.inputSize) : undefined,
-    };
+    });
     const fail = (err: unknown): never => {
       if (err instanceof CliError) throw err;
       throw new CliError(s.data, messageOf(err));
@@ -259,12 +267,7 @@ export async function runTrainClassifier(argv: string[], io: CliIO): Promise<num
 
     progress.begin('train', `${s.arch}, ${spec.inputSize} px × ${spec.channels}, width ${s.width}; ${s.epochs} epochs, batch ${s.batch}, ${backend}`);
     const held = await trainAndTest(dataset, spec, {
-      epochs: s.epochs,
-      batchSize: s.batch,
-      augmentation: s.augment ? undefined : false,
-      patience: s.patience > 0 ? s.patience : undefined,
-      seed: s.seed,
-      learningRate: s.learningRate,
+      ...trainOptionsOf(s),
       onProgress: (p) => {
         const steps = p.stepsPerEpoch ?? 1;
         const val = p.valLoss === null ? '' : ` validation ${p.valLoss.toPrecision(4)}`;
@@ -308,7 +311,7 @@ export async function runTrainClassifier(argv: string[], io: CliIO): Promise<num
         epochsRun: result.epochsRun,
         bestEpoch: result.bestEpoch,
         bestLoss: result.bestLoss,
-        history: result.history.map((h) => ({ epoch: h.epoch, loss: h.loss, valLoss: h.valLoss, seconds: round(h.seconds, 3) })),
+        history: result.history.map((h) => ({ epoch: h.epoch, loss: h.loss, valLoss: h.valLoss, seconds: jsonNumber(h.seconds, 3) })),
       },
       dec: current.dec ? { k: current.dec.k, dims: current.dec.dims, trainingAccuracy: current.dec.trainingAccuracy } : null,
       test: {
@@ -321,9 +324,9 @@ export async function runTrainClassifier(argv: string[], io: CliIO): Promise<num
           matrix: Array.from({ length: K }, (_, r) => Array.from(report.confusion.matrix.subarray(r * K, (r + 1) * K))),
         },
         // null where a class has no positives or no negatives in the test split.
-        microAuc: round(roc.micro.auc, 6),
-        macroAuc: round(roc.macroAuc, 6),
-        perClassAuc: Object.fromEntries(dataset.classes.map((c, k) => [c, round(roc.perClass[k].auc, 6)])),
+        microAuc: jsonNumber(roc.micro.auc, 6),
+        macroAuc: jsonNumber(roc.macroAuc, 6),
+        perClassAuc: Object.fromEntries(dataset.classes.map((c, k) => [c, jsonNumber(roc.perClass[k].auc, 6)])),
       },
       timings: progress.timings.concat(),
     };

@@ -43,8 +43,8 @@ import { inspectPatchAt } from '../models/nuclei/inspect';
 import { FINETUNE_DEFAULTS, annotatedTiles, buildDetectionCnn, disposeDetectionCnn, fineTunedDetector, trainDetectionCnn, type DetectionCnn } from '../models/nuclei/finetune';
 import { computeDetectionMaps, computeNucleusPatches, nucleiFromMaps, trainCspCae, type DetectionMaps } from '../models/nuclei/pipeline';
 import { sampleTiles, type TissueMask } from '../tiling/tile-grid';
-import { classifierMetadata, classifyRects, trainAndTest, trainedClassifierFromModel, type ClassifierSpec, type TrainedClassifier } from '../models/classifier/pipeline';
-import { classBalance, datasetFromImageFiles, datasetFromRects, expandZips } from '../models/classifier/dataset';
+import { CLASSIFIER_DEFAULTS, classifierMetadata, classifierSpec, classifyRects, trainAndTest, trainedClassifierFromModel, type TrainedClassifier } from '../models/classifier/pipeline';
+import { MIN_EXAMPLES_TO_SPLIT, classBalance, datasetFromImageFiles, datasetFromRects, expandZips } from '../models/classifier/dataset';
 import '../engine/amsgrad'; // registers AMSGrad for optimizer round trips
 
 interface SlideState {
@@ -472,7 +472,6 @@ export function createCishEndpoint(deps: CishEndpointDeps): CishWorkerApi {
       const state = slideState(slideId);
       const job = startJob(jobId);
       try {
-        const channels = request.arch === 'mobincep' ? 3 : 1;
         const { examples } = request;
         const dataset =
           examples.kind === 'regions'
@@ -480,17 +479,17 @@ export function createCishEndpoint(deps: CishEndpointDeps): CishWorkerApi {
             : await datasetFromImageFiles(await expandZips(examples.files));
         const balance = classBalance(dataset);
         if (dataset.classes.length < 2) throw new Error(`a classifier needs at least 2 classes with examples, got ${dataset.classes.length}`);
-        if (balance.counts.some((n) => n < 3)) throw new Error(`each class needs at least 3 examples (for the train, validation and test splits): ${dataset.classes.map((c, k) => `${c} ${balance.counts[k]}`).join(', ')}`);
-        const spec: ClassifierSpec = {
+        if (balance.counts.some((n) => n < MIN_EXAMPLES_TO_SPLIT)) {
+          throw new Error(`each class needs at least ${MIN_EXAMPLES_TO_SPLIT} examples (for the train, validation and test splits): ${dataset.classes.map((c, k) => `${c} ${balance.counts[k]}`).join(', ')}`);
+        }
+        const spec = classifierSpec({
           arch: request.arch,
           classes: dataset.classes,
           inputSize: request.inputSize,
-          channels,
+          channels: CLASSIFIER_DEFAULTS[request.arch].channels,
           width: request.width,
           normalisation: request.normalisation,
-          // OrgaNet's adaptation layer maps to 224 at the paper's 382 px input; smaller inputs keep their size.
-          adaptedSize: request.arch === 'organet' ? Math.min(224, request.inputSize) : undefined,
-        };
+        });
         const { trained, test, split } = await trainAndTest(dataset, spec, {
           epochs: request.epochs,
           batchSize: request.batchSize,

@@ -250,6 +250,9 @@ export interface ClassifierInputSpec {
   normalisation?: Normalisation;
 }
 
+/** Examples each class needs so that every split of a 5-fold partition trains, validates and tests on it. */
+export const MIN_EXAMPLES_TO_SPLIT = 3;
+
 export type Normalisation = 'image' | 'channel' | 'none';
 export const NORMALISATIONS: readonly Normalisation[] = ['image', 'channel', 'none'];
 

@@ -36,6 +36,15 @@ export const CLASSIFIER_DEFAULTS = {
   organet: { inputSize: ORGANET_DEFAULTS.inputSize, channels: 1 as const, batchSize: 8, augmentation: ORGANET_AUGMENTATION },
 } as const;
 
+/**
+ * A classifier's spec from the user's choices, with the rule every caller
+ * shares: OrgaNet's adaptation layer maps to the paper's 224 px (from its
+ * 382 px input); smaller inputs keep their size.
+ */
+export function classifierSpec(choice: Omit<ClassifierSpec, 'adaptedSize'>): ClassifierSpec {
+  return { ...choice, adaptedSize: choice.arch === 'organet' ? Math.min(ORGANET_DEFAULTS.adaptedSize, choice.inputSize) : undefined };
+}
+
 export function buildClassifier(spec: ClassifierSpec, seed?: number): LayersModel {
   const common = { classes: spec.classes.length, seed, width: spec.width };
   return spec.arch === 'mobincep'
