@@ -3,10 +3,24 @@
 // Mobincep trains briefly (small input and width, so it runs in seconds on
 // wasm), and the slide's tiles are classified: the class map, the per-class
 // areas and the metrics panel (held-out accuracy, confusion matrix, ROC) show.
-import { expect, test } from '@playwright/test';
+import { expect, test, type Page } from '@playwright/test';
 import { encode } from 'fast-png';
 import { zipSync } from 'fflate';
 import { calibrate, dragOnSlide, expectDemoOpen, openApp, openDemoWithTiles } from './helpers';
+
+/** Trains the panel's classifier briefly: width ¼, no early stopping, a small input. */
+async function trainBriefly(page: Page, inputSize: number, epochs: number): Promise<void> {
+  await page.getByTestId('classifier-inputSize').fill(String(inputSize));
+  await page.getByTestId('classifier-width').fill('0.25');
+  await page.getByTestId('classifier-epochs').fill(String(epochs));
+  await page.getByTestId('classifier-patience').fill('0');
+  await page.getByTestId('classifier-train').click();
+}
+
+/** The metrics panel's confusion matrix: rows = true class, columns = predicted (the cells after precision, sensitivity, F1 and n). */
+function confusionMatrix(page: Page): Promise<number[][]> {
+  return page.getByTestId('classifier-confusion').locator('tr').evaluateAll((rows) => rows.map((r) => Array.from(r.querySelectorAll('td')).slice(4).map((td) => Number(td.textContent))));
+}
 
 test('two labelled regions → Mobincep → class map with areas, metrics with confusion matrix and ROC', async ({ page }) => {
   test.setTimeout(300_000);
@@ -49,18 +63,14 @@ test('two labelled regions → Mobincep → class map with areas, metrics with c
   await panel.scrollIntoViewIfNeeded();
   await expect(page.getByTestId('classifier-balance')).toContainText(`Selection 1: ${counts[0]}`);
   await expect(page.getByTestId('classifier-balance')).toContainText(`Selection 2: ${counts[1]}`);
-  await page.getByTestId('classifier-inputSize').fill('48');
-  await page.getByTestId('classifier-width').fill('0.25');
-  await page.getByTestId('classifier-epochs').fill('4');
-  await page.getByTestId('classifier-patience').fill('0');
-  await page.getByTestId('classifier-train').click();
+  await trainBriefly(page, 48, 4);
   const metrics = page.getByTestId('classifier-metrics');
   await expect(metrics).toBeVisible({ timeout: 180_000 });
   const accuracy = Number(await metrics.getAttribute('data-accuracy'));
   expect(accuracy).toBeGreaterThanOrEqual(0);
   expect(accuracy).toBeLessThanOrEqual(1);
   // The confusion matrix holds every test example once (the held-out fifth).
-  const cells = await page.getByTestId('classifier-confusion').locator('tr').evaluateAll((rows) => rows.map((r) => Array.from(r.querySelectorAll('td')).slice(4).map((td) => Number(td.textContent))));
+  const cells = await confusionMatrix(page);
   const tested = cells.flat().reduce((a, b) => a + b, 0);
   expect(tested).toBeGreaterThanOrEqual(Math.floor((counts[0] + counts[1]) / 5) - 1);
   expect(tested).toBeLessThanOrEqual(Math.ceil((counts[0] + counts[1]) / 5) + 1);
@@ -150,14 +160,10 @@ test('shapes drawn on the slide with a class: balance per class, undo, training 
   await expect(page.getByTestId('classifier-shapes')).toHaveAttribute('data-shapes', '3');
 
   // Training uses those patches: the held-out fifth of them is scored.
-  await page.getByTestId('classifier-inputSize').fill('32');
-  await page.getByTestId('classifier-width').fill('0.25');
-  await page.getByTestId('classifier-epochs').fill('2');
-  await page.getByTestId('classifier-patience').fill('0');
-  await page.getByTestId('classifier-train').click();
+  await trainBriefly(page, 32, 2);
   const metrics = page.getByTestId('classifier-metrics');
   await expect(metrics).toBeVisible({ timeout: 150_000 });
-  const cells = await page.getByTestId('classifier-confusion').locator('tr').evaluateAll((rows) => rows.map((r) => Array.from(r.querySelectorAll('td')).slice(4).map((td) => Number(td.textContent))));
+  const cells = await confusionMatrix(page);
   const tested = cells.flat().reduce((a, b) => a + b, 0);
   const total = left + right - 1;
   expect(tested).toBeGreaterThanOrEqual(Math.floor(total / 5) - 1);
@@ -190,14 +196,10 @@ test('a zip of images with one sub-folder per class: balance from its listing, t
   const balance = page.getByTestId('classifier-balance');
   await expect(balance).toContainText('checks: 10');
   await expect(balance).toContainText('stripes: 10');
-  await page.getByTestId('classifier-inputSize').fill('32');
-  await page.getByTestId('classifier-width').fill('0.25');
-  await page.getByTestId('classifier-epochs').fill('2');
-  await page.getByTestId('classifier-patience').fill('0');
-  await page.getByTestId('classifier-train').click();
+  await trainBriefly(page, 32, 2);
   await expect(page.getByTestId('classifier-metrics')).toBeVisible({ timeout: 120_000 });
   // The held-out fifth: 2 images of each class.
-  const cells = await page.getByTestId('classifier-confusion').locator('tr').evaluateAll((rows) => rows.map((r) => Array.from(r.querySelectorAll('td')).slice(4).map((td) => Number(td.textContent))));
+  const cells = await confusionMatrix(page);
   expect(cells.map((row) => row.reduce((a, b) => a + b, 0))).toEqual([2, 2]);
   await expect(page.getByRole('alert')).toHaveCount(0);
 });
