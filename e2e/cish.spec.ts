@@ -2,7 +2,7 @@
 // mask → tiles → train (1 epoch) → encode → cluster (K = 3) → map, scatter and exports.
 import { expect, test, type Page } from '@playwright/test';
 import { readFileSync } from 'node:fs';
-import { dragThrough, expectDemoOpen, openApp } from './helpers';
+import { dragThrough, errorAlerts, expectDemoOpen, openApp } from './helpers';
 
 declare global {
   interface Window {
@@ -197,7 +197,7 @@ test('CISH: mask, tiles, train, encode, cluster, map, scatter and exports', asyn
     { name: json.name, mimeType: 'application/json', buffer: readFileSync(json.path) },
     { name: weights.name, mimeType: 'application/octet-stream', buffer: readFileSync(weights.path) },
   ]);
-  await expect(page.getByRole('alert')).toHaveCount(0);
+  await expect(errorAlerts(page)).toHaveCount(0);
   await expect(page.getByTestId('cish-encode')).toBeEnabled();
 });
 

@@ -7,7 +7,7 @@
 // GeoJSON file.
 import { readFileSync } from 'node:fs';
 import { expect, test, type Page } from '@playwright/test';
-import { calibrate, dragOnSlide, dragThrough, openDemoWithTiles } from './helpers';
+import { calibrate, dragOnSlide, dragThrough, errorAlerts, openDemoWithTiles } from './helpers';
 
 interface Snapshot {
   kept: number;
@@ -169,7 +169,7 @@ test('lasso and rectangle in the scatter select exactly the expected tiles, pain
   await expect(page.getByTestId('explorer-selection-labelled').nth(1)).toBeChecked();
   await expect(page.getByTestId('explorer-selection-labelled').nth(0)).not.toBeChecked();
   await expect(page.getByTestId('explorer-labels')).toContainText(`Selection 2 ${indicesOf(right).length}`);
-  await expect(page.getByRole('alert')).toHaveCount(0);
+  await expect(errorAlerts(page)).toHaveCount(0);
 });
 
 test('hovering a point shows its tile; a click on a tile of the slide rings its point in the scatter; a rectangle on the slide selects the tiles whose centres it holds', async ({ page }) => {

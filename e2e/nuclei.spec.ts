@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
-import { DEMO_NAME, NDPI_NAME, calibrate, dragOnSlide, type Calibration, expectDemoOpen, fileInput, missingDataMessage, openApp, realSlidePath, repoRoot, slideInfo } from './helpers';
+import { DEMO_NAME, NDPI_NAME, calibrate, errorAlerts, dragOnSlide, type Calibration, expectDemoOpen, fileInput, missingDataMessage, openApp, realSlidePath, repoRoot, slideInfo } from './helpers';
 
 interface Reference {
   roi: [number, number, number, number];
@@ -128,7 +128,7 @@ test.describe('nucleus detection on real slides', () => {
     expect(Number(await tuned.getAttribute('data-f1-before'))).toBeCloseTo((2 * half) / (points.x.length + half), 6);
     await expect(page.getByTestId('nuclei-use-finetuned')).toBeChecked();
     await expect(evaluation).toContainText('truth.csv: precision');
-    await expect(page.getByRole('alert')).toHaveCount(0);
+    await expect(errorAlerts(page)).toHaveCount(0);
     const afterTuning = await page.evaluate(() => {
       const st = window.__tilescope!.store.getState();
       const d = st.nuclei[st.activeSlideId!].detections!;
@@ -164,7 +164,7 @@ test.describe('nucleus detection on real slides', () => {
     await expect.poll(async () => Number(await page.getByTestId('nuclei-count').getAttribute('data-count'))).toBeLessThan(before);
     // The items came from the old points: they are dropped until explored again.
     await expect(page.getByTestId('nuclei-items-info')).toHaveCount(0);
-    await expect(page.getByRole('alert')).toHaveCount(0);
+    await expect(errorAlerts(page)).toHaveCount(0);
   });
 
   test('DAPI NDPI: at least 80 % of the detections sit on DAPI-positive pixels', async ({ page }) => {

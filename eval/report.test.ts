@@ -5,6 +5,7 @@ import {
   renderReport,
   renderWorkflow,
   reportJson,
+  silentMisses,
   suiteProblems,
   summarizeSeries,
   summarizeWorkflow,
@@ -236,5 +237,20 @@ describe('formatNumber', () => {
   it('keeps integers, rounds fractions by size, names the failed case', () => {
     expect([formatNumber(12), formatNumber(0.91234), formatNumber(123.456), formatNumber(12345.6)]).toEqual(['12', '0.912', '123.5', '12346']);
     expect([formatNumber(-Infinity), formatNumber(null), formatNumber(NaN)]).toEqual(['failed', '—', '—']);
+  });
+});
+
+describe('silentMisses', () => {
+  const targets: Target[] = [{ metric: 'ari', over: 'worst', atLeast: 0.65 }];
+
+  it('names a variant below a target that fired no self-check', () => {
+    const run = workflowRun([{ id: 'good', ari: 0.9 }, { id: 'quiet-miss', ari: 0.3 }], targets);
+    expect(silentMisses(run)).toEqual(['quiet-miss: ari 0.300 < 0.650 and no self-check fired']);
+  });
+
+  it('accepts a miss that a self-check flagged', () => {
+    const run = workflowRun([{ id: 'flagged', ari: 0.3 }], targets);
+    run.outcomes[0].result!.checks.push({ id: 'loss-flat', severity: 'failed', message: 'flat', action: 'train again' });
+    expect(silentMisses(run)).toEqual([]);
   });
 });

@@ -355,3 +355,25 @@ export function reportJson(header: ReportHeader, runs: readonly WorkflowRun[]): 
   };
   return JSON.stringify(data, (_key, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2) + '\n';
 }
+
+/**
+ * Variants that fall below some target's threshold (on a metric with an
+ * absolute target) while no self-check fired: results that look confident
+ * and are not. Failed variants are listed by suiteProblems, not here.
+ */
+export function silentMisses(run: WorkflowRun): string[] {
+  const out: string[] = [];
+  for (const outcome of run.outcomes) {
+    const result = outcome.result;
+    if (!result || result.checks.length > 0) continue;
+    for (const target of run.targets) {
+      if (target.relativeToBaseline) continue;
+      const value = result.metrics[target.metric]?.value;
+      if (value !== undefined && value < target.atLeast) {
+        out.push(`${outcome.variant.id}: ${target.metric} ${formatNumber(value)} < ${formatNumber(target.atLeast)} and no self-check fired`);
+        break;
+      }
+    }
+  }
+  return out;
+}

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  checkAboveChance,
   checkCodes,
   checkCount,
   checkGlass,
@@ -118,5 +119,26 @@ describe('collecting checks', () => {
     expect(worstSeverity(checks.slice(0, 1))).toBe('warning');
     expect(worstSeverity([])).toBeNull();
     expect(describeChecks(checks)[0]).toMatch(/^warning: training stopped at the time cap/);
+  });
+});
+
+describe('checkAboveChance', () => {
+  const actual = Array.from({ length: 40 }, (_, i) => (i < 20 ? 0 : 1));
+
+  it('fails a classifier that guesses: 0.5 on two balanced classes', () => {
+    const guessing = actual.map((_, i) => i % 2);
+    expect(checkAboveChance(guessing, actual)?.id).toBe('accuracy-near-chance');
+  });
+
+  it('fails 0.75 when three quarters of the items are one class', () => {
+    const skewed = actual.map((_, i) => (i < 30 ? 0 : 1));
+    const always0 = skewed.map(() => 0);
+    expect(checkAboveChance(always0, skewed)?.message).toContain('0.750');
+  });
+
+  it('stays quiet at 0.9 and says nothing about tiny test sets', () => {
+    const good = actual.map((c, i) => (i < 4 ? 1 - c : c));
+    expect(checkAboveChance(good, actual)).toBeNull();
+    expect(checkAboveChance([0, 1, 1], [0, 0, 1])).toBeNull();
   });
 });

@@ -28,6 +28,7 @@ export type SelfCheckId =
   | 'count-off-estimate'
   | 'class-never-predicted'
   | 'one-class-predicted'
+  | 'accuracy-near-chance'
   | 'time-cap';
 
 /** The worst severity of a list, or null when every check passed. */
@@ -78,7 +79,7 @@ export function checkLossFell(losses: readonly number[], options: LossCheckOptio
     id: 'loss-flat',
     severity: 'failed',
     message: `the training loss did not fall (${fmt(first)} → best ${fmt(best)}, ${(drop * 100).toFixed(1)} % in ${finite.length} epochs)`,
-    action: 'train again with another seed or more epochs; if it stays flat, try optical density or a higher tissue fraction',
+    action: 'train again with another seed, more epochs or more examples',
   };
 }
 
@@ -223,6 +224,38 @@ export function checkPredictedClasses(predicted: ArrayLike<number>, classNames: 
     severity: 'warning',
     message: `class${never.length > 1 ? 'es' : ''} ${never.map((n) => `"${n}"`).join(', ')} never predicted in ${predicted.length} items`,
     action: 'check that class on its examples; add examples of it or train longer',
+  };
+}
+
+export interface ChanceCheckOptions {
+  /** Fail when held-out accuracy is below the majority class's share plus this (default 0.05). */
+  margin?: number;
+  /** Say nothing about fewer held-out items (default 10). */
+  minItems?: number;
+}
+
+/**
+ * 'accuracy-near-chance' when a classifier's held-out accuracy is no better
+ * than always answering the commonest class: it learned nothing usable,
+ * even when it does predict every class.
+ */
+export function checkAboveChance(predicted: ArrayLike<number>, actual: ArrayLike<number>, options: ChanceCheckOptions = {}): SelfCheck | null {
+  const n = Math.min(predicted.length, actual.length);
+  if (n < (options.minItems ?? 10)) return null;
+  let correct = 0;
+  const counts = new Map<number, number>();
+  for (let i = 0; i < n; i++) {
+    if (predicted[i] === actual[i]) correct++;
+    counts.set(actual[i], (counts.get(actual[i]) ?? 0) + 1);
+  }
+  const accuracy = correct / n;
+  const chance = Math.max(...counts.values()) / n;
+  if (accuracy >= chance + (options.margin ?? 0.05)) return null;
+  return {
+    id: 'accuracy-near-chance',
+    severity: 'failed',
+    message: `held-out accuracy ${accuracy.toFixed(3)} is no better than always answering the commonest class (${chance.toFixed(3)}) on ${n} items`,
+    action: 'the classifier learned nothing usable: add examples, train longer, or allow more time',
   };
 }
 

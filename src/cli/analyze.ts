@@ -14,14 +14,21 @@ import {
   clusterLatents,
   computeCishMask,
   computeCishTiles,
+  densityRanks,
   encodeCishTiles,
+  tileDensities,
   trainCish,
+  unsquashCodes,
 } from '../models/cish/pipeline';
-import { CISH_DEFAULTS, CISH_FCM_DEFAULTS } from '../models/cish/defaults';
+import { cishSelfChecks } from '../models/cish/checks';
+import { describeChecks, worstSeverity, type SelfCheck } from '../analysis/self-checks';
+import type { FcmResult } from '../analysis/fcm';
+import type { TrainResult } from '../engine/train';
+import { CISH_DEFAULTS, CISH_FCM_DEFAULTS, CISH_RUN_DEFAULTS } from '../models/cish/defaults';
 import type { CishModels } from '../models/cish/model';
 import type { PreprocessOptions } from '../models/cish/preprocess';
 import type { TileGrid } from '../tiling/tile-grid';
-import { buildTileCsv, buildTileGeoJson, clusterColours, clusterRanks, type TileTable } from '../analysis/exports';
+import { buildTileCsv, buildTileGeoJson, clusterColours, type TileTable } from '../analysis/exports';
 import { clusterRegionsGeoJson, downsampleForMaxSide, encodePng, renderTileMap, tileCellLattice } from './map-exports';
 import { CliError, OptionReader, UsageError, messageOf, parseCommandArgs, atPath, writeOutput } from './args';
 import { ProgressReporter, formatDuration } from './progress';
@@ -40,7 +47,11 @@ Options:
   --slide FILE        slide or image (SVS, NDPI, OME-TIFF, TIFF, PNG, JPEG, …) (required)
   --model NAME        cish (required)
   --out DIR           output folder, created if missing (required)
-  --epochs N          training epochs (default ${CISH_DEFAULTS.epochs})
+  --epochs N          most training epochs (default ${CISH_DEFAULTS.epochs})
+  --patience N        stop when the loss has not improved for N epochs
+                      (default ${CISH_RUN_DEFAULTS.patience}; 0 = always run --epochs)
+  --max-minutes M     stop training at the first epoch end after M minutes
+                      (default ${CISH_RUN_DEFAULTS.maxMinutes})
   --train-tiles N     tiles drawn at random for training (default 512)
   --train-roi X,Y,W,H train on the tiles inside this level-0 rectangle instead
   --batch N           training batch size (default ${CISH_DEFAULTS.batchSize})
@@ -48,6 +59,8 @@ Options:
   --lr RATE           Adam learning rate (default ${CISH_DEFAULTS.learningRate})
   --loss NAME         mse (default) or mae
   --intensity NAME    intensity (default) or od (optical density)
+  --glass NAME        fill (default): glass pixels inside a tile take the mean
+                      of its tissue; keep: the tile as scanned
   --tile-um N         tile side in µm (default ${CISH_DEFAULTS.tileMicrons})
   --overlap-um N      tile overlap in µm (default ${CISH_DEFAULTS.overlapMicrons})
   --mpp N             µm per level-0 pixel, when the file lacks it or is wrong
@@ -68,6 +81,9 @@ const OPTIONS = {
   model: { type: 'string' },
   out: { type: 'string' },
   epochs: { type: 'string' },
+  patience: { type: 'string' },
+  'max-minutes': { type: 'string' },
+  glass: { type: 'string' },
   'train-tiles': { type: 'string' },
   'train-roi': { type: 'string' },
   batch: { type: 'string' },
@@ -95,6 +111,9 @@ export interface AnalyzeSettings {
   slide: string;
   out: string;
   epochs: number;
+  patience: number;
+  maxMinutes: number;
+  glass: 'fill' | 'keep';
   trainTiles: number;
   trainRoi?: [number, number, number, number];
   batch: number;
@@ -141,6 +160,9 @@ export function parseAnalyzeArgs(argv: string[]): AnalyzeSettings | 'help' {
     slide,
     out,
     epochs: o.number('epochs', CISH_DEFAULTS.epochs, { min: 1, integer: true }),
+    patience: o.number('patience', CISH_RUN_DEFAULTS.patience, { min: 0, integer: true }),
+    maxMinutes: o.number('max-minutes', CISH_RUN_DEFAULTS.maxMinutes, { min: 0, exclusiveMin: true }),
+    glass: o.choice('glass', ['fill', 'keep'] as const, CISH_RUN_DEFAULTS.glass),
     trainTiles: o.number('train-tiles', 512, { min: 1, integer: true }),
     trainRoi,
     batch: o.number('batch', CISH_DEFAULTS.batchSize, { min: 1, integer: true }),
@@ -151,7 +173,7 @@ export function parseAnalyzeArgs(argv: string[]): AnalyzeSettings | 'help' {
     tileUm,
     overlapUm,
     mpp: o.optionalNumber('mpp', { min: 0, exclusiveMin: true }),
-    minTissue: o.number('min-tissue', 0.5, { min: 0, max: 1 }),
+    minTissue: o.number('min-tissue', CISH_RUN_DEFAULTS.minTissue, { min: 0, max: 1 }),
     k: o.number('k', 7, { min: 2, integer: true }),
     m: o.number('m', 2, { min: 1, exclusiveMin: true }),
     tol: o.number('tol', 0.005, { min: 0, exclusiveMin: true }),
@@ -248,6 +270,48 @@ export async function runAnalyze(argv: string[], io: CliIO): Promise<number> {
   const source = await openSlideFile(s.slide);
   const meta = source.metadata;
   progress.end(`${meta.format} ${meta.width} × ${meta.height} px, ${meta.levels.length} levels, ${meta.mppX ?? '?'} µm/px`);
+  try {
+    const outcome = await analyzeSlide(source, s, { progress, backend, io });
+    io.stdout(
+      `${outcome.grid.kept.length} tiles, K=${s.k}, FPC ${outcome.clusters.fpc.toFixed(4)}; wrote ${s.out} in ${formatDuration((performance.now() - startedAt) / 1000)}\n`,
+    );
+    return 0;
+  } finally {
+    source.close();
+  }
+}
+
+/** What a finished run computed, for callers that measure it (eval/cish). */
+export interface AnalyzeOutcome {
+  grid: TileGrid;
+  /** Training tile indices. */
+  train: Uint32Array;
+  latents: Float32Array;
+  clusters: FcmResult;
+  /** Rank of each cluster, 0 = lowest expression ("Expression 1"). */
+  ranks: Int32Array;
+  checks: SelfCheck[];
+  training: TrainResult;
+  restarts: number;
+  stoppedByTimeLimit: boolean;
+  glassAbove?: number;
+  /** Seconds per stage. */
+  timings: ReadonlyArray<{ stage: string; seconds: number }>;
+}
+
+/**
+ * The pipeline part of `analyze` on an open slide with parsed settings:
+ * mask, tiles, training, encoding, clustering, self-checks and every
+ * export in `s.out`. The CLI and the evaluation suite both run this.
+ */
+export async function analyzeSlide(
+  source: SlideSource,
+  s: AnalyzeSettings,
+  context: { progress: ProgressReporter; backend: string; io: CliIO },
+): Promise<AnalyzeOutcome> {
+  const { progress, backend, io } = context;
+  const meta = source.metadata;
+  await atPath(s.out, () => mkdir(s.out, { recursive: true }));
   // Every later failure is about this slide.
   const fail = (err: unknown): never => {
     if (err instanceof CliError) throw err;
@@ -261,7 +325,10 @@ export async function runAnalyze(argv: string[], io: CliIO): Promise<number> {
     }
     progress.begin('mask');
     const mask = await computeCishMask(source).catch(fail);
-    progress.end(`threshold ${mask.threshold.toFixed(2)}, ${mask.polarity} tissue${mask.seedWasEmpty ? ', erosion seed empty' : ''}`);
+    progress.end(
+      `threshold ${mask.threshold.toFixed(2)}, ${mask.polarity} tissue${mask.seedWasEmpty ? ', erosion seed empty' : ''}` +
+        (mask.glassAbove === undefined ? '' : `, glass above grey ${mask.glassAbove.toFixed(3)}`),
+    );
 
     progress.begin('tiles');
     let grid: TileGrid;
@@ -295,8 +362,12 @@ export async function runAnalyze(argv: string[], io: CliIO): Promise<number> {
       : chooseTrainingTiles(grid, { sample: s.trainTiles, seed: s.seed });
     if (train.length === 0) throw new CliError(s.slide, 'no tissue tile inside --train-roi');
 
-    const preprocess: PreprocessOptions = { mode: s.intensity };
-    progress.begin('train', `${train.length} tiles, ${s.epochs} epochs, batch ${s.batch}, ${backend}`);
+    const glassAbove = s.glass === 'fill' ? mask.glassAbove : undefined;
+    const preprocess: PreprocessOptions = { mode: s.intensity, glassAbove };
+    progress.begin(
+      'train',
+      `${train.length} tiles, up to ${s.epochs} epochs${s.patience > 0 ? ` (patience ${s.patience})` : ''}, at most ${s.maxMinutes} min, batch ${s.batch}, ${backend}`,
+    );
     const trained = await trainCish(source, grid, train, {
       epochs: s.epochs,
       batchSize: s.batch,
@@ -305,6 +376,12 @@ export async function runAnalyze(argv: string[], io: CliIO): Promise<number> {
       loss: s.loss,
       seed: s.seed,
       preprocess,
+      earlyStopping:
+        s.patience > 0
+          ? { patience: s.patience, minRelativeDrop: CISH_RUN_DEFAULTS.minRelativeDrop, minTotalDrop: CISH_RUN_DEFAULTS.minTotalDrop }
+          : undefined,
+      timeLimitSeconds: s.maxMinutes * 60,
+      onRestart: (attempt) => progress.note(`train: the code collapsed; restart ${attempt} from other initial weights`),
       onProgress: (p) => {
         const steps = p.stepsPerEpoch ?? 1;
         progress.update(
@@ -317,10 +394,16 @@ export async function runAnalyze(argv: string[], io: CliIO): Promise<number> {
     }).catch(fail);
     models = trained.models;
     const history = trained.result.history;
-    progress.end(`final loss ${history[history.length - 1]?.loss.toPrecision(4)}`);
+    progress.end(
+      `${history.length} epochs, loss ${history[0]?.loss.toPrecision(4)} → ${history[history.length - 1]?.loss.toPrecision(4)}` +
+        `${trained.result.status === 'early-stopped' ? ' (settled)' : ''}${trained.stoppedByTimeLimit ? ' (time limit)' : ''}` +
+        `${trained.restarts ? `, ${trained.restarts} restart(s)` : ''}`,
+    );
 
     const modelDir = path.join(s.out, 'model');
     const { autoencoder } = models;
+    // The preprocessing travels with the weights: encoding other tiles needs it.
+    autoencoder.setUserDefinedMetadata({ tilescope: 'cish-cli', preprocess: JSON.parse(JSON.stringify(preprocess)) });
     await atPath(modelDir, () => autoencoder.save(fileSystemSaveHandler(modelDir)));
 
     progress.begin('encode', `${grid.kept.length} tiles`);
@@ -331,11 +414,27 @@ export async function runAnalyze(argv: string[], io: CliIO): Promise<number> {
     const encodeSeconds = progress.end();
 
     progress.begin('cluster', `FCM K=${s.k} m=${s.m}`);
-    const clusters = clusterLatents(latents, s.latent, { k: s.k, m: s.m, tol: s.tol, seed: s.seed, nInit: s.starts });
+    const clusterCodes = unsquashCodes(latents);
+    const clusters = clusterLatents(clusterCodes, s.latent, { k: s.k, m: s.m, tol: s.tol, seed: s.seed, nInit: s.starts });
+    const kept = grid.kept;
+    // Names and colours follow each cluster's tissue optical density (an ordinal scale of expression).
+    const densities = await tileDensities(source, grid, kept, mask.glassAbove).catch(fail);
+    const ranks = densityRanks(clusters.labels, densities, s.k);
     progress.end(`FPC ${clusters.fpc.toFixed(4)}, ${clusters.iterations} iterations`);
 
+    const checks = cishSelfChecks({
+      epochLosses: history.map((h) => h.loss),
+      codes: clusterCodes,
+      latentDim: s.latent,
+      tissueFractions: Float32Array.from(kept, (i) => grid.tissueFraction[i]),
+      stoppedByTimeLimit: trained.stoppedByTimeLimit,
+      timeLimitMinutes: s.maxMinutes,
+    });
+    for (const line of describeChecks(checks)) io.stderr(`check ${line}\n`);
+    // 'failed' marks the map as probably wrong; warnings are listed beside it.
+    const checksFailed = worstSeverity(checks) === 'failed';
+
     progress.begin('export');
-    const kept = grid.kept;
     const table: TileTable = {
       x: grid.x,
       y: grid.y,
@@ -348,8 +447,6 @@ export async function runAnalyze(argv: string[], io: CliIO): Promise<number> {
       memberships: clusters.u,
       k: s.k,
     };
-    // Colours and class names follow each cluster's rank along the main latent axis (an ordinal scale).
-    const ranks = clusterRanks(latents, s.latent, clusters.centres, s.k);
     const colours = clusterColours(ranks);
     const names = Array.from(ranks, (rank) => `Expression ${rank + 1}`);
     await writeOutput(path.join(s.out, 'tiles.csv'), buildTileCsv(table));
@@ -357,6 +454,7 @@ export async function runAnalyze(argv: string[], io: CliIO): Promise<number> {
       s.geojson === 'tiles'
         ? buildTileGeoJson(table, colours, ranks)
         : clusterRegionsGeoJson(tileCellLattice({ ...grid, stepLevel0: grid.stride * grid.downsample }, kept, clusters.labels), colours, names);
+    if (checks.length > 0) markChecks(geojson, checks, checksFailed);
     await writeOutput(path.join(s.out, 'clusters.geojson'), JSON.stringify(geojson));
     const downsample = downsampleForMaxSide(meta.width, meta.height, s.mapMaxSide);
     const map = renderTileMap(tileCells(grid, kept), clusters.labels, colours, {
@@ -378,6 +476,8 @@ export async function runAnalyze(argv: string[], io: CliIO): Promise<number> {
       mpp: grid.mpp,
       backend,
       settings: { ...s, out: undefined, quiet: undefined },
+      checksFailed,
+      checks,
       tiles: {
         grid: grid.count,
         columns: grid.columns,
@@ -388,8 +488,15 @@ export async function runAnalyze(argv: string[], io: CliIO): Promise<number> {
         strideLevelPx: grid.stride,
         readLevel: grid.level,
       },
-      mask: { threshold: mask.threshold, polarity: mask.polarity, downsample: mask.mask.downsample, seedWasEmpty: mask.seedWasEmpty },
-      training: trained.result,
+      mask: {
+        threshold: mask.threshold,
+        polarity: mask.polarity,
+        downsample: mask.mask.downsample,
+        seedWasEmpty: mask.seedWasEmpty,
+        glassAbove: mask.glassAbove ?? null,
+      },
+      preprocess,
+      training: { ...trained.result, restarts: trained.restarts, stoppedByTimeLimit: trained.stoppedByTimeLimit },
       encodeTilesPerSecond: kept.length / Math.max(1e-9, encodeSeconds),
       clustering: {
         method: 'fcm',
@@ -401,6 +508,7 @@ export async function runAnalyze(argv: string[], io: CliIO): Promise<number> {
         iterations: clusters.iterations,
         converged: clusters.converged,
         centres: Array.from(clusters.centres),
+        naming: 'clusters ranked by the mean optical density of their tiles\' tissue',
         clusters: names.map((name, j) => ({ cluster: j, name, rank: ranks[j], color: hexColour(colours, j), tiles: counts[j] })),
       },
       map: { width: map.width, height: map.height, downsample },
@@ -408,12 +516,35 @@ export async function runAnalyze(argv: string[], io: CliIO): Promise<number> {
     };
     await writeOutput(path.join(s.out, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
     progress.end();
-    io.stdout(
-      `${kept.length} tiles, K=${s.k}, FPC ${clusters.fpc.toFixed(4)}; wrote ${s.out} in ${formatDuration((performance.now() - startedAt) / 1000)}\n`,
-    );
-    return 0;
+    return {
+      grid,
+      train,
+      latents,
+      clusters,
+      ranks,
+      checks,
+      training: trained.result,
+      restarts: trained.restarts,
+      stoppedByTimeLimit: trained.stoppedByTimeLimit,
+      glassAbove: mask.glassAbove,
+      timings: progress.timings.concat(),
+    };
   } finally {
     if (models) disposeModels(models);
-    source.close();
+  }
+}
+
+/**
+ * Puts the fired checks on every feature of an export (and on the
+ * collection), with checksFailed when one of them failed, so a result that
+ * is probably wrong is never shown as good in QuPath or elsewhere.
+ */
+function markChecks(geojson: unknown, checks: readonly SelfCheck[], failed: boolean): void {
+  const ids = checks.map((c) => c.id);
+  const collection = geojson as { features?: Array<{ properties?: Record<string, unknown> }> } & Record<string, unknown>;
+  collection.checksFailed = failed;
+  collection.checks = ids;
+  for (const feature of collection.features ?? []) {
+    feature.properties = { ...(feature.properties ?? {}), checksFailed: failed, checks: ids };
   }
 }

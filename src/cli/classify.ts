@@ -10,6 +10,8 @@ import path from 'node:path';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { classifierOutputs, classifyRects, trainedClassifierFromModel, type ClassifierOutputs, type TrainedClassifier } from '../models/classifier/pipeline';
 import { IMAGE_NAME, type ClassifierDataset } from '../models/classifier/dataset';
+import { classMapSelfChecks } from '../models/classifier/checks';
+import { describeChecks } from '../analysis/self-checks';
 import { SELECTION_COLOURS } from '../analysis/selections';
 import { computeCishMask, computeCishTiles } from '../models/cish/pipeline';
 import type { TileGrid } from '../tiling/tile-grid';
@@ -33,7 +35,8 @@ With --slide: classifies every tissue tile of the slide and writes
 DIR/class-map.png (each tile's central cell in its class colour),
 DIR/overview.png (the slide at the same size), DIR/tiles.csv (x, y, width,
 height in level-0 pixels, class, confidence), DIR/classes.geojson (one QuPath
-annotation per class) and DIR/summary.json (tiles and area in mm² per class).
+annotation per class) and DIR/summary.json (tiles and area in mm² per class,
+and "checks": self-checks that fired, e.g. every tile given one class).
 With --images: classifies every image under DIR (any depth) and writes
 DIR/predictions.csv (file, class, confidence). Confidence is the probability
 of the predicted class. Progress goes to stderr.
@@ -251,6 +254,9 @@ async function classifySlide(s: ClassifySettings, slide: string, trained: Traine
     const counts = classes.map(() => 0);
     for (const c of outputs.predicted) counts[c]++;
     progress.end(countsLine(classes, counts));
+    // A map with one class everywhere, or a class that never comes up, says so (issue 15, item 5).
+    const checks = classMapSelfChecks(outputs.predicted, classes);
+    for (const line of describeChecks(checks)) io.stderr(`check ${line}\n`);
 
     progress.begin('export');
     const colours = classColours(K);
@@ -296,6 +302,7 @@ async function classifySlide(s: ClassifySettings, slide: string, trained: Traine
       },
       tissueAreaMm2: n * cellMm2,
       meanConfidence,
+      checks,
       mask: { threshold: mask.threshold, polarity: mask.polarity, downsample: mask.mask.downsample },
       map: { width: map.width, height: map.height, downsample },
       timings: progress.timings.concat(),
@@ -304,6 +311,7 @@ async function classifySlide(s: ClassifySettings, slide: string, trained: Traine
     progress.end();
     const areas = classes.map((c, k) => `${c} ${counts[k]} (${(counts[k] * cellMm2).toFixed(3)} mm²)`).join(', ');
     io.stdout(`${n} tiles: ${areas} → ${s.out}\n`);
+    for (const line of describeChecks(checks)) io.stdout(`check ${line}\n`);
   } finally {
     source.close();
   }

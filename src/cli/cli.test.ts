@@ -96,6 +96,10 @@ describe.skipIf(!existsSync(DEMO))('analyze --model cish on the demo slide', () 
     expect(Math.max(map.width, map.height)).toBeLessThanOrEqual(2048);
     const summary = JSON.parse(readFileSync(path.join(out, 'summary.json'), 'utf8'));
     const ds = summary.map.downsample;
+    // Self-checks: listed in the summary, and every exported region is marked when one fired.
+    expect(Array.isArray(summary.checks)).toBe(true);
+    expect(summary.checksFailed).toBe(summary.checks.some((c: { severity: string }) => c.severity === 'failed'));
+    for (const feature of geojson.features) expect(feature.properties.checksFailed === true).toBe(summary.checksFailed);
     const colourOf = (cluster: number) => summary.clustering.clusters[cluster].color as string;
     for (const q of [0, Math.floor(kept.length / 2), kept.length - 1]) {
       const i = kept[q];
@@ -109,7 +113,8 @@ describe.skipIf(!existsSync(DEMO))('analyze --model cish on the demo slide', () 
     // The saved model loads back and encodes a few tiles to the same codes.
     const models = await loadCishAutoencoder(fileSystemLoadHandler(path.join(out, 'model')));
     const sample = Uint32Array.from([kept[0], kept[1], kept[kept.length - 1]]);
-    const codes = await encodeCishTiles(models.encoder, slide, grid, sample);
+    // With the run's preprocessing (summary.json), which includes the glass fill.
+    const codes = await encodeCishTiles(models.encoder, slide, grid, sample, { preprocess: summary.preprocess });
     [0, 1, kept.length - 1].forEach((q, s) => {
       expect(codes[2 * s]).toBeCloseTo(Number(table.rows[q][5]), 5);
       expect(codes[2 * s + 1]).toBeCloseTo(Number(table.rows[q][6]), 5);

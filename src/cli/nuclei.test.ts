@@ -51,7 +51,7 @@ describe('nuclei command', () => {
     expect(summary.evaluation.truth).toBe(centres.length);
     expect(summary.evaluation.truePositives + summary.evaluation.falsePositives).toBe(summary.nuclei);
     const lines = readFileSync(path.join(out, 'nuclei.csv'), 'utf8').trim().split('\n');
-    expect(lines[0]).toBe(['x', 'y', 'score', ...Array.from({ length: 6 }, (_, k) => `f${k}`)].join(','));
+    expect(lines[0]).toBe(['x', 'y', 'score', ...Array.from({ length: 6 }, (_, k) => `f${k}`), 'checks'].join(','));
     expect(lines.length - 1).toBe(summary.nuclei);
     for (const line of lines.slice(1)) {
       const [x, y] = line.split(',').map(Number);
@@ -96,7 +96,7 @@ describe('nuclei command', () => {
     expect(summary.evaluation.truePositives + summary.evaluation.falsePositives).toBe(summary.nuclei);
     expect(summary.settings.finetune).toBe(annotations);
     // The points keep the CAE's foreground features; both models are saved, and the fine-tuned one reloads.
-    expect(readFileSync(path.join(out, 'nuclei.csv'), 'utf8').split('\n')[0]).toBe(['x', 'y', 'score', ...Array.from({ length: 6 }, (_, k) => `f${k}`)].join(','));
+    expect(readFileSync(path.join(out, 'nuclei.csv'), 'utf8').split('\n')[0]).toBe(['x', 'y', 'score', ...Array.from({ length: 6 }, (_, k) => `f${k}`), 'checks'].join(','));
     expect(existsSync(path.join(out, 'model', 'model.json'))).toBe(true);
     const tuned = await tfl.loadLayersModel(fileSystemLoadHandler(path.join(out, 'model-finetuned', 'model.json')));
     expect(tuned.outputs[0].shape).toEqual([null, 25, 25, 1]);

@@ -69,6 +69,12 @@ export interface EarlyStopping {
   minDelta?: number;
   /** Put back the weights of the best epoch when stopping early. */
   restoreBestWeights?: boolean;
+  /**
+   * Also put them back when the run ends otherwise (all epochs done, or
+   * `stopAfterEpoch` said stop), so the model is always the best epoch's.
+   * Needs `restoreBestWeights`. Default false (Keras's behaviour).
+   */
+  restoreOnCompletion?: boolean;
 }
 
 export interface TrainOptions {
@@ -89,6 +95,12 @@ export interface TrainOptions {
   onProgress?: (p: TrainProgress) => void;
   /** Awaited after every epoch: save a checkpoint here. */
   onEpochEnd?: (summary: EpochSummary, model: LayersModel) => void | Promise<void>;
+  /**
+   * Asked after every epoch (after early stopping's bookkeeping): true ends
+   * the run there with status 'completed', e.g. at a time cap. The caller
+   * knows why it said so.
+   */
+  stopAfterEpoch?: (summary: EpochSummary) => boolean;
   signal?: AbortSignal;
   control?: TrainingControl;
   /** Variables to train; default: the model's trainable weights. */
@@ -404,6 +416,11 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
         }
         break;
       }
+      if (options.stopAfterEpoch?.(summary)) break;
+    }
+    if (status === 'completed' && stopping?.restoreBestWeights && stopping.restoreOnCompletion && bestWeights !== null) {
+      const saved: tf.Tensor[] = bestWeights;
+      model.weights.forEach((w, i) => w.write(saved[i]));
     }
   } finally {
     forgetBestWeights();

@@ -41,10 +41,13 @@ import { modelFromFiles, modelKindOf, modelToFiles, newModelId, parseStoredModel
 import { CSP_CAE_PRESETS, disposeCspCae, splitCspCae, type CspCaeModels, type CspCaePreset } from '../models/nuclei/model';
 import { inspectPatchAt } from '../models/nuclei/inspect';
 import { FINETUNE_DEFAULTS, annotatedTiles, buildDetectionCnn, disposeDetectionCnn, fineTunedDetector, trainDetectionCnn, type DetectionCnn } from '../models/nuclei/finetune';
-import { computeDetectionMaps, computeNucleusPatches, nucleiFromMaps, trainCspCae, type DetectionMaps } from '../models/nuclei/pipeline';
+import { computeDetectionMaps, computeNucleusPatches, estimateStainLevel, guessNuclearStain, nucleiFromMaps, trainCspCae, type DetectionMaps } from '../models/nuclei/pipeline';
+import { nucleiSelfChecks } from '../models/nuclei/checks';
+import { readOverview } from '../slide/overview';
 import { sampleTiles, type TissueMask } from '../tiling/tile-grid';
 import { CLASSIFIER_DEFAULTS, classifierMetadata, classifierSpec, classifyRects, trainAndTest, trainedClassifierFromModel, type TrainedClassifier } from '../models/classifier/pipeline';
 import { MIN_EXAMPLES_TO_SPLIT, classBalance, datasetFromImageFiles, datasetFromRects, expandZips } from '../models/classifier/dataset';
+import { classifierSelfChecks } from '../models/classifier/checks';
 import '../engine/amsgrad'; // registers AMSGrad for optimizer round trips
 
 interface SlideState {
@@ -420,7 +423,11 @@ export function createCishEndpoint(deps: CishEndpointDeps): CishWorkerApi {
         if (grid.kept.length === 0) throw new Error('no tissue patch lies in the region');
         const { models, tuned } = state.nuclei;
         const network = params.fineTuned && tuned ? fineTunedDetector(tuned, models) : models;
-        state.nuclei.maps = await computeDetectionMaps(network, state.source, grid, grid.kept, { signal: job.controller.signal, onProgress });
+        // Issue 15: points sit on the nuclear stain (haematoxylin or DAPI, level from the data), never on glass.
+        const signal = job.controller.signal;
+        const stain = guessNuclearStain((await readOverview(state.source, 20, signal)).block, state.source.metadata.rgb);
+        const level = await estimateStainLevel(state.source, grid, sampleTiles(grid, 64, 0), stain, { signal });
+        state.nuclei.maps = await computeDetectionMaps(network, state.source, grid, grid.kept, { signal, onProgress, stain: { stain, level }, defaultDetector: network === models ? undefined : 'cae' });
         return detectionsOf(state.nuclei.maps, params);
       } finally {
         jobs.delete(jobId);
@@ -490,7 +497,7 @@ export function createCishEndpoint(deps: CishEndpointDeps): CishWorkerApi {
           width: request.width,
           normalisation: request.normalisation,
         });
-        const { trained, test, split } = await trainAndTest(dataset, spec, {
+        const { trained, test, split, predicted, testIndices } = await trainAndTest(dataset, spec, {
           epochs: request.epochs,
           batchSize: request.batchSize,
           patience: request.patience,
@@ -525,6 +532,7 @@ export function createCishEndpoint(deps: CishEndpointDeps): CishWorkerApi {
             perClassRoc: roc.perClass.map(curve),
             microRoc: curve(roc.micro),
             macroAuc: roc.macroAuc,
+            checks: classifierSelfChecks({ history: trained.result.history, predicted, actual: Array.from(testIndices, (i) => dataset.examples[i].label), classes: dataset.classes, stoppedByTimeCap: trained.stoppedByTimeCap ?? false, timeCapMinutes: 0 }),
           },
         };
       } finally {
@@ -666,7 +674,8 @@ export function createCishEndpoint(deps: CishEndpointDeps): CishWorkerApi {
 
 function detectionsOf(maps: DetectionMaps, params: NucleiPointParams): NucleiDetections {
   const found = nucleiFromMaps(maps, params);
-  return { x: found.x, y: found.y, score: found.score, features: found.features, featureDim: found.featureDim, patchRects: maps.rects, perPatch: found.perPatch };
+  const checks = nucleiSelfChecks({ losses: [], count: found.x.length, stainEstimate: found.stainEstimate, stoppedByTimeCap: false, timeCapSeconds: 0, stain: maps.stain?.stain });
+  return { x: found.x, y: found.y, score: found.score, features: found.features, featureDim: found.featureDim, patchRects: maps.rects, perPatch: found.perPatch, checks };
 }
 
 /** What a saved nucleus CAE carries in its userDefinedMetadata. */

@@ -224,6 +224,8 @@ export interface ClassifierMetrics {
   perClassRoc: RocCurveData[];
   microRoc: RocCurveData;
   macroAuc: number;
+  /** Self-checks that fired (issue 15: loss flat, one class predicted, time cap; models/classifier/checks.ts). */
+  checks?: import('../analysis/self-checks').SelfCheck[];
 }
 
 export interface ClassifierInfo {
@@ -295,6 +297,8 @@ export interface NucleiDetections {
   /** The patches looked at (x, y, width, height, level-0 px) and the nuclei found in each. */
   patchRects: Float64Array;
   perPatch: Uint32Array;
+  /** Self-checks that fired (issue 15: e.g. the count far from the nuclear-stain estimate). */
+  checks?: import('../analysis/self-checks').SelfCheck[];
 }
 
 /** UMAP settings (umap-learn's names); see analysis/projection.ts. */

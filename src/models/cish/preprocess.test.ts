@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import {
+  fillGlass,
   medianFilter,
   opticalDensity,
   percentile,
@@ -109,5 +110,32 @@ describe('CISH preprocessing behaviour', () => {
 
   it('rejects data of the wrong length', () => {
     expect(() => toGray({ data: new Uint8Array(5), width: 2, height: 2, channels: 1 })).toThrow(/expected 4/);
+  });
+});
+
+describe('fillGlass', () => {
+  it('gives glass pixels the mean of the tissue pixels and leaves tissue as it is', () => {
+    const values = Float32Array.from([0.95, 0.5, 0.7, 0.96, 0.6, 0.99]);
+    const share = fillGlass(values, 0.9);
+    expect(share).toBeCloseTo(0.5, 9);
+    expect(Array.from(values)).toEqual(Array.from(Float32Array.from([0.6, 0.5, 0.7, 0.6, 0.6, 0.6])));
+  });
+
+  it('leaves a tile of (almost) only glass unchanged: there is no tissue to fill from', () => {
+    const values = new Float32Array(100).fill(0.97);
+    values[0] = 0.4;
+    fillGlass(values, 0.9);
+    expect(values[1]).toBeCloseTo(0.97, 6);
+  });
+
+  it('runs inside preprocessTile before the optical density, so half-glass and all-tissue tiles of one stain match', () => {
+    const tissue = new Uint8Array(16).fill(120);
+    const half = Uint8Array.from({ length: 16 }, (_, i) => (i % 2 ? 120 : 245));
+    const options = { outputSize: 4, mode: 'od' as const, glassAbove: 0.9 };
+    const a = preprocessTile({ data: tissue, width: 4, height: 4, channels: 1 }, options);
+    const b = preprocessTile({ data: half, width: 4, height: 4, channels: 1 }, options);
+    expect(Array.from(b)).toEqual(Array.from(a));
+    const kept = preprocessTile({ data: half, width: 4, height: 4, channels: 1 }, { outputSize: 4, mode: 'od' });
+    expect(Array.from(kept)).not.toEqual(Array.from(a));
   });
 });

@@ -33,6 +33,37 @@ export interface PreprocessOptions {
   contrast?: boolean | ContrastStretch;
   /** Side of the output; the tile is resized bilinearly if it differs. Default 300. */
   outputSize?: number;
+  /**
+   * Grey level in [0, 1] at or above which a pixel is glass: such pixels take
+   * the mean grey of the tile's other pixels (see `fillGlass`). Absent = off.
+   */
+  glassAbove?: number;
+}
+
+/** Below this share of non-glass pixels a tile is left as it is: there is no tissue to fill from. */
+const MIN_TISSUE_TO_FILL = 0.05;
+
+/**
+ * In place: every pixel at or above `glassAbove` takes the mean of the
+ * pixels below it. A tile's code should describe its tissue; left as it is,
+ * the glass in a tile is the largest difference between tiles and the 2-D
+ * code learns the glass share instead of the stain (issue 15). Returns the
+ * share of pixels that were filled.
+ */
+export function fillGlass(values: Float32Array, glassAbove: number): number {
+  let sum = 0;
+  let count = 0;
+  for (let i = 0; i < values.length; i++) {
+    if (values[i] < glassAbove) {
+      sum += values[i];
+      count++;
+    }
+  }
+  const glass = values.length - count;
+  if (glass === 0 || count < MIN_TISSUE_TO_FILL * values.length) return glass / values.length;
+  const mean = sum / count;
+  for (let i = 0; i < values.length; i++) if (values[i] >= glassAbove) values[i] = mean;
+  return glass / values.length;
 }
 
 /** Weights of ITU-R BT.709 luma, the same ones scikit-image's rgb2gray uses. */
@@ -154,7 +185,7 @@ export function stretchContrast(values: Float32Array, stretch: ContrastStretch):
 
 /**
  * Tile → network input: grey level, optional median, resize to `outputSize`,
- * intensity or optical density, optional contrast stretch.
+ * optional glass fill, intensity or optical density, optional contrast stretch.
  */
 export function preprocessTile(image: TileImage, options: PreprocessOptions = {}): Float32Array {
   const outputSize = options.outputSize ?? CISH_DEFAULTS.inputSize;
@@ -163,6 +194,7 @@ export function preprocessTile(image: TileImage, options: PreprocessOptions = {}
     values = medianFilter(values, image.width, image.height, options.median);
   }
   values = resizeBilinear(values, image.width, image.height, outputSize, outputSize);
+  if (options.glassAbove !== undefined) fillGlass(values, options.glassAbove);
   if ((options.mode ?? CISH_DEFAULTS.intensityMode) === 'od') {
     for (let i = 0; i < values.length; i++) values[i] = opticalDensity(values[i]);
   }

@@ -56,6 +56,17 @@ export class SparsityThreshold extends tfl.layers.Layer {
     return (this.threshold!.read().dataSync() as Float32Array)[0];
   }
 
+  /**
+   * Sets t (e.g. to the percentile of D′ measured in inference mode after
+   * training, see pipeline.calibrateThreshold). The value is saved with the model.
+   */
+  setThresholdValue(value: number): void {
+    if (!Number.isFinite(value)) throw new RangeError(`threshold must be finite, got ${value}`);
+    const next = tf.scalar(value);
+    this.threshold!.write(next);
+    next.dispose();
+  }
+
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: { training?: boolean }): tf.Tensor {
     const x = Array.isArray(inputs) ? inputs[0] : inputs;
     if (kwargs.training) {

@@ -9,6 +9,8 @@ import { LatentExplorer } from '../explorer/LatentExplorer';
 import { itemColours, panToItem } from '../explorer/explorer-service';
 import { downloadBlob, downloadText as download, fileStem as baseName } from '../download';
 import { LineChart } from './charts';
+import { SelfChecks, checkMark } from '../panels/SelfChecks';
+import { cishSelfChecks } from '../../models/cish/checks';
 import { MaskEditControls, TrainingRegionControls } from './DrawControls';
 import { parseAll, type NumberRule } from './params';
 import {
@@ -211,6 +213,21 @@ export function CishPanel() {
     for (let j = 0; j < k; j++) for (let t = 0; t < d; t++) centres[j * d + t] /= weights[j] || 1;
     return clusterRanks(latents, d, centres, k);
   }, [analysis?.latents, analysis?.labels, analysis?.memberships, analysis?.k, analysis?.latentDim]);
+
+  // Issue 15: the same checks as the command line's, from what the panel already holds.
+  const checks = useMemo(() => {
+    if (!analysis?.tiles || !analysis.latents) return null;
+    const tiles = analysis.tiles;
+    const fractions = Float64Array.from(tiles.kept, (id) => tiles.tissueFraction[id]);
+    return cishSelfChecks({
+      epochLosses: analysis.history ? Array.from(analysis.history) : [],
+      codes: analysis.latents,
+      latentDim: analysis.latentDim,
+      tissueFractions: analysis.itemKind === 'nucleus' ? [] : fractions,
+      stoppedByTimeLimit: false,
+      timeLimitMinutes: 0,
+    });
+  }, [analysis?.tiles, analysis?.latents, analysis?.latentDim, analysis?.history, analysis?.itemKind]);
 
   if (!slide || !slideId) {
     return (
@@ -499,7 +516,8 @@ export function CishPanel() {
       <Step n={6} title="Map" done={!!a?.labels}>
         {a?.labels && a.clusterColors && counts && ranks ? (
           <>
-            <ol className="cish-legend" data-testid="cish-legend">
+            <SelfChecks checks={checks} testId="cish-checks" />
+            <ol className="cish-legend" data-testid="cish-legend" title={`Expression levels${checkMark(checks)}`} data-checks={checks && checks.length > 0 ? checks.map((c) => c.severity).join(' ') : 'ok'}>
               {Array.from({ length: a.k }, (_, j) => j)
                 .sort((p, q) => ranks[p] - ranks[q])
                 .map((j) => (

@@ -8,6 +8,8 @@ import { LatentExplorer } from '../explorer/LatentExplorer';
 import { itemColours, panToItem } from '../explorer/explorer-service';
 import { SHAPE_PATCH_UM, classifierAnalysisKey, classifierMapLayerId, classifySlide, confidenceLayerId, imagesTrainingSet, shapesTrainingSet, trainClassifier, trainingSetOf, useClassifier, type SlideClassification, type TrainingSet } from './classifier-service';
 import { ShapeExamples } from './ShapeExamples';
+import { SelfChecks, checkMark } from '../panels/SelfChecks';
+import { classMapSelfChecks } from '../../models/classifier/checks';
 import { DEFAULT_NORMALISATION, type Normalisation } from '../../models/classifier/dataset';
 import { SavedModels, reportingTo } from '../models/SavedModels';
 
@@ -263,6 +265,7 @@ function ClassifierMetricsView({ info }: { info: ClassifierInfo }) {
   const K = info.classes.length;
   return (
     <div className="classifier-metrics" data-testid="classifier-metrics" data-accuracy={m.accuracy} data-macro-auc={m.macroAuc}>
+      <SelfChecks checks={m.checks} testId="classifier-checks" />
       <p className="cish-result">
         {`${info.arch === 'mobincep' ? 'Mobincep' : 'OrgaNet'}, ${(info.parameters / 1e6).toFixed(2)} M weights, ${info.epochsRun} epochs${info.stoppedEarly ? ' (stopped early)' : ''}; ` +
           `trained on ${info.split.train}, validated on ${info.split.validation}, tested on ${info.split.test}: accuracy ${m.accuracy.toFixed(3)}, ` +
@@ -337,9 +340,12 @@ function ClassificationView({ slideId, result }: { slideId: string; result: Slid
   const analysis = useAppStore((s) => s.analysis[key]);
   const slideName = useAppStore((s) => s.slides.find((x) => x.id === slideId)?.name ?? '');
   const colours = useMemo(() => (analysis ? itemColours(analysis) : null), [analysis]);
+  // Issue 15: a map with one class everywhere (or a class that never comes up) says so.
+  const checks = useMemo(() => classMapSelfChecks(result.outcome.predicted, result.classes.map((c) => c.name)), [result]);
   return (
     <div data-testid="classifier-result">
-      <ul className="classifier-balance" data-testid="classifier-areas">
+      <SelfChecks checks={checks} testId="classifier-map-checks" />
+      <ul className="classifier-balance" data-testid="classifier-areas" title={`Class map${checkMark(checks)}`}>
         {result.classes.map((c, k) => (
           <li key={c.name} data-count={result.counts[k]}>
             <span className="cish-swatch" style={{ background: `rgb(${c.color.join(',')})` }} /> {c.name}: {result.counts[k]} tiles

@@ -22,6 +22,7 @@ import { SavedModels, reportingTo } from '../models/SavedModels';
 import type { ClusterParams, PatchInspectionImages } from '../../workers/cish-protocol';
 import { runCluster } from '../cish/cish-service';
 import { LatentExplorer } from '../explorer/LatentExplorer';
+import { SelfChecks } from '../panels/SelfChecks';
 import { itemColours, panToItem } from '../explorer/explorer-service';
 
 /**
@@ -251,6 +252,7 @@ export function NucleiPanel() {
           </label>
         </p>
       )}
+      {detections && <SelfChecks checks={detections.checks} testId="nuclei-checks" />}
       <div className="cish-row">
         <button type="button" data-testid="nuclei-inspect" aria-pressed={inspecting} disabled={!state?.model} onClick={inspect}>
           {inspecting ? 'Stop inspecting (Esc)' : 'Inspect a patch'}

@@ -11,7 +11,8 @@ export function SelfChecks({ checks, testId }: { checks: readonly SelfCheck[] | 
   const ordered = [...checks].sort((a, b) => (a.severity === b.severity ? 0 : a.severity === 'failed' ? -1 : 1));
   const worst = worstSeverity(checks);
   return (
-    <div className={`self-checks self-checks-${worst}`} role="alert" data-testid={testId}>
+    // A failed check interrupts (alert); warnings are read in their turn (status).
+    <div className={`self-checks self-checks-${worst}`} role={worst === 'failed' ? 'alert' : 'status'} data-testid={testId}>
       <strong>{worst === 'failed' ? 'This result is probably wrong' : 'Read this result with care'}</strong>
       <ul>
         {ordered.map((check) => (
