@@ -26,6 +26,7 @@
  */
 import type { PixelBlock, Region, SlideMetadata, SlideSource } from '../../src/slide/types';
 import { TileCache } from '../../src/slide/formats/tile-cache';
+import { RGB_CHANNELS } from '../../src/slide/formats/tiff-source';
 
 export type Rgb = readonly [number, number, number];
 
@@ -185,11 +186,7 @@ export class GeneratedCishSlide implements SlideSource {
       width,
       height,
       levels,
-      channels: [
-        { name: 'R', color: '#ff0000' },
-        { name: 'G', color: '#00ff00' },
-        { name: 'B', color: '#0000ff' },
-      ],
+      channels: RGB_CHANNELS,
       dtype: 'uint8',
       rgb: true,
       mppX: mpp,

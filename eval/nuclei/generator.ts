@@ -18,6 +18,7 @@
  */
 import { createMemorySource } from '../../src/slide/formats/memory-source';
 import type { SlideSource } from '../../src/slide/types';
+import { RGB_CHANNELS } from '../../src/slide/formats/tiff-source';
 
 export interface FieldOptions {
   width: number;
@@ -353,11 +354,7 @@ export function fieldSource(field: Field, name: string): SlideSource {
     {
       name,
       format: 'synthetic',
-      channels: [
-        { name: 'R', color: '#ff0000' },
-        { name: 'G', color: '#00ff00' },
-        { name: 'B', color: '#0000ff' },
-      ],
+      channels: RGB_CHANNELS,
       rgb: true,
       mppX: field.mpp,
       mppY: field.mpp,

@@ -15,6 +15,7 @@
  */
 import type { PixelBlock, Region, SlideMetadata, SlideSource } from '../slide/types';
 import { TileCache } from '../slide/formats/tile-cache';
+import { RGB_CHANNELS } from '../slide/formats/tiff-source';
 
 export interface SyntheticCishOptions {
   /** Level-0 size in px. */
@@ -118,11 +119,7 @@ export class SyntheticCishSlide implements SlideSource {
         tileHeight: BLOCK,
         downsample: d,
       })),
-      channels: [
-        { name: 'R', color: '#ff0000' },
-        { name: 'G', color: '#00ff00' },
-        { name: 'B', color: '#0000ff' },
-      ],
+      channels: RGB_CHANNELS,
       dtype: 'uint8',
       rgb: true,
       mppX: mpp,

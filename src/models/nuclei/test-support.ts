@@ -1,5 +1,6 @@
 import { createMemorySource } from '../../slide/formats/memory-source';
 import { generateHeNuclei } from '../../synthetic/he-nuclei';
+import { RGB_CHANNELS } from '../../slide/formats/tiff-source';
 
 /**
  * For the tests: the project's synthetic H&E (0.5 µm/px) as a slide source,
@@ -13,11 +14,7 @@ export function syntheticHeSlide(seed: number, size: number) {
     {
       name: `synthetic-he-${seed}`,
       format: 'synthetic',
-      channels: [
-        { name: 'R', color: '#ff0000' },
-        { name: 'G', color: '#00ff00' },
-        { name: 'B', color: '#0000ff' },
-      ],
+      channels: RGB_CHANNELS,
       rgb: true,
       mppX: 0.5,
       mppY: 0.5,
