@@ -248,6 +248,11 @@ describe('silentMisses', () => {
     expect(silentMisses(run)).toEqual(['quiet-miss: ari 0.300 < 0.650 and no self-check fired']);
   });
 
+  it('uses the given thresholds instead of the targets', () => {
+    const run = workflowRun([{ id: 'weak', ari: 0.5 }, { id: 'wrong', ari: 0.1 }], targets);
+    expect(silentMisses(run, { ari: 0.2 })).toEqual(['wrong: ari 0.100 < 0.200 and no self-check fired']);
+  });
+
   it('accepts a miss that a self-check flagged', () => {
     const run = workflowRun([{ id: 'flagged', ari: 0.3 }], targets);
     run.outcomes[0].result!.checks.push({ id: 'loss-flat', severity: 'failed', message: 'flat', action: 'train again' });

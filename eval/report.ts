@@ -357,20 +357,20 @@ export function reportJson(header: ReportHeader, runs: readonly WorkflowRun[]): 
 }
 
 /**
- * Variants that fall below some target's threshold (on a metric with an
- * absolute target) while no self-check fired: results that look confident
- * and are not. Failed variants are listed by suiteProblems, not here.
+ * Variants that fall below a threshold (`thresholds`, metric → value; by
+ * default each absolute target's) while no self-check fired: results that
+ * look confident and are not. Failed variants are listed by suiteProblems.
  */
-export function silentMisses(run: WorkflowRun): string[] {
+export function silentMisses(run: WorkflowRun, thresholds?: Record<string, number>): string[] {
+  const limits = Object.entries(thresholds ?? Object.fromEntries(run.targets.filter((t) => !t.relativeToBaseline).map((t) => [t.metric, t.atLeast])));
   const out: string[] = [];
   for (const outcome of run.outcomes) {
     const result = outcome.result;
     if (!result || result.checks.length > 0) continue;
-    for (const target of run.targets) {
-      if (target.relativeToBaseline) continue;
-      const value = result.metrics[target.metric]?.value;
-      if (value !== undefined && value < target.atLeast) {
-        out.push(`${outcome.variant.id}: ${target.metric} ${formatNumber(value)} < ${formatNumber(target.atLeast)} and no self-check fired`);
+    for (const [metric, limit] of limits) {
+      const value = result.metrics[metric]?.value;
+      if (value !== undefined && value < limit) {
+        out.push(`${outcome.variant.id}: ${metric} ${formatNumber(value)} < ${formatNumber(limit)} and no self-check fired`);
         break;
       }
     }

@@ -74,8 +74,15 @@ export interface WorkflowEval {
    * Set, with the reason, while the workflow's defaults are known to miss
    * its targets (the full run in RESULTS.md shows by how much). CI then
    * cannot hold it to the targets; it holds it to honesty instead: no
-   * variant may fail to run, and every variant below a target must have
-   * fired a self-check (a result that may be wrong says so).
+   * variant may fail to run, and every variant below `mustFlagBelow` must
+   * have fired a self-check (a result that may be wrong says so).
    */
   targetsNotYetMet?: string;
+  /**
+   * Where a result must have fired a self-check: metric → the value below
+   * which it is probably wrong. Default: each absolute target's threshold.
+   * (A classifier at 0.75 on two classes is weak, not wrong, and says its
+   * accuracy; one at chance must say it learned nothing.)
+   */
+  mustFlagBelow?: Record<string, number>;
 }
