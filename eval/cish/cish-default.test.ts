@@ -2,7 +2,7 @@
  * The CISH map with the `analyze` defaults, as a user runs it, on one small
  * generated slide (the eval's variant 01 look, but seed 4242, which the
  * suite does not use): ARI on interior tiles must reach the suite's worst-case
- * target (0.65), match the mean-colour k-means baseline computed on the same
+ * target (0.65), stay within 0.05 of the mean-colour k-means baseline on the same
  * tiles, and the cluster names must rise with the expression level. Before
  * issue 15's changes this kind of slide gave ARI 0.10–0.80 (the codes
  * followed the glass share), so the test can fail. ~1–3 min on 2 cores.
@@ -14,7 +14,7 @@ import path from 'node:path';
 import { cishWorkflow, runCishVariant } from './workflow';
 
 describe('CISH analyze defaults on a generated slide', () => {
-  it('ARI ≥ 0.65, at least the mean-colour baseline, names follow expression', async () => {
+  it('ARI ≥ 0.65, at most 0.05 below the mean-colour baseline, names follow expression', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'cish-default-'));
     try {
       const variant = { ...cishWorkflow.variants()[0], seed: 4242 };
@@ -32,7 +32,8 @@ describe('CISH analyze defaults on a generated slide', () => {
       expect(scores.interior.length).toBeGreaterThanOrEqual(20);
       // The suite's worst-case target; this seed gave 0.852 against a baseline of 0.850 (2026-12-07): the margin is thin; the issue's runs 0.10–0.80.
       expect(scores.ari).toBeGreaterThanOrEqual(0.65);
-      expect(scores.ari).toBeGreaterThanOrEqual(scores.baselineAri);
+      // The issue's per-variant rule: never more than 0.05 below the mean-colour baseline.
+      expect(scores.ari).toBeGreaterThanOrEqual(scores.baselineAri - 0.05);
       expect(scores.namesRho).toBeGreaterThan(0.5);
       expect(outcome.checks.filter((c) => c.severity === 'failed')).toEqual([]);
     } finally {
