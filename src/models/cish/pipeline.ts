@@ -306,9 +306,9 @@ export async function trainCish(
         initialiseOutputBias(models, statistics!.mean);
       }
       const restart = new AbortController();
-      const timeUp = new AbortController();
-      const settled = new AbortController();
-      const signal = AbortSignal.any([restart.signal, timeUp.signal, settled.signal, ...(options.signal ? [options.signal] : [])]);
+      const signal = options.signal ? AbortSignal.any([options.signal, restart.signal]) : restart.signal;
+      // Why the loop was told to stop after an epoch (trainModel's stopAfterEpoch), if it was.
+      let stoppedBy: 'settled' | 'time-limit' | null = null;
       let bestLoss = Infinity;
       let firstLoss = NaN;
       let sinceBest = 0;
@@ -341,12 +341,13 @@ export async function trainCish(
                 sinceBest++;
               }
             }
-            // The loop sees the abort before its next epoch and returns the history so far.
+            // The last epoch ends the run anyway: it is no stop of ours.
             if (summary.epoch + 1 >= epochs) return;
             const learned = bestLoss <= firstLoss * (1 - (stopping?.minTotalDrop ?? 0));
-            if (stopping && learned && sinceBest >= Math.max(1, stopping.patience)) settled.abort();
-            else if (overTime()) timeUp.abort();
+            if (stopping && learned && sinceBest >= Math.max(1, stopping.patience)) stoppedBy = 'settled';
+            else if (overTime()) stoppedBy = 'time-limit';
           },
+          stopAfterEpoch: () => stoppedBy !== null,
           signal,
           control: options.control,
           peers: options.peers,
@@ -363,9 +364,9 @@ export async function trainCish(
         options.onRestart?.(attempt + 1);
         continue;
       }
-      const stoppedByTimeLimit = timeUp.signal.aborted && !options.signal?.aborted;
-      if (stoppedByTimeLimit) result = { ...result, status: 'completed' };
-      else if (settled.signal.aborted && !options.signal?.aborted) result = { ...result, status: 'early-stopped' };
+      // stopAfterEpoch ends a run as 'completed'; a settled loss is an early stop.
+      const stoppedByTimeLimit = stoppedBy === 'time-limit' && !options.signal?.aborted;
+      if (stoppedBy === 'settled' && !options.signal?.aborted) result = { ...result, status: 'early-stopped' };
       return { models, result, restarts: attempt, stoppedByTimeLimit };
     }
   } finally {
