@@ -7,7 +7,7 @@
  *   composite of the visible channels, each scaled linearly from its
  *   contrast limits [min, max] to [0, 1] and tinted with its colour.
  */
-import type { PixelBlock, SlideMetadata } from './types';
+import { dtypeFullScale, type PixelBlock, type SlideMetadata } from './types';
 
 export interface ChannelDisplay {
   visible: boolean;
@@ -25,7 +25,7 @@ export interface DisplaySettings {
 }
 
 export function defaultDisplaySettings(metadata: SlideMetadata): DisplaySettings {
-  const max = metadata.dtype === 'uint8' ? 255 : metadata.dtype === 'uint16' ? 65535 : 1;
+  const max = dtypeFullScale(metadata.dtype);
   const passthrough = metadata.rgb && metadata.dtype === 'uint8' && metadata.channels.length === 3;
   return {
     mode: passthrough ? 'rgb' : 'composite',

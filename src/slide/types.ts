@@ -7,6 +7,11 @@
 export type PixelDType = 'uint8' | 'uint16' | 'float32';
 export type PixelArray = Uint8Array | Uint16Array | Float32Array;
 
+/** The value that stands for full intensity in each sample type (floats are stored in 0…1). */
+export function dtypeFullScale(dtype: PixelDType): number {
+  return dtype === 'uint8' ? 255 : dtype === 'uint16' ? 65535 : 1;
+}
+
 /** Decoded pixels, channel-interleaved (row-major, `channels` values per pixel). */
 export interface PixelBlock {
   data: PixelArray;

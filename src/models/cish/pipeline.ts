@@ -5,7 +5,7 @@
  * them directly. Nothing here knows about threads or the DOM.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { SlideMetadata, SlideSource } from '../../slide/types';
+import { dtypeFullScale, type SlideMetadata, type SlideSource } from '../../slide/types';
 import { levelForDownsample, readOverview } from '../../slide/overview';
 import { tissueMaskPipeline, type TissuePolarity } from '../../imaging';
 import {
@@ -113,7 +113,7 @@ export async function computeCishMask(
     { data: block.data as Uint8Array, width: block.width, height: block.height, channels: block.channels },
     { levelDownsample: overview.downsample, downscale: downscale / overview.downsample, polarity: options.polarity ?? 'auto' },
   );
-  const fullScale = block.dtype === 'uint8' ? 255 : block.dtype === 'uint16' ? 65535 : 1;
+  const fullScale = dtypeFullScale(block.dtype);
   const glassAbove =
     result.polarity === 'dark' && result.small.data.length === result.mask.data.length
       ? glassCut(result.small.data, result.mask.data, fullScale)
@@ -442,7 +442,7 @@ export async function tileDensities(
 ): Promise<Float64Array> {
   const overview = await readOverview(source, Math.max(1, (grid.tileSize * grid.downsample) / 8), signal);
   const { block, downsample } = overview;
-  const fullScale = block.dtype === 'uint8' ? 255 : block.dtype === 'uint16' ? 65535 : 1;
+  const fullScale = dtypeFullScale(block.dtype);
   const rgb = source.metadata.rgb && block.channels >= 3;
   const cut = glassAbove ?? Infinity;
   const out = new Float64Array(indices.length);

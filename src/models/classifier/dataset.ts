@@ -12,7 +12,7 @@ import { resizeArea } from '../../imaging/resize';
 import { levelForDownsample } from '../../slide/overview';
 import { openSlide } from '../../slide/open';
 import { createMemorySource } from '../../slide/formats/memory-source';
-import type { PixelBlock, SlideSource } from '../../slide/types';
+import { dtypeFullScale, type PixelBlock, type SlideSource } from '../../slide/types';
 import { pointsInPolygon } from '../../tiling/polygon';
 import { MIN_EXAMPLES_PER_CLASS } from '../../analysis/selections';
 
@@ -309,7 +309,7 @@ export function exampleInput(block: PixelBlock, spec: ClassifierInputSpec): Floa
   }
   const resized = planes.map((plane) => (width === S && height === S ? plane : resizeArea({ data: plane, width, height }, S, S).data));
   if (spec.normalisation === 'none') {
-    const scale = block.dtype === 'uint8' ? 1 / 255 : block.dtype === 'uint16' ? 1 / 65535 : 1;
+    const scale = 1 / dtypeFullScale(block.dtype);
     resized.forEach((plane, c) => {
       for (let i = 0; i < S * S; i++) out[i * spec.channels + c] = plane[i] * scale;
     });

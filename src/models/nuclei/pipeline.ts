@@ -12,7 +12,7 @@ import { readTileInputs, tileBatchProvider, type TileInputSpec } from '../../eng
 import type { ReplicaPeer } from '../../engine/data-parallel';
 import { modelArtifacts, optimizerSpec } from '../../engine/data-parallel';
 import { resizeArea } from '../../imaging/resize';
-import type { PixelBlock, SlideMetadata, SlideSource } from '../../slide/types';
+import { dtypeFullScale, type PixelBlock, type SlideMetadata, type SlideSource } from '../../slide/types';
 import { levelForDownsample } from '../../slide/overview';
 import { computeTileGrid, type RegionOfInterest, type TileGrid, type TissueMask } from '../../tiling/tile-grid';
 import { buildCspCae, rootMeanSquaredError, type CspCaeModels, type CspCaePreset } from './model';
@@ -100,7 +100,7 @@ export function nucleusInputSpec(patchSize: number = NUCLEI_DEFAULTS.patchSize):
 export function patchInput(block: PixelBlock, patchSize: number): Float32Array {
   const { width, height, channels } = block;
   if (channels < 3) throw new Error(`nucleus detection needs RGB patches, got ${channels} channel${channels === 1 ? '' : 's'}`);
-  const scale = block.dtype === 'uint16' ? 1 / 65535 : block.dtype === 'float32' ? 1 : 1 / 255;
+  const scale = 1 / dtypeFullScale(block.dtype);
   const out = new Float32Array(patchSize * patchSize * 3);
   for (let c = 0; c < 3; c++) {
     const plane = new Float32Array(width * height);
@@ -319,7 +319,7 @@ export async function estimateStainLevel(source: SlideSource, grid: TileGrid, in
 export function guessNuclearStain(block: PixelBlock, rgb: boolean): NuclearStain {
   if (!rgb) return 'fluorescence';
   const { data, channels } = block;
-  const scale = block.dtype === 'uint16' ? 1 / 65535 : block.dtype === 'float32' ? 1 : 1 / 255;
+  const scale = 1 / dtypeFullScale(block.dtype);
   const values: number[] = [];
   const n = block.width * block.height;
   const step = Math.max(1, Math.floor(n / 20000));

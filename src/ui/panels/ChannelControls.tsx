@@ -1,11 +1,8 @@
 import { useState } from 'react';
 import { appStore, selectActiveSlide, useAppStore } from '../../store';
 import type { ChannelDisplay } from '../../slide/display';
+import { dtypeFullScale } from '../../slide/types';
 import { autoContrast } from '../actions';
-
-function rangeMax(dtype: string): number {
-  return dtype === 'uint8' ? 255 : dtype === 'uint16' ? 65535 : 1;
-}
 
 /**
  * Visibility, colour and contrast limits per channel, for slides rendered as a
@@ -18,7 +15,7 @@ export function ChannelControls() {
   const [estimating, setEstimating] = useState(false);
   if (!slide || slide.display.mode !== 'composite') return null;
   const { display, metadata } = slide;
-  const top = rangeMax(metadata.dtype);
+  const top = dtypeFullScale(metadata.dtype);
   const step = metadata.dtype === 'float32' ? 0.001 : 1;
 
   const patch = (index: number, change: Partial<ChannelDisplay>) => {
