@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { REPO_ROOT, commandLine, evalOptionsFromEnv, runSuite, runWorkflow, selectVariants, type EvalOptions } from './run';
+import { REPO_ROOT, commandLine, evalOptionsFromEnv, mergeReports, runSuite, runWorkflow, selectVariants, type EvalOptions } from './run';
 import { WORKFLOW_NAMES, isRegistered, loadWorkflow, registeredNames } from './workflows';
 import type { EvalVariant, Target, VariantResult, WorkflowEval } from './types';
 
@@ -152,6 +152,29 @@ describe('runSuite', () => {
       'missed: worst ari ≥ 0.650: 0.400 (g3), over 3 generated variants',
       'missed: worst ari − baseline ≥ -0.050: -0.100 (g3), over 3 generated variants',
     ]);
+  });
+
+  it('merges runs made in parallel into one report, and refuses an unfinished one or a workflow twice', async () => {
+    const a = fakeWorkflow({ g1: 0.95, g2: 0.9 }, TARGETS);
+    const b = { ...fakeWorkflow({ h1: 0.3, h2: 0.9 }, TARGETS), name: 'nuclei' as const, title: 'Fake nuclei' };
+    const ra = await runSuite(options('merge-a', { workflows: ['cish'] }), [a], () => {});
+    const rb = await runSuite(options('merge-b', { workflows: ['nuclei'] }), [b], () => {});
+    const dirs = [path.dirname(ra.files.json), path.dirname(rb.files.json)];
+    const merged = mergeReports(dirs, path.join(tmp, 'merged'));
+    expect(merged.runs.map((r) => r.name)).toEqual(['cish', 'nuclei']);
+    expect(merged.problems.get('cish')).toEqual([]);
+    expect(merged.problems.get('nuclei')).toContain('missed: worst ari ≥ 0.650: 0.300 (h1), over 2 generated variants');
+    const md = readFileSync(merged.files.markdown, 'utf8');
+    expect(md).toContain('Fake CISH');
+    expect(md).toContain('Fake nuclei');
+    expect(md).toContain('2 runs made at the same time as separate processes');
+    expect(md).not.toContain('Partial report');
+    expect(() => mergeReports([dirs[0], dirs[0]], path.join(tmp, 'merged-twice'))).toThrow('cish appear in more than one run');
+    const partial = path.join(tmp, 'partial');
+    mkdirSync(partial, { recursive: true });
+    const json = JSON.parse(readFileSync(ra.files.json, 'utf8'));
+    writeFileSync(path.join(partial, 'results.json'), JSON.stringify({ ...json, progress: 'in progress: 1 of 2 variants done', totalSeconds: undefined }));
+    expect(() => mergeReports([partial, dirs[1]], path.join(tmp, 'merged-partial'))).toThrow(`${partial} did not finish`);
   });
 
   it('stops before running anything when a variant id is unknown', async () => {

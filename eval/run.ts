@@ -6,13 +6,14 @@
  * leaves its figures. `npm run eval` reaches it through eval/run.eval.ts
  * (under Vitest, so that imports resolve exactly as in the app's tests).
  */
-import { appendFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { EvalVariant, WorkflowEval, WorkflowName } from './types';
 import { formatDuration, formatNumber, renderReport, reportJson, suiteProblems, type ReportHeader, type VariantOutcome, type WorkflowRun } from './report';
+import type { Target } from './types';
 import { WORKFLOW_NAMES, isRegistered, loadWorkflow, workflowPath } from './workflows';
 
 export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -270,3 +271,47 @@ export async function runSuite(
   return { runs, files, problems };
 }
 
+
+/** A report's results.json read back: its heading and its workflows' runs. */
+export function readReport(jsonFile: string): { header: ReportHeader; runs: WorkflowRun[] } {
+  const data = JSON.parse(readFileSync(jsonFile, 'utf8')) as Omit<ReportHeader, 'date'> & {
+    date: string;
+    workflows: Array<{ name: string; title: string; targets: Target[]; outcomes: VariantOutcome[] }>;
+  };
+  const { workflows, date, ...rest } = data;
+  return {
+    header: { ...rest, date: new Date(date) },
+    runs: workflows.map(({ name, title, targets, outcomes }) => ({ name, title, targets, outcomes })),
+  };
+}
+
+/**
+ * One report from runs made by separate processes at the same time (one
+ * workflow each, e.g. one per core: a Node process trains on one core), as
+ * if one run had made them. Refuses a partial run, or a workflow twice.
+ */
+export function mergeReports(dirs: readonly string[], outDir: string): SuiteResult {
+  const parts = dirs.map((dir) => ({ dir, ...readReport(path.join(dir, 'results.json')) }));
+  const unfinished = parts.filter((p) => p.header.progress || p.header.totalSeconds === undefined).map((p) => p.dir);
+  if (unfinished.length) throw new Error(`EVAL_MERGE: ${unfinished.join(', ')} did not finish`);
+  const runs = parts.flatMap((p) => p.runs);
+  const names = runs.map((r) => r.name);
+  const twice = names.filter((n, i) => names.indexOf(n) !== i);
+  if (twice.length) throw new Error(`EVAL_MERGE: ${[...new Set(twice)].join(', ')} appear in more than one run`);
+  const first = parts.reduce((a, b) => (a.header.date <= b.header.date ? a : b)).header;
+  const commits = [...new Set(parts.map((p) => p.header.commit ?? 'unknown'))];
+  const header: ReportHeader = {
+    date: first.date,
+    machine: first.machine,
+    node: first.node,
+    command: `${parts.map((p) => p.header.command.replace(/ npm run eval$/, ` EVAL_OUT=${path.relative(REPO_ROOT, p.dir)} npm run eval`)).join(' & ')}; then EVAL_MERGE=${dirs.map((d) => path.relative(REPO_ROOT, d)).join(',')} npm run eval`,
+    commit: commits.join(', '),
+    totalSeconds: Math.max(...parts.map((p) => p.header.totalSeconds!)),
+    remarks: [
+      `${parts.length} runs made at the same time as separate processes (each trains on one core), merged; the wall time is the longest run's (${parts.map((p) => `${p.runs.map((r) => r.name).join(', ')} ${formatDuration(p.header.totalSeconds!)}`).join('; ')})`,
+      ...parts.flatMap((p) => p.header.remarks ?? []),
+    ],
+  };
+  const files = writeReport(outDir, header, runs);
+  return { runs, files, problems: new Map(runs.map((r) => [r.name, suiteProblems(r)])) };
+}
