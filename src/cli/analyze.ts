@@ -14,14 +14,13 @@ import {
   clusterLatents,
   computeCishMask,
   computeCishTiles,
-  densityRanks,
   encodeCishTiles,
   tileDensities,
   trainCish,
-  unsquashCodes,
 } from '../models/cish/pipeline';
+import { densityRanks, unsquashCodes } from '../models/cish/naming';
 import { cishSelfChecks } from '../models/cish/checks';
-import { describeChecks, worstSeverity, type SelfCheck } from '../analysis/self-checks';
+import { worstSeverity, type SelfCheck } from '../analysis/self-checks';
 import type { FcmResult } from '../analysis/fcm';
 import type { TrainResult } from '../engine/train';
 import { CISH_DEFAULTS, CISH_FCM_DEFAULTS, CISH_RUN_DEFAULTS } from '../models/cish/defaults';
@@ -34,7 +33,7 @@ import { CliError, OptionReader, UsageError, messageOf, parseCommandArgs, atPath
 import { ProgressReporter, formatDuration } from './progress';
 import { fileSystemSaveHandler } from './model-io';
 import { openSlideFile } from './slide-file';
-import type { CliIO } from './io';
+import { printChecks, type CliIO } from './io';
 
 export const ANALYZE_USAGE = `Usage: tilescope analyze --slide FILE --model cish --out DIR [options]
 
@@ -430,7 +429,7 @@ export async function analyzeSlide(
       stoppedByTimeLimit: trained.stoppedByTimeLimit,
       timeLimitMinutes: s.maxMinutes,
     });
-    for (const line of describeChecks(checks)) io.stderr(`check ${line}\n`);
+    printChecks(io.stderr, checks);
     // 'failed' marks the map as probably wrong; warnings are listed beside it.
     const checksFailed = worstSeverity(checks) === 'failed';
 

@@ -11,7 +11,6 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { classifierOutputs, classifyRects, trainedClassifierFromModel, type ClassifierOutputs, type TrainedClassifier } from '../models/classifier/pipeline';
 import { IMAGE_NAME, type ClassifierDataset } from '../models/classifier/dataset';
 import { classMapSelfChecks } from '../models/classifier/checks';
-import { describeChecks } from '../analysis/self-checks';
 import { SELECTION_COLOURS } from '../analysis/selections';
 import { computeCishMask, computeCishTiles } from '../models/cish/pipeline';
 import type { TileGrid } from '../tiling/tile-grid';
@@ -24,7 +23,7 @@ import { ProgressReporter, formatDuration } from './progress';
 import { fileSystemLoadHandler } from './model-io';
 import { openSlideFile } from './slide-file';
 import { listFiles, requireFolder, underFolder } from './train-classifier';
-import type { CliIO } from './io';
+import { printChecks, type CliIO } from './io';
 
 const DEFAULT_TILE_UM = 150;
 
@@ -256,7 +255,7 @@ async function classifySlide(s: ClassifySettings, slide: string, trained: Traine
     progress.end(countsLine(classes, counts));
     // A map with one class everywhere, or a class that never comes up, says so (issue 15, item 5).
     const checks = classMapSelfChecks(outputs.predicted, classes);
-    for (const line of describeChecks(checks)) io.stderr(`check ${line}\n`);
+    printChecks(io.stderr, checks);
 
     progress.begin('export');
     const colours = classColours(K);
@@ -311,7 +310,7 @@ async function classifySlide(s: ClassifySettings, slide: string, trained: Traine
     progress.end();
     const areas = classes.map((c, k) => `${c} ${counts[k]} (${(counts[k] * cellMm2).toFixed(3)} mm²)`).join(', ');
     io.stdout(`${n} tiles: ${areas} → ${s.out}\n`);
-    for (const line of describeChecks(checks)) io.stdout(`check ${line}\n`);
+    printChecks(io.stdout, checks);
   } finally {
     source.close();
   }

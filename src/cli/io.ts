@@ -1,3 +1,5 @@
+import { describeChecks, type SelfCheck } from '../analysis/self-checks';
+
 /** Where a command writes; tests capture both streams instead of using the process's. */
 export interface CliIO {
   stdout(text: string): void;
@@ -13,3 +15,8 @@ export const processIO: CliIO = {
   stdout: (text) => void process.stdout.write(text),
   stderr: (text) => void process.stderr.write(text),
 };
+
+/** The fired self-checks, one line each ("check <severity> <id>: … <action>"), every command alike. */
+export function printChecks(write: (text: string) => void, checks: readonly SelfCheck[]): void {
+  for (const line of describeChecks(checks)) write(`check ${line}\n`);
+}

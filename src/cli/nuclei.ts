@@ -42,7 +42,7 @@ import { ProgressReporter } from './progress';
 import { fileSystemLoadHandler, fileSystemSaveHandler } from './model-io';
 import { openSlideFile } from './slide-file';
 import { readOverview } from '../slide/overview';
-import type { CliIO } from './io';
+import { printChecks, type CliIO } from './io';
 import type { SlideSource } from '../slide/types';
 
 export const NUCLEI_USAGE = `Usage: tilescope nuclei --slide FILE --out DIR [options]
@@ -396,7 +396,7 @@ export async function runNuclei(argv: string[], io: CliIO, options: RunNucleiOpt
       timeCapSeconds: s.timeCap,
       stain,
     });
-    for (const line of describeChecks(checks)) io.stderr(`self-check ${line}\n`);
+    printChecks(io.stderr, checks);
     const verdict = checksVerdict(checks);
     // Every row carries the run's verdict, so a table read on its own still says when a check failed.
     const header = ['x', 'y', 'score', ...Array.from({ length: found.featureDim }, (_, k) => `f${k}`), 'checks'].join(',');
