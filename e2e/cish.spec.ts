@@ -57,7 +57,11 @@ test('CISH: mask, tiles, train, encode, cluster, map, scatter and exports', asyn
   expect(kept).toBeGreaterThan(16);
   expect(Number(await tilesResult.getAttribute('data-train'))).toBe(16);
 
-  // 3. Train one epoch of 16 tiles in batches of 8, watching the main thread.
+  // 3. Train one epoch of 16 tiles in batches of 8, watching the main thread. The panel's
+  // stopping rule and glass fill are `analyze`'s defaults.
+  await expect(page.getByTestId('cish-fill-glass')).toBeChecked();
+  await expect(page.getByTestId('cish-patience')).toHaveValue('5');
+  await expect(page.getByTestId('cish-max-minutes')).toHaveValue('10');
   await page.getByTestId('cish-epochs').fill('1');
   await page.getByTestId('cish-batch').fill('8');
   await expect(panel).toContainText('seed used 30–60');
@@ -156,6 +160,16 @@ test('CISH: mask, tiles, train, encode, cluster, map, scatter and exports', asyn
     names.add(cls.name);
   }
   expect(names.size).toBeGreaterThan(1);
+  // Names follow the tiles' tissue optical density, as `analyze` names them (features follow the kept tiles).
+  const densities = await page.evaluate(() => {
+    const state = window.__tilescope!.store.getState();
+    return Array.from(state.analysis[state.activeSlideId!].densities ?? []);
+  });
+  expect(densities).toHaveLength(kept);
+  const byName = new Map<string, number[]>();
+  fc.features.forEach((f: { properties: { classification: { name: string } } }, i: number) => byName.set(f.properties.classification.name, [...(byName.get(f.properties.classification.name) ?? []), densities[i]]));
+  const meanDensity = [...byName].sort(([a], [b]) => a.localeCompare(b)).map(([, d]) => d.reduce((x, y) => x + y, 0) / d.length);
+  expect(meanDensity, 'mean tissue density of Expression 1, 2, 3').toEqual([...meanDensity].sort((a, b) => a - b));
 
   // 10. Map PNG export.
   const [png] = await Promise.all([page.waitForEvent('download'), page.getByTestId('cish-export-map').click()]);

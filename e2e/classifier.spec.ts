@@ -63,7 +63,10 @@ test('two labelled regions → Mobincep → class map with areas, metrics with c
   await panel.scrollIntoViewIfNeeded();
   await expect(page.getByTestId('classifier-balance')).toContainText(`Selection 1: ${counts[0]}`);
   await expect(page.getByTestId('classifier-balance')).toContainText(`Selection 2: ${counts[1]}`);
+  // The fields left to the plan say so; the plan (timed on this backend) shows before training ends.
+  await expect(page.getByTestId('classifier-batch')).toHaveValue('auto');
   await trainBriefly(page, 48, 4);
+  await expect(page.getByTestId('classifier-plan')).toContainText(/Plan: mobincep 48 px, width 0.25, 4 epochs .* ms per step/, { timeout: 60_000 });
   const metrics = page.getByTestId('classifier-metrics');
   await expect(metrics).toBeVisible({ timeout: 180_000 });
   const accuracy = Number(await metrics.getAttribute('data-accuracy'));

@@ -15,7 +15,7 @@ import { kmeans } from '../../src/analysis/kmeans';
 import { pca } from '../../src/analysis/pca';
 import { tileRegion, type TileGrid } from '../../src/tiling/tile-grid';
 import type { SlideSource } from '../../src/slide/types';
-import { unsquashCodes } from '../../src/models/cish/pipeline';
+import { unsquashCodes } from '../../src/models/cish/naming';
 
 type Look = Omit<CishSlideSpec, 'seed'>;
 

@@ -26,15 +26,14 @@ import {
   type ClassifierTrainOptions,
   type TrainedClassifier,
 } from '../models/classifier/pipeline';
-import { DEFAULT_TIME_BUDGET_SECONDS, PLAN_DEFAULTS, planClassifierTraining, type TrainingPlan } from '../models/classifier/plan';
+import { DEFAULT_TIME_BUDGET_SECONDS, PLAN_DEFAULTS, planForDataset, plannedChoices, type TrainingPlan } from '../models/classifier/plan';
 import { classifierSelfChecks } from '../models/classifier/checks';
 import { describeChecks } from '../analysis/self-checks';
-import { crossValidationSplits } from '../analysis/classification-metrics';
 import { newModelId } from '../engine/model-store';
 import { CliError, OptionReader, describeFsError, messageOf, parseCommandArgs, atPath, writeOutput } from './args';
 import { ProgressReporter, formatDuration } from './progress';
 import { fileSystemSaveHandler } from './model-io';
-import { jsonNumber, type CliIO } from './io';
+import { jsonNumber, printChecks, type CliIO } from './io';
 
 const FOLDS = 5;
 
@@ -157,21 +156,8 @@ export function parseTrainClassifierArgs(argv: string[]): ParsedTrainClassifierS
 
 /** The settings once planned: the user's values where given, the plan's otherwise. */
 export function planSettings(s: ParsedTrainClassifierSettings, plan: TrainingPlan): TrainClassifierSettings {
-  return {
-    ...s,
-    epochs: s.epochs ?? plan.epochs,
-    batch: s.batch ?? plan.batchSize,
-    inputSize: s.inputSize ?? plan.inputSize,
-    width: s.width ?? plan.width,
-    patience: s.patience ?? plan.patience,
-    learningRate: s.learningRate ?? plan.learningRate,
-  };
-}
-
-/** The median of the examples' smaller sides (level 0 px). */
-export function medianImageSide(dataset: ClassifierDataset): number {
-  const sides = dataset.examples.map((e) => Math.min(e.width, e.height)).sort((a, b) => a - b);
-  return sides.length === 0 ? 0 : sides[Math.floor((sides.length - 1) / 2)];
+  const { batchSize: batch, ...chosen } = plannedChoices({ ...s, batchSize: s.batch }, plan);
+  return { ...s, ...chosen, batch };
 }
 
 /** The training options the classifier commands' settings stand for (--no-augment, --patience 0 = off). */
@@ -304,21 +290,17 @@ export async function runTrainClassifier(argv: string[], io: CliIO): Promise<num
     const backend = await initNodeBackend(given.backend);
     if (backend !== given.backend) progress.note(`backend: ${given.backend} unavailable, using ${backend}`);
 
-    // Plan the size and epochs from timed steps (the split's sizes are those trainAndTest will use).
-    const [split0] = crossValidationSplits(Int32Array.from(dataset.examples, (e) => e.label), FOLDS, given.seed);
+    // Plan the size and epochs from timed steps (on the split trainAndTest will use).
     progress.begin('plan', `timing training steps on ${backend}`);
-    const plan = await planClassifierTraining({
+    const plan = await planForDataset(dataset, {
       arch: given.arch,
-      classes: dataset.classes,
       channels: CLASSIFIER_DEFAULTS[given.arch].channels,
       normalisation: given.normalisation,
-      trainExamples: split0.train.length,
-      validationExamples: split0.validation.length,
-      imageSide: medianImageSide(dataset),
       device: 'cpu',
       budgetSeconds: given.budgetSeconds,
       batchSize: given.batch,
       fixed: { inputSize: given.inputSize, width: given.width, epochs: given.epochs },
+      seed: given.seed,
     });
     progress.end(plan.summary);
     // The plan is shown even with --quiet: it is what the user waits for.
@@ -369,7 +351,7 @@ export async function runTrainClassifier(argv: string[], io: CliIO): Promise<num
       stoppedByTimeCap: current.stoppedByTimeCap ?? false,
       timeCapMinutes: plan.timeCapSeconds / 60,
     });
-    for (const line of describeChecks(checks)) io.stderr(`check ${line}\n`);
+    printChecks(io.stderr, checks);
 
     progress.begin('save', s.out);
     const { model } = current;

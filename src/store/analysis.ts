@@ -15,6 +15,8 @@ export interface AnalysisMask {
   /** Level-0 px per mask px. */
   downsample: number;
   threshold: number;
+  /** Grey level (0–1) above which a pixel inside tissue tiles is glass (computeCishMask); absent: no glass seen. */
+  glassAbove?: number;
 }
 
 /** The tile lattice (level-0 px), one entry per tile, as the worker made it; `kept` and `train` index into it. */
@@ -46,17 +48,21 @@ export interface CishAnalysis {
   tiles: AnalysisTiles | null;
   /** Mean loss per epoch of the current model. */
   history: Float32Array | null;
+  /** The time limit (minutes) that ended the current model's training; null when the loss settled or every epoch ran. */
+  stoppedAtTimeLimit: number | null;
   training: TrainingState | null;
   modelId: string | null;
   modelUrl: string | null;
   /** n×latentDim, rows follow tiles.kept. */
   latents: Float32Array | null;
+  /** Mean optical density of each kept tile's tissue (rows follow tiles.kept): clusters are named in its order. Null for items without one. */
+  densities: Float64Array | null;
   latentDim: number;
   /** n×K memberships, rows follow tiles.kept. */
   memberships: Float32Array | null;
   labels: Int32Array | null;
   k: number;
-  /** K×3 RGB colours, cluster j → colours[3j…3j+2] (ordinal along the main latent axis). */
+  /** K×3 RGB colours, cluster j → colours[3j…3j+2] (ordinal: by density where known, else along the main latent axis). */
   clusterColors: Uint8Array | null;
   fpc: number | null;
   fpcCurve: { k: Int32Array; fpc: Float64Array } | null;
@@ -105,10 +111,12 @@ export function emptyAnalysis(slideId: string): CishAnalysis {
     trainRegion: null,
     tiles: null,
     history: null,
+    stoppedAtTimeLimit: null,
     training: null,
     modelId: null,
     modelUrl: null,
     latents: null,
+    densities: null,
     latentDim: 0,
     memberships: null,
     labels: null,

@@ -34,7 +34,7 @@ export async function slideFingerprint(file: Blob): Promise<string> {
 export interface StoredResults {
   fingerprint: string;
   savedAt: number;
-  mask?: { data: Uint8Array; width: number; height: number; downsample: number; threshold: number };
+  mask?: { data: Uint8Array; width: number; height: number; downsample: number; threshold: number; glassAbove?: number };
   tileParams?: TileParams;
   trainFrom?: 'sample' | 'region';
   trainRegion?: number[] | null;
@@ -42,7 +42,9 @@ export interface StoredResults {
   modelId?: string | null;
   modelUrl?: string | null;
   history?: Float32Array | null;
+  stoppedAtTimeLimit?: number | null;
   latents?: Float32Array | null;
+  densities?: Float64Array | null;
   latentDim?: number;
   memberships?: Float32Array | null;
   labels?: Int32Array | null;

@@ -21,10 +21,12 @@ import {
   computeCishTiles,
   encodeCishTiles,
   loadCishPeers,
+  tileDensities,
   trainCish,
 } from '../models/cish/pipeline';
+import { unsquashCodes } from '../models/cish/naming';
 import { loadCishAutoencoder, splitCishAutoencoder, type CishModels } from '../models/cish/model';
-import { CISH_DEFAULTS } from '../models/cish/defaults';
+import { CISH_DEFAULTS, CISH_RUN_DEFAULTS } from '../models/cish/defaults';
 import {
   checkpointUrl,
   modelUrl,
@@ -48,6 +50,7 @@ import { sampleTiles, type TissueMask } from '../tiling/tile-grid';
 import { CLASSIFIER_DEFAULTS, classifierMetadata, classifierSpec, classifyRects, trainAndTest, trainedClassifierFromModel, type TrainedClassifier } from '../models/classifier/pipeline';
 import { MIN_EXAMPLES_TO_SPLIT, classBalance, datasetFromImageFiles, datasetFromRects, expandZips } from '../models/classifier/dataset';
 import { classifierSelfChecks } from '../models/classifier/checks';
+import { planDeviceOf, planForDataset, plannedChoices } from '../models/classifier/plan';
 import '../engine/amsgrad'; // registers AMSGrad for optimizer round trips
 
 interface SlideState {
@@ -191,6 +194,7 @@ export function createCishEndpoint(deps: CishEndpointDeps): CishWorkerApi {
           threshold: result.threshold,
           polarity: result.polarity,
           seedWasEmpty: result.seedWasEmpty,
+          ...(result.glassAbove === undefined ? {} : { glassAbove: result.glassAbove }),
         };
       } finally {
         jobs.delete(jobId);
@@ -257,15 +261,20 @@ export function createCishEndpoint(deps: CishEndpointDeps): CishWorkerApi {
         models = await loadCishAutoencoder(resume.checkpointUrl);
       }
       try {
-        const { models: trained, result, restarts } = await trainCish(state.source, grid, train, {
+        const { models: trained, result, restarts, stoppedByTimeLimit } = await trainCish(state.source, grid, train, {
           latentDim: params.latentDim,
           loss: params.loss,
           batchSize: params.batchSize,
           epochs: remaining,
           learningRate: params.learningRate,
           seed: params.seed + epochOffset,
-          preprocess: { mode: params.preprocess.mode, median: params.preprocess.median, contrast: params.preprocess.contrast },
+          preprocess: params.preprocess,
           models,
+          // The command line's stopping rule (CISH_RUN_DEFAULTS), so the panel's defaults train as `analyze` does.
+          earlyStopping: params.patience
+            ? { patience: params.patience, minRelativeDrop: CISH_RUN_DEFAULTS.minRelativeDrop, minTotalDrop: CISH_RUN_DEFAULTS.minTotalDrop }
+            : undefined,
+          timeLimitSeconds: params.maxMinutes ? params.maxMinutes * 60 : undefined,
           signal: job.controller.signal,
           control: job.control,
           peers: await peersFor(),
@@ -304,7 +313,7 @@ export function createCishEndpoint(deps: CishEndpointDeps): CishWorkerApi {
         trained.autoencoder.setUserDefinedMetadata(meta as unknown as object);
         await trained.autoencoder.save(url);
         setModel(state, trained, meta);
-        return { modelId, modelUrl: url, status: result.status, history: Float32Array.from(history), restarts };
+        return { modelId, modelUrl: url, status: result.status, history: Float32Array.from(history), restarts, stoppedByTimeLimit };
       } catch (error) {
         if (models && state.model?.models !== models) disposeModels(models);
         throw error;
@@ -326,7 +335,7 @@ export function createCishEndpoint(deps: CishEndpointDeps): CishWorkerApi {
       job.control.resume();
     },
 
-    async encode(slideId, onProgress, jobId) {
+    async encode(slideId, onProgress, jobId, glassAbove) {
       await ready();
       const state = slideState(slideId);
       if (!state.grid) throw new Error('compute the tiles first');
@@ -339,15 +348,17 @@ export function createCishEndpoint(deps: CishEndpointDeps): CishWorkerApi {
         const copies = await peersFor();
         const spec = tf.train.adam(); // any optimizer: the copies only encode
         await loadCishPeers(copies, models, spec).finally(() => spec.dispose());
+        const preprocess = meta.preprocess;
         const latents = await encodeCishTiles(models.encoder, state.source, grid, grid.kept, {
           batchSize: 16,
           peers: copies,
-          preprocess: meta.preprocess,
+          preprocess,
           signal: job.controller.signal,
           onProgress: (done) => onProgress(done, total),
         });
         if (job.controller.signal.aborted) throw abortError();
-        return { latents, dim: meta.latentDim };
+        const densities = await tileDensities(state.source, grid, grid.kept, glassAbove ?? preprocess.glassAbove, job.controller.signal);
+        return { latents: unsquashCodes(latents), dim: meta.latentDim, densities };
       } finally {
         jobs.delete(jobId);
       }
@@ -474,7 +485,7 @@ export function createCishEndpoint(deps: CishEndpointDeps): CishWorkerApi {
       }
     },
 
-    async trainClassifier(slideId, request, onStep, jobId) {
+    async trainClassifier(slideId, request, onStep, jobId, onPlan) {
       await ready();
       const state = slideState(slideId);
       const job = startJob(jobId);
@@ -489,23 +500,38 @@ export function createCishEndpoint(deps: CishEndpointDeps): CishWorkerApi {
         if (balance.counts.some((n) => n < MIN_EXAMPLES_TO_SPLIT)) {
           throw new Error(`each class needs at least ${MIN_EXAMPLES_TO_SPLIT} examples (for the train, validation and test splits): ${dataset.classes.map((c, k) => `${c} ${balance.counts[k]}`).join(', ')}`);
         }
+        const { backend: backendName } = await ready();
+        const plan = await planForDataset(dataset, {
+          arch: request.arch,
+          channels: CLASSIFIER_DEFAULTS[request.arch].channels,
+          normalisation: request.normalisation,
+          device: planDeviceOf(backendName),
+          budgetSeconds: request.budgetSeconds,
+          batchSize: request.batchSize,
+          fixed: { inputSize: request.inputSize, width: request.width, epochs: request.epochs },
+          seed: request.seed,
+        });
+        if (job.controller.signal.aborted) throw abortError();
+        const chosen = plannedChoices(request, plan);
+        onPlan?.({ ...chosen, estimatedSeconds: plan.estimatedSeconds, timeCapSeconds: plan.timeCapSeconds, summary: plan.summary, warnings: plan.warnings });
         const spec = classifierSpec({
           arch: request.arch,
           classes: dataset.classes,
-          inputSize: request.inputSize,
+          inputSize: chosen.inputSize,
           channels: CLASSIFIER_DEFAULTS[request.arch].channels,
-          width: request.width,
+          width: chosen.width,
           normalisation: request.normalisation,
         });
         const { trained, test, split, predicted, testIndices } = await trainAndTest(dataset, spec, {
-          epochs: request.epochs,
-          batchSize: request.batchSize,
-          patience: request.patience,
-          learningRate: request.learningRate,
+          epochs: chosen.epochs,
+          batchSize: chosen.batchSize,
+          patience: chosen.patience > 0 ? chosen.patience : undefined,
+          learningRate: chosen.learningRate,
           augmentation: request.augment ? undefined : false,
           seed: request.seed,
+          timeCapSeconds: plan.timeCapSeconds,
           signal: job.controller.signal,
-          onProgress: (p) => onStep({ epoch: p.epoch, epochs: request.epochs, step: p.step, stepsPerEpoch: p.stepsPerEpoch, loss: p.loss, valLoss: p.valLoss, etaSeconds: p.etaSeconds }),
+          onProgress: (p) => onStep({ epoch: p.epoch, epochs: chosen.epochs, step: p.step, stepsPerEpoch: p.stepsPerEpoch, loss: p.loss, valLoss: p.valLoss, etaSeconds: p.etaSeconds }),
         }).finally(() => {
           if (examples.kind === 'images') for (const source of dataset.sources) source.close();
         });
@@ -532,7 +558,7 @@ export function createCishEndpoint(deps: CishEndpointDeps): CishWorkerApi {
             perClassRoc: roc.perClass.map(curve),
             microRoc: curve(roc.micro),
             macroAuc: roc.macroAuc,
-            checks: classifierSelfChecks({ history: trained.result.history, predicted, actual: Array.from(testIndices, (i) => dataset.examples[i].label), classes: dataset.classes, stoppedByTimeCap: trained.stoppedByTimeCap ?? false, timeCapMinutes: 0 }),
+            checks: classifierSelfChecks({ history: trained.result.history, predicted, actual: Array.from(testIndices, (i) => dataset.examples[i].label), classes: dataset.classes, stoppedByTimeCap: trained.stoppedByTimeCap ?? false, timeCapMinutes: plan.timeCapSeconds / 60 }),
           },
         };
       } finally {

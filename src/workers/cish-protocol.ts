@@ -34,6 +34,8 @@ export interface MaskResult extends MaskData {
   threshold: number;
   polarity: 'dark' | 'bright';
   seedWasEmpty: boolean;
+  /** Grey level (0–1) above which a pixel inside a tissue tile counts as glass; absent when the slide shows no glass. */
+  glassAbove?: number;
 }
 
 export interface TileParams {
@@ -72,16 +74,23 @@ export interface PreprocessParams {
   /** Median filter radius in px; 0 = off. */
   median: number;
   contrast: boolean;
+  /** Glass inside a tile (grey above this, 0–1) takes the tile's tissue mean; absent = tiles as scanned. */
+  glassAbove?: number;
 }
 
 export interface TrainParams {
   latentDim: number;
   loss: CishLossName;
   batchSize: number;
+  /** The most epochs (training stops sooner when the loss settles). */
   epochs: number;
   learningRate: number;
   seed: number;
   preprocess: PreprocessParams;
+  /** Epochs without a 1 % lower loss before training stops as settled (CISH_RUN_DEFAULTS); 0 or absent = every epoch. */
+  patience?: number;
+  /** Training stops at the first epoch end after this many minutes; 0 or absent = no limit. */
+  maxMinutes?: number;
 }
 
 export interface TrainStep {
@@ -119,6 +128,20 @@ export interface TrainOutcome {
   history: Float32Array;
   /** Starts thrown away because the code collapsed (see trainCish). */
   restarts: number;
+  /** Training ended at `maxMinutes`, not because the loss settled. */
+  stoppedByTimeLimit: boolean;
+}
+
+/** Codes of every kept tile, and what names the clusters. */
+export interface EncodeOutcome {
+  /**
+   * n×dim codes with the code layer's LeakyReLU undone (unsquashCodes): what
+   * FCM clusters and the explorer plots, as in the command line's analyze.
+   */
+  latents: Float32Array;
+  dim: number;
+  /** Mean optical density of each kept tile's tissue (tileDensities): clusters are named in its order. */
+  densities: Float64Array;
 }
 
 export interface ResumeFrom {
@@ -180,20 +203,38 @@ export type ClassifierExamples =
 export interface ClassifierTrainRequest {
   arch: 'mobincep' | 'organet';
   examples: ClassifierExamples;
-  /** Network input side and width multiplier (1 = the paper's network). */
-  inputSize: number;
   /** How each image is standardised (see ClassifierInputSpec). */
   normalisation: 'image' | 'channel' | 'none';
-  width: number;
-  epochs: number;
-  batchSize: number;
-  /** Epochs without a better validation loss before stopping. */
-  patience: number;
-  learningRate: number;
+  /**
+   * Network input side and width multiplier (1 = the paper's network),
+   * epochs, batch, patience (epochs without a better validation loss) and
+   * learning rate. Each one left out is planned from timed steps so that the
+   * run fits `budgetSeconds` (models/classifier/plan.ts), as the command line does.
+   */
+  inputSize?: number;
+  width?: number;
+  epochs?: number;
+  batchSize?: number;
+  patience?: number;
+  learningRate?: number;
+  /** Time budget of the planned run (default 10 minutes). */
+  budgetSeconds?: number;
   augment: boolean;
   seed: number;
   /** The slide's fingerprint: the saved model is filed under it. */
   fingerprint: string;
+}
+
+/** The plan a classifier trains by, shown before training starts. */
+export interface ClassifierPlanInfo {
+  inputSize: number;
+  width: number;
+  epochs: number;
+  batchSize: number;
+  estimatedSeconds: number;
+  timeCapSeconds: number;
+  summary: string;
+  warnings: string[];
 }
 
 export interface ClassifierTrainStep {
@@ -367,7 +408,8 @@ export interface CishWorkerApi {
   resume(jobId: string): void;
   cancel(jobId: string): void;
   /** Encodes every kept tile with the slide's current model; n×d latents. */
-  encode(slideId: string, onProgress: (done: number, total: number) => void, jobId: string): Promise<{ latents: Float32Array; dim: number }>;
+  /** `glassAbove`: the slide's glass level (its mask's), left out of the tile densities. */
+  encode(slideId: string, onProgress: (done: number, total: number) => void, jobId: string, glassAbove?: number): Promise<EncodeOutcome>;
   cluster(latents: Float32Array, dim: number, params: ClusterParams): Promise<ClusterOutcome>;
   fpcSweep(latents: Float32Array, dim: number, params: Omit<ClusterParams, 'k'>, kMin: number, kMax: number): Promise<FpcCurve>;
   /** Trains the nucleus CAE (seed 001) on patches of the slide's tissue; it becomes the slide's nucleus model. */
@@ -399,7 +441,7 @@ export interface CishWorkerApi {
     jobId: string,
   ): Promise<NucleiFineTuneOutcome>;
   /** Trains a classifier on labelled rectangles of the slide (60/20/20 split); it becomes the slide's classifier. */
-  trainClassifier(slideId: string, request: ClassifierTrainRequest, onStep: (p: ClassifierTrainStep) => void, jobId: string): Promise<ClassifierInfo>;
+  trainClassifier(slideId: string, request: ClassifierTrainRequest, onStep: (p: ClassifierTrainStep) => void, jobId: string, onPlan?: (plan: ClassifierPlanInfo) => void): Promise<ClassifierInfo>;
   /** Makes a stored classifier (Mobincep or OrgaNet) the slide's classifier. */
   useClassifier(slideId: string, url: string): Promise<ClassifierInfo>;
   /** Classifies rectangles of a slide (e.g. its tissue tiles) with the classifier trained on `classifierSlideId`. */

@@ -38,9 +38,9 @@ const api: CishWorkerApi = {
     const outcome = await endpoint.train(...args);
     return Comlink.transfer(outcome, [outcome.history.buffer]);
   },
-  async encode(slideId, onProgress, jobId) {
-    const result = await endpoint.encode(slideId, onProgress, jobId);
-    return Comlink.transfer(result, [result.latents.buffer]);
+  async encode(...args) {
+    const result = await endpoint.encode(...args);
+    return Comlink.transfer(result, [result.latents.buffer, result.densities.buffer]);
   },
   async cluster(latents, dim, params) {
     const r = await endpoint.cluster(latents, dim, params);

@@ -469,35 +469,3 @@ export async function tileDensities(
   }
   return out;
 }
-
-/**
- * Rank of each cluster (0 = lowest expression) by the mean optical density
- * of its tiles' tissue. Replaces the order along the main latent axis
- * (clusterRanks), which has no sign of its own and, on the issue's slides,
- * named half-glass tiles the highest level. An empty cluster ranks last.
- */
-export function densityRanks(labels: ArrayLike<number>, densities: ArrayLike<number>, k: number): Int32Array {
-  const sums = new Float64Array(k);
-  const counts = new Float64Array(k);
-  for (let q = 0; q < labels.length; q++) {
-    sums[labels[q]] += densities[q];
-    counts[labels[q]]++;
-  }
-  const mean = (j: number) => (counts[j] > 0 ? sums[j] / counts[j] : Infinity);
-  const order = Array.from({ length: k }, (_, j) => j).sort((a, b) => mean(a) - mean(b) || a - b);
-  const ranks = new Int32Array(k);
-  order.forEach((cluster, rank) => (ranks[cluster] = rank));
-  return ranks;
-}
-
-/**
- * The codes with the code layer's LeakyReLU undone (negative values ÷ α),
- * i.e. the latent layer's pre-activation. FCM clusters these, not the
- * encoder's output: with the seed's α = 0.01 every negative code is squashed
- * 100× towards 0, so on generated slides levels whose codes fell on that side
- * merged into one cluster while the codes still ordered them (variant 07:
- * Spearman 0.98 of its ceiling, ARI 0.48).
- */
-export function unsquashCodes(codes: Float32Array, alpha: number = CISH_DEFAULTS.leakyAlpha): Float32Array {
-  return codes.map((v) => (v < 0 ? v / alpha : v));
-}

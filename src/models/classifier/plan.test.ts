@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { mobincepForwardFlops } from '../mobincep';
 import { initNodeBackend } from '../../engine/wasm-node';
-import { DEFAULT_TIME_BUDGET_SECONDS, PLAN_DEFAULTS, TRAINING_SHARE, planClassifierTraining, timeTrainingSteps, type PlanRequest } from './plan';
+import { DEFAULT_TIME_BUDGET_SECONDS, PLAN_DEFAULTS, TRAINING_SHARE, planClassifierTraining, planForDataset, plannedChoices, timeTrainingSteps, type PlanRequest } from './plan';
+import { crossValidationSplits } from '../../analysis/classification-metrics';
+import type { ClassifierDataset } from './dataset';
 import { classifierSpec, type ClassifierSpec } from './pipeline';
 
 /** A machine whose step time is proportional to the FLOPs, plus a fixed overhead. */
@@ -71,5 +73,37 @@ describe('training plans', () => {
     const seconds = await timeTrainingSteps(spec, 4, 1);
     expect(seconds).toBeGreaterThan(0);
     expect(seconds).toBeLessThan(30);
+  });
+});
+
+describe('planning a dataset (the command line and the app worker)', () => {
+  // 3 classes of 40, 30 and 30 images; sides 80, 96 and 120 px (median 96).
+  const sides = [80, 96, 120];
+  const dataset: ClassifierDataset = {
+    classes: ['a', 'b', 'c'],
+    sources: [],
+    examples: Array.from({ length: 100 }, (_, i) => {
+      const label = i < 40 ? 0 : i < 70 ? 1 : 2;
+      const side = sides[i % 3];
+      return { source: 0, x: 0, y: 0, width: side, height: side + 10, label, name: `img${i}` };
+    }),
+  };
+
+  it('plans for the split trainAndTest makes and the median image side', async () => {
+    const machine = fakeMachine(0.5);
+    const plan = await planForDataset(dataset, { arch: 'mobincep', channels: 3, normalisation: 'image', device: 'cpu', seed: 3, measure: machine.measure });
+    const [split] = crossValidationSplits(Int32Array.from(dataset.examples, (e) => e.label), 5, 3);
+    const direct = await planClassifierTraining(
+      request({ classes: dataset.classes, trainExamples: split.train.length, validationExamples: split.validation.length, imageSide: 96, measure: machine.measure }),
+    );
+    expect({ ...plan, candidates: undefined }).toEqual({ ...direct, candidates: undefined });
+    expect(plan.inputSize).toBeLessThanOrEqual(96);
+  });
+
+  it("keeps the user's values and fills the rest from the plan", async () => {
+    const plan = await planForDataset(dataset, { arch: 'mobincep', channels: 3, normalisation: 'image', device: 'cpu', seed: 0, measure: fakeMachine(0.5).measure });
+    expect(plannedChoices({}, plan)).toEqual({ inputSize: plan.inputSize, width: plan.width, epochs: plan.epochs, batchSize: plan.batchSize, patience: plan.patience, learningRate: plan.learningRate });
+    const chosen = plannedChoices({ epochs: 3, patience: 0, width: 0.5 }, plan);
+    expect(chosen).toMatchObject({ epochs: 3, patience: 0, width: 0.5, inputSize: plan.inputSize, batchSize: plan.batchSize });
   });
 });

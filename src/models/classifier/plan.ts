@@ -18,7 +18,8 @@ import { disposeOptimizer } from '../../engine/train';
 import { mobincepForwardFlops, createMobincepOptimizer, mobincepTrainingLoss, MOBINCEP_DEFAULTS } from '../mobincep';
 import { organetForwardFlops, createOrganetOptimizer, organetTrainingLoss, ORGANET_DEFAULTS } from '../organet';
 import { buildClassifier, classifierSpec, type ClassifierArch, type ClassifierSpec } from './pipeline';
-import type { Normalisation } from './dataset';
+import type { ClassifierDataset, Normalisation } from './dataset';
+import { crossValidationSplits } from '../../analysis/classification-metrics';
 
 /** What the default run may take, all in: 10 minutes (issue 15). */
 export const DEFAULT_TIME_BUDGET_SECONDS = 600;
@@ -269,6 +270,53 @@ export async function planClassifierTraining(request: PlanRequest): Promise<Trai
     warnings,
     candidates,
   };
+}
+
+/** What a training run is given: the user's values where set, the plan's for the rest. */
+export interface PlannedChoices {
+  inputSize: number;
+  width: number;
+  epochs: number;
+  batchSize: number;
+  patience: number;
+  learningRate: number;
+}
+
+export function plannedChoices(given: Partial<PlannedChoices>, plan: TrainingPlan): PlannedChoices {
+  return {
+    inputSize: given.inputSize ?? plan.inputSize,
+    width: given.width ?? plan.width,
+    epochs: given.epochs ?? plan.epochs,
+    batchSize: given.batchSize ?? plan.batchSize,
+    patience: given.patience ?? plan.patience,
+    learningRate: given.learningRate ?? plan.learningRate,
+  };
+}
+
+/** The median of the examples' smaller sides (level 0 px). */
+export function medianImageSide(dataset: ClassifierDataset): number {
+  const sides = dataset.examples.map((e) => Math.min(e.width, e.height)).sort((a, b) => a - b);
+  return sides.length === 0 ? 0 : sides[Math.floor((sides.length - 1) / 2)];
+}
+
+/**
+ * Plans the training of `dataset` as trainAndTest will split it (the first
+ * of 5 stratified folds with `seed`): the command line and the app's worker
+ * both plan through this.
+ */
+export function planForDataset(
+  dataset: ClassifierDataset,
+  request: Omit<PlanRequest, 'classes' | 'trainExamples' | 'validationExamples' | 'imageSide'> & { seed: number },
+): Promise<TrainingPlan> {
+  const { seed, ...rest } = request;
+  const [split] = crossValidationSplits(Int32Array.from(dataset.examples, (e) => e.label), 5, seed);
+  return planClassifierTraining({
+    ...rest,
+    classes: dataset.classes,
+    trainExamples: split.train.length,
+    validationExamples: split.validation.length,
+    imageSide: medianImageSide(dataset),
+  });
 }
 
 export function formatMinutes(seconds: number): string {

@@ -3,8 +3,9 @@ import { appStore, effectiveMpp, errorMessage, formatEta, selectActiveSlide, use
 import type { CheckpointRecord } from '../../store/persistence';
 import type { ClusterParams } from '../../workers/cish-protocol';
 import { SavedModels } from '../models/SavedModels';
-import { buildTileCsv, buildTileGeoJson, clusterRanks, type TileTable } from '../../analysis/exports';
-import { CISH_DEFAULTS, CISH_FCM_DEFAULTS } from '../../models/cish/defaults';
+import { buildTileCsv, buildTileGeoJson, type TileTable } from '../../analysis/exports';
+import { CISH_DEFAULTS, CISH_FCM_DEFAULTS, CISH_RUN_DEFAULTS } from '../../models/cish/defaults';
+import { rankClusters } from '../../models/cish/naming';
 import { LatentExplorer } from '../explorer/LatentExplorer';
 import { itemColours, panToItem } from '../explorer/explorer-service';
 import { downloadBlob, downloadText as download, fileStem as baseName } from '../download';
@@ -112,6 +113,8 @@ const TRAIN_RULES = {
   latentDim: { min: 1, max: 64, integer: true },
   batch: { min: 1, max: 256, integer: true },
   epochs: { min: 1, max: 1000, integer: true },
+  patience: { min: 0, max: 1000, integer: true },
+  maxMinutes: { min: 0, max: 10000 },
   lr: { above: 0, max: 1 },
   median: { min: 0, max: 5, integer: true },
 } satisfies Record<string, NumberRule>;
@@ -143,17 +146,20 @@ export function CishPanel() {
   const [busy, setBusy] = useState<string | null>(null);
   const [checkpoint, setCheckpoint] = useState<CheckpointRecord | undefined>();
   const [maskText, setMaskText] = useState('20');
-  const [tileTexts, setTile] = useTexts({ tileUm: String(CISH_DEFAULTS.tileMicrons), overlapUm: String(CISH_DEFAULTS.overlapMicrons), minTissue: '0.5', trainCount: '500', seed: '0' });
+  const [tileTexts, setTile] = useTexts({ tileUm: String(CISH_DEFAULTS.tileMicrons), overlapUm: String(CISH_DEFAULTS.overlapMicrons), minTissue: String(CISH_RUN_DEFAULTS.minTissue), trainCount: '500', seed: '0' });
   const [trainTexts, setTrain] = useTexts({
     latentDim: String(CISH_DEFAULTS.latentDim),
     batch: String(CISH_DEFAULTS.batchSize),
     epochs: String(CISH_DEFAULTS.epochs),
+    patience: String(CISH_RUN_DEFAULTS.patience),
+    maxMinutes: String(CISH_RUN_DEFAULTS.maxMinutes),
     lr: String(CISH_DEFAULTS.learningRate),
     median: '0',
   });
   const [loss, setLoss] = useState<'mse' | 'mae'>(CISH_DEFAULTS.loss);
   const [mode, setMode] = useState<'intensity' | 'od'>(CISH_DEFAULTS.intensityMode);
   const [contrast, setContrast] = useState(false);
+  const [fillGlass, setFillGlass] = useState(CISH_RUN_DEFAULTS.glass === 'fill');
   const [clusterMethod, setClusterMethod] = useState<ClusterParams['method']>('fcm');
   const [clusterTexts, setCluster] = useTexts({ k: String(CISH_FCM_DEFAULTS.k), m: String(CISH_FCM_DEFAULTS.m), tol: String(CISH_FCM_DEFAULTS.tol), seed: '0', nInit: String(CISH_FCM_DEFAULTS.nInit) });
   const [exportDs, setExportDs] = useState('8');
@@ -198,21 +204,8 @@ export function CishPanel() {
 
   const ranks = useMemo(() => {
     if (!analysis?.latents || !analysis.labels || !analysis.k) return null;
-    // Recompute centres as membership-weighted means of the codes (cheap, and needs no extra state).
-    const { latents, latentDim: d, k } = analysis;
-    const u = analysis.memberships;
-    const centres = new Float64Array(k * d);
-    const weights = new Float64Array(k);
-    const n = latents.length / d;
-    for (let i = 0; i < n; i++)
-      for (let j = 0; j < k; j++) {
-        const w = u ? u[i * k + j] ** 2 : analysis.labels[i] === j ? 1 : 0;
-        weights[j] += w;
-        for (let t = 0; t < d; t++) centres[j * d + t] += w * latents[i * d + t];
-      }
-    for (let j = 0; j < k; j++) for (let t = 0; t < d; t++) centres[j * d + t] /= weights[j] || 1;
-    return clusterRanks(latents, d, centres, k);
-  }, [analysis?.latents, analysis?.labels, analysis?.memberships, analysis?.k, analysis?.latentDim]);
+    return rankClusters({ ...analysis, latents: analysis.latents, labels: analysis.labels });
+  }, [analysis?.latents, analysis?.labels, analysis?.memberships, analysis?.k, analysis?.latentDim, analysis?.densities]);
 
   // Issue 15: the same checks as the command line's, from what the panel already holds.
   const checks = useMemo(() => {
@@ -224,10 +217,10 @@ export function CishPanel() {
       codes: analysis.latents,
       latentDim: analysis.latentDim,
       tissueFractions: analysis.itemKind === 'nucleus' ? [] : fractions,
-      stoppedByTimeLimit: false,
-      timeLimitMinutes: 0,
+      stoppedByTimeLimit: analysis.stoppedAtTimeLimit !== null,
+      timeLimitMinutes: analysis.stoppedAtTimeLimit ?? 0,
     });
-  }, [analysis?.tiles, analysis?.latents, analysis?.latentDim, analysis?.history, analysis?.itemKind]);
+  }, [analysis?.tiles, analysis?.latents, analysis?.latentDim, analysis?.history, analysis?.itemKind, analysis?.stoppedAtTimeLimit]);
 
   if (!slide || !slideId) {
     return (
@@ -264,9 +257,12 @@ export function CishPanel() {
         loss,
         batchSize: v.batch,
         epochs: v.epochs,
+        patience: v.patience,
+        maxMinutes: v.maxMinutes,
         learningRate: v.lr,
         seed: tileValues.seed ?? 0,
-        preprocess: { mode, median: v.median, contrast },
+        // The mask measured where glass starts; without that level there is nothing to fill.
+        preprocess: { mode, median: v.median, contrast, ...(fillGlass && a?.mask?.glassAbove !== undefined ? { glassAbove: a.mask.glassAbove } : {}) },
       });
       setCheckpoint(undefined);
     });
@@ -405,8 +401,14 @@ export function CishPanel() {
           <Field label="Batch" error={trainParsed.errors.batch} warning={batchWarning}>
             <NumberInput label="Batch size" value={trainTexts.batch} onChange={(v) => setTrain('batch', v)} error={trainParsed.errors.batch} testId="cish-batch" />
           </Field>
-          <Field label="Epochs" error={trainParsed.errors.epochs}>
+          <Field label="Max epochs" error={trainParsed.errors.epochs}>
             <NumberInput label="Epochs" value={trainTexts.epochs} onChange={(v) => setTrain('epochs', v)} error={trainParsed.errors.epochs} testId="cish-epochs" />
+          </Field>
+          <Field label="Patience" error={trainParsed.errors.patience}>
+            <NumberInput label="Stop after this many epochs without a 1 % lower loss (0: run every epoch)" value={trainTexts.patience} onChange={(v) => setTrain('patience', v)} error={trainParsed.errors.patience} testId="cish-patience" />
+          </Field>
+          <Field label="Max min" error={trainParsed.errors.maxMinutes}>
+            <NumberInput label="Stop training after this many minutes (0: no limit)" value={trainTexts.maxMinutes} onChange={(v) => setTrain('maxMinutes', v)} error={trainParsed.errors.maxMinutes} testId="cish-max-minutes" />
           </Field>
           <Field label="Learning rate" error={trainParsed.errors.lr}>
             <NumberInput label="Learning rate" value={trainTexts.lr} onChange={(v) => setTrain('lr', v)} error={trainParsed.errors.lr} />
@@ -422,6 +424,9 @@ export function CishPanel() {
           </Field>
           <Field label="Contrast">
             <input type="checkbox" checked={contrast} onChange={(e) => setContrast(e.currentTarget.checked)} aria-label="Contrast stretch 1–99 %" />
+          </Field>
+          <Field label="Fill glass">
+            <input type="checkbox" checked={fillGlass} onChange={(e) => setFillGlass(e.currentTarget.checked)} aria-label="Fill glass inside tiles with the tile's tissue mean" data-testid="cish-fill-glass" />
           </Field>
         </div>
         <div className="cish-row">
@@ -449,7 +454,7 @@ export function CishPanel() {
         )}
         {training && training.stepLoss.length > 0 && <LineChart ys={training.stepLoss} label="Training loss per step" testId="cish-loss-chart" xLabel="steps" />}
         {!training && a?.history && a.history.length > 0 && <LineChart ys={a.history} label="Loss per epoch" testId="cish-loss-chart" xLabel="epochs" />}
-        {a?.modelId && <p className="cish-result muted">model {a.modelId}{a.history ? ` · ${a.history.length} epochs · final loss ${a.history[a.history.length - 1]?.toPrecision(3)}` : ''}</p>}
+        {a?.modelId && <p className="cish-result muted">model {a.modelId}{a.history ? ` · ${a.history.length} epochs · final loss ${a.history[a.history.length - 1]?.toPrecision(3)}` : ''}{a.stoppedAtTimeLimit ? ` · stopped at the ${a.stoppedAtTimeLimit}-minute limit` : ''}</p>}
         <SavedModels
           kind="cish"
           title="Saved models"

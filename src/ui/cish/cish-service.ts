@@ -17,7 +17,8 @@ import {
   slideFingerprint,
   type CheckpointRecord,
 } from '../../store/persistence';
-import { clusterColours, clusterRanks, tileColours } from '../../analysis/exports';
+import { clusterColours, tileColours } from '../../analysis/exports';
+import { rankClusters } from '../../models/cish/naming';
 import type { MaskBox } from '../viewer/draw-geometry';
 import { traceRing } from '../viewer/overlays';
 import type { ClusterParams, CishWorkerApi, MaskParams, TileParams, TrainParams, StoredModelInfo, UmapParams, ModelKind } from '../../workers/cish-protocol';
@@ -101,6 +102,7 @@ async function restoreResults(slideId: string, fingerprint: string): Promise<voi
   if (stored.latents) {
     patch.latents = stored.latents;
     patch.latentDim = stored.latentDim ?? 2;
+    patch.densities = stored.densities && stored.densities.length * (stored.latentDim ?? 2) === stored.latents.length ? stored.densities : null;
   }
   if (stored.labels && stored.memberships) {
     patch.labels = stored.labels;
@@ -116,6 +118,7 @@ async function restoreResults(slideId: string, fingerprint: string): Promise<voi
   const rows = stored.latents ? stored.latents.length / (stored.latentDim ?? 2) : 0;
   if (stored.selections && stored.selections.items === rows) appStore.getState().loadSelections(slideId, stored.selections);
   if (stored.history) patch.history = stored.history;
+  if (stored.stoppedAtTimeLimit) patch.stoppedAtTimeLimit = stored.stoppedAtTimeLimit;
   if (stored.modelId) {
     patch.modelId = stored.modelId;
     patch.modelUrl = stored.modelUrl ?? null;
@@ -156,7 +159,7 @@ export async function runMask(slideId: string, params: MaskParams): Promise<bool
     return cishWorker().mask(slideId, params, jobId);
   });
   if (!value) return false;
-  const mask = { data: value.data, width: value.width, height: value.height, downsample: value.downsample, threshold: value.threshold };
+  const mask = { data: value.data, width: value.width, height: value.height, downsample: value.downsample, threshold: value.threshold, ...(value.glassAbove === undefined ? {} : { glassAbove: value.glassAbove }) };
   appStore.getState().patchAnalysis(slideId, { mask });
   persist(slideId, { mask });
   syncOverlays(slideId);
@@ -199,10 +202,10 @@ export async function runTiles(slideId: string, params: TileParams): Promise<boo
     rows: value.rows,
   };
   // A new grid invalidates codes and clusters (their rows follow the kept tiles).
-  appStore.getState().patchAnalysis(slideId, { tiles, latents: null, memberships: null, labels: null, clusterColors: null, fpc: null, fpcCurve: null, projection: null });
+  appStore.getState().patchAnalysis(slideId, { tiles, latents: null, densities: null, memberships: null, labels: null, clusterColors: null, fpc: null, fpcCurve: null, projection: null });
   // New tiles are new items: codes, clusters and selections of the old ones no longer apply.
   appStore.getState().resetSelections(slideId);
-  persist(slideId, { tiles, tileParams: params, latents: null, memberships: null, labels: null, fpcCurve: null, selections: null, projection: null });
+  persist(slideId, { tiles, tileParams: params, latents: null, densities: null, memberships: null, labels: null, fpcCurve: null, selections: null, projection: null });
   syncOverlays(slideId);
   return true;
 }
@@ -289,8 +292,9 @@ export async function runTrain(slideId: string, params: TrainParams, resume?: Ch
     }
   });
   if (!value) return false;
-  appStore.getState().patchAnalysis(slideId, { modelId: value.modelId, modelUrl: value.modelUrl, history: value.history });
-  persist(slideId, { modelId: value.modelId, modelUrl: value.modelUrl, history: value.history });
+  const trained = { modelId: value.modelId, modelUrl: value.modelUrl, history: value.history, stoppedAtTimeLimit: value.stoppedByTimeLimit ? (params.maxMinutes ?? null) : null };
+  appStore.getState().patchAnalysis(slideId, trained);
+  persist(slideId, trained);
   void deleteCheckpoint(fingerprint).catch(() => undefined);
   return true;
 }
@@ -336,11 +340,13 @@ export async function runEncode(slideId: string): Promise<boolean> {
       slideId,
       Comlink.proxy((done: number, total: number) => report(done / Math.max(1, total), `${done}/${total} tiles`)),
       jobId,
+      analysisOf(slideId)?.mask?.glassAbove,
     );
   });
   if (!value) return false;
-  appStore.getState().patchAnalysis(slideId, { latents: value.latents, latentDim: value.dim, memberships: null, labels: null, clusterColors: null, fpc: null, projection: null });
-  persist(slideId, { latents: value.latents, latentDim: value.dim, memberships: null, labels: null, projection: null });
+  const encoded = { latents: value.latents, latentDim: value.dim, densities: value.densities };
+  appStore.getState().patchAnalysis(slideId, { ...encoded, memberships: null, labels: null, clusterColors: null, fpc: null, projection: null });
+  persist(slideId, { ...encoded, memberships: null, labels: null, projection: null });
   syncOverlays(slideId);
   return true;
 }
@@ -352,7 +358,7 @@ export async function runCluster(slideId: string, params: ClusterParams): Promis
   const label = params.method === 'kmeans' ? 'k-means' : 'Fuzzy c-means';
   const value = await workerJob(`${label} (K = ${params.k})`, async () => cishWorker().cluster(latents, latentDim, params));
   if (!value) return false;
-  const ranks = clusterRanks(latents, latentDim, value.centres, params.k);
+  const ranks = rankClusters({ latents, latentDim, densities: analysis.densities, labels: value.labels, k: params.k, centres: value.centres });
   const colours = clusterColours(ranks);
   const patch = { memberships: value.memberships, labels: value.labels, k: params.k, clusterColors: colours, fpc: value.fpc };
   appStore.getState().patchAnalysis(slideId, patch);

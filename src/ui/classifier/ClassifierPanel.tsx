@@ -1,7 +1,7 @@
 import { useMemo, useState } from 'react';
 import { appStore, effectiveMpp, errorMessage, nucleiAnalysisKey, selectActiveSlide, useAppStore } from '../../store';
 import { MIN_EXAMPLES_PER_CLASS, selectionColour } from '../../analysis/selections';
-import type { ClassifierInfo } from '../../workers/cish-protocol';
+import type { ClassifierInfo, ClassifierPlanInfo } from '../../workers/cish-protocol';
 import { parseAll } from '../cish/params';
 import { LineChart } from '../cish/charts';
 import { LatentExplorer } from '../explorer/LatentExplorer';
@@ -32,7 +32,9 @@ const RULES = {
   patch: { above: 0, max: 100_000 },
 } as const;
 
-const PAPER = { mobincep: { inputSize: '224' }, organet: { inputSize: '382' } } as const;
+/** Fields that may say "auto": planned from timed steps to fit the time budget (models/classifier/plan.ts). */
+const PLANNED = ['inputSize', 'width', 'epochs', 'batch', 'patience'] as const;
+const AUTO = 'auto';
 
 export function ClassifierPanel() {
   const slide = useAppStore(selectActiveSlide);
@@ -44,7 +46,8 @@ export function ClassifierPanel() {
   const [source, setSource] = useState<Source>('tiles');
   const [images, setImages] = useState<(TrainingSet & { skipped: number; name: string }) | null>(null);
   const [arch, setArch] = useState<'mobincep' | 'organet'>('mobincep');
-  const [texts, setTexts] = useState({ inputSize: '224', width: '0.5', epochs: '20', batch: '8', patience: '5', patch: String(SHAPE_PATCH_UM) });
+  const [texts, setTexts] = useState({ inputSize: AUTO, width: AUTO, epochs: AUTO, batch: AUTO, patience: AUTO, patch: String(SHAPE_PATCH_UM) });
+  const [plan, setPlan] = useState<ClassifierPlanInfo | null>(null);
   const [augment, setAugment] = useState(true);
   const [normalisation, setNormalisation] = useState<Normalisation>(DEFAULT_NORMALISATION);
   const [info, setInfo] = useState<ClassifierInfo | null>(null);
@@ -52,7 +55,10 @@ export function ClassifierPanel() {
   const [result, setResult] = useState<SlideClassification | null>(null);
   const [error, setError] = useState<string | null>(null);
   if (!slide) return null;
-  const parsed = parseAll(texts, RULES);
+  // "auto" (or empty) leaves a value to the plan.
+  const isAuto = (k: (typeof PLANNED)[number]) => ['', AUTO].includes(texts[k].trim().toLowerCase());
+  const parsed = parseAll({ ...texts, ...Object.fromEntries(PLANNED.filter(isAuto).map((k) => [k, '1'])) }, RULES);
+  const given = (k: (typeof PLANNED)[number]) => (isAuto(k) ? undefined : parsed.values[k]);
   const mpp = effectiveMpp(slide);
   // Drawn shapes are cut into patches of this side (µm when the slide has a scale, else px).
   const patch0 = parsed.values.patch === undefined ? null : mpp ? parsed.values.patch / mpp : parsed.values.patch;
@@ -86,20 +92,23 @@ export function ClassifierPanel() {
     if (!set || invalid) return;
     setError(null);
     try {
-      const v = parsed.values;
-      const trained = await trainClassifier(slide.id, {
-        arch,
-        examples: set.examples,
-        inputSize: v.inputSize,
-        normalisation,
-        width: v.width,
-        epochs: v.epochs,
-        batchSize: v.batch,
-        patience: v.patience,
-        learningRate: 1e-3,
-        augment,
-        seed: 1,
-      });
+      setPlan(null);
+      const trained = await trainClassifier(
+        slide.id,
+        {
+          arch,
+          examples: set.examples,
+          inputSize: given('inputSize'),
+          normalisation,
+          width: given('width'),
+          epochs: given('epochs'),
+          batchSize: given('batch'),
+          patience: given('patience'),
+          augment,
+          seed: 1,
+        },
+        setPlan,
+      );
       if (trained) setInfo(trained);
     } catch (e) {
       setError(errorMessage(e));
@@ -185,7 +194,7 @@ export function ClassifierPanel() {
           onChange={(e) => {
             const next = e.currentTarget.value as 'mobincep' | 'organet';
             setArch(next);
-            setTexts({ ...texts, inputSize: PAPER[next].inputSize });
+            setTexts({ ...texts, inputSize: AUTO });
           }}
         >
           <option value="mobincep">Mobincep (RGB, 224 px, 4.3 M weights at width 1)</option>
@@ -207,10 +216,10 @@ export function ClassifierPanel() {
         </select>
       </div>
       <div className="cish-row">
-        {(['inputSize', 'width', 'epochs', 'batch', 'patience'] as const).map((k) => (
+        {PLANNED.map((k) => (
           <label key={k} className="cish-field">
             <span>{{ inputSize: 'Input px', width: 'Width', epochs: 'Epochs', batch: 'Batch', patience: 'Patience' }[k]}</span>
-            <input type="text" size={4} value={texts[k]} data-testid={`classifier-${k}`} aria-invalid={parsed.errors[k] ? 'true' : 'false'} onChange={(e) => setTexts({ ...texts, [k]: e.currentTarget.value })} />
+            <input type="text" size={4} value={texts[k]} data-testid={`classifier-${k}`} title='a number, or "auto": planned from timed steps to finish in 10 minutes' aria-invalid={parsed.errors[k] ? 'true' : 'false'} onChange={(e) => setTexts({ ...texts, [k]: e.currentTarget.value })} />
             {parsed.errors[k] && <em className="cish-error">{parsed.errors[k]}</em>}
           </label>
         ))}
@@ -218,6 +227,16 @@ export function ClassifierPanel() {
           Train
         </button>
       </div>
+      {plan && (
+        <div className="cish-result" data-testid="classifier-plan">
+          <p>Plan: {plan.summary}</p>
+          {plan.warnings.map((w) => (
+            <p key={w} className="cish-warning">
+              {w}
+            </p>
+          ))}
+        </div>
+      )}
       <SavedModels
         kind={['mobincep', 'organet']}
         title="Saved classifiers"

@@ -10,7 +10,7 @@ import { appStore, effectiveMpp, type CishAnalysis } from '../../store';
 import { labelledClasses, selectionColour, type Rgb } from '../../analysis/selections';
 import { applyAffine, traceRing } from '../viewer/overlays';
 import { imageClassCounts, shapeRegions, zipEntryNames, type DrawnShape } from '../../models/classifier/dataset';
-import type { ClassifierExamples, ClassifierInfo, ClassifierTrainRequest, ClassifierTrainStep, ClassifyOutcome } from '../../workers/cish-protocol';
+import type { ClassifierExamples, ClassifierInfo, ClassifierPlanInfo, ClassifierTrainRequest, ClassifierTrainStep, ClassifyOutcome } from '../../workers/cish-protocol';
 import { cishWorker, ensureOpen, mosaicRects, syncOverlays, workerJob } from '../cish/cish-service';
 
 export const classifierMapLayerId = (slideId: string) => `classifier-map-${slideId}`;
@@ -121,7 +121,8 @@ export function setShapes(slideId: string, shapes: DrawnShape[]): void {
   });
 }
 
-export async function trainClassifier(slideId: string, request: Omit<ClassifierTrainRequest, 'fingerprint'>): Promise<ClassifierInfo | null> {
+/** Trains a classifier on the slide's worker; `onPlan` gets the size and epochs planned for the run before it starts. */
+export async function trainClassifier(slideId: string, request: Omit<ClassifierTrainRequest, 'fingerprint'>, onPlan?: (plan: ClassifierPlanInfo) => void): Promise<ClassifierInfo | null> {
   return workerJob(`Classifier (${request.arch})`, async (jobId, report) => {
     await ensureOpen(slideId);
     const fingerprint = appStore.getState().analysis[slideId]?.fingerprint ?? 'unknown';
@@ -133,6 +134,10 @@ export async function trainClassifier(slideId: string, request: Omit<ClassifierT
         report((p.epoch * steps + p.step) / (p.epochs * steps), `epoch ${p.epoch + 1}/${p.epochs} · loss ${p.loss.toFixed(3)}${p.valLoss !== null ? ` · validation ${p.valLoss.toFixed(3)}` : ''}`);
       }),
       jobId,
+      Comlink.proxy((plan: ClassifierPlanInfo) => {
+        report(0, `planned: ${plan.summary}`);
+        onPlan?.(plan);
+      }),
     );
   });
 }
