@@ -130,12 +130,17 @@ export function checkCodes(codes: ArrayLike<number>, dim: number, options: CodeC
   };
 }
 
-export function checkTimeCap(stoppedByCap: boolean, minutes: number): SelfCheck | null {
+/**
+ * 'time-cap' when training ended at its time limit. `affects` names what the
+ * training is for, when that is less than the whole result (e.g. only the
+ * codes that describe each item), so the warning does not cast doubt on the rest.
+ */
+export function checkTimeCap(stoppedByCap: boolean, minutes: number, affects?: string): SelfCheck | null {
   if (!stoppedByCap) return null;
   return {
     id: 'time-cap',
     severity: 'warning',
-    message: `training stopped at the time cap (${fmt(minutes)} min) before the loss settled`,
+    message: `training stopped at the time cap (${fmt(minutes)} min) before the loss settled${affects ? `; this affects ${affects}` : ''}`,
     action: 'raise the time cap or the epochs to train until the loss settles',
   };
 }

@@ -395,6 +395,7 @@ export async function runNuclei(argv: string[], io: CliIO, options: RunNucleiOpt
       stoppedByTimeCap: settle?.stopped === 'time-cap',
       timeCapSeconds: s.timeCap,
       stain,
+      detector: finetune ? 'cae' : s.detector,
     });
     printChecks(io.stderr, checks);
     const verdict = checksVerdict(checks);

@@ -36,5 +36,13 @@ describe('nucleiSelfChecks', () => {
     expect(checks.map((c) => c.id)).toEqual(['time-cap']);
     expect(checks[0].message).toContain('2');
     expect(checksVerdict(checks)).toBe('warning');
+    expect(checks[0].message).not.toContain('affects');
+  });
+
+  it('says the time cap touches only the codes when the stain placed the points', () => {
+    const [check] = nucleiSelfChecks({ ...good, stoppedByTimeCap: true, detector: 'stain' });
+    expect(check.id).toBe('time-cap');
+    expect(check.message).toContain('only the codes that describe each nucleus');
+    expect(nucleiSelfChecks({ ...good, stoppedByTimeCap: true, detector: 'cae' })[0].message).not.toContain('only the codes');
   });
 });

@@ -18,6 +18,8 @@ export interface NucleiRunFacts {
   timeCapSeconds: number;
   /** 'hematoxylin' or 'fluorescence': names the estimate in the message. */
   stain?: 'hematoxylin' | 'fluorescence';
+  /** What placed the points: with 'stain' the CAE only describes each nucleus, so its time cap does not touch the count. */
+  detector?: 'stain' | 'combined' | 'cae';
 }
 
 export function nucleiSelfChecks(facts: NucleiRunFacts): SelfCheck[] {
@@ -25,7 +27,7 @@ export function nucleiSelfChecks(facts: NucleiRunFacts): SelfCheck[] {
   return firedChecks(
     checkLossFell(facts.losses),
     facts.stainEstimate === undefined ? null : checkCount(facts.count, facts.stainEstimate, { estimateName }),
-    checkTimeCap(facts.stoppedByTimeCap, facts.timeCapSeconds / 60),
+    checkTimeCap(facts.stoppedByTimeCap, facts.timeCapSeconds / 60, facts.detector === 'stain' ? "only the codes that describe each nucleus (the points come from the nuclear stain)" : undefined),
   );
 }
 
