@@ -7,7 +7,7 @@
  * roc_auc_score with multi_class='ovr'), which the tests compare with.
  */
 import { confusionMatrix, type ConfusionMatrix } from './metrics';
-import { Random, type Seed } from './random';
+import { Random, type Seed } from '../util/random';
 import type { NumericArray } from './points';
 
 export interface ClassScores {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { matchDetections, pointsInRects } from './detection-metrics';
-import { Random } from './random';
+import { Random } from '../util/random';
 
 /** matchDetections on [x, y] pairs. */
 function match(detections: [number, number][], truth: [number, number][], radius?: number) {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { argmaxRows, fcm, fpcSweep, partitionCoefficient, randomPartition, type FcmResult } from './fcm';
-import { Random } from './random';
+import { Random } from '../util/random';
 import { adjustedRandIndex } from './metrics';
 import { loadFloat64, loadReference } from './testing/fixtures';
 

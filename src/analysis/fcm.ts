@@ -21,7 +21,7 @@
  * or a point is very close to a centre.
  */
 import { checkPoints, type PointArray } from './points';
-import { Random, type Seed } from './random';
+import { Random, type Seed } from '../util/random';
 
 export type FcmNorm = 'frobenius' | 'max';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { linearSumAssignment } from './hungarian';
-import { Random } from './random';
+import { Random } from '../util/random';
 import { loadReference } from './testing/fixtures';
 
 interface AssignmentCase {

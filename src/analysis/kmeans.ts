@@ -13,7 +13,7 @@
  *     centres.
  */
 import { checkPoints, type PointArray } from './points';
-import { Random, type Seed } from './random';
+import { Random, type Seed } from '../util/random';
 
 export type KMeansInit = 'k-means++' | 'random' | Float32Array | Float64Array;
 

@@ -9,7 +9,7 @@
  */
 import { linearSumAssignment } from './hungarian';
 import { checkLabels, checkPoints, type NumericArray, type PointArray } from './points';
-import { Random, type Seed } from './random';
+import { Random, type Seed } from '../util/random';
 
 /** Maps arbitrary integer labels to 0…C−1 in ascending label order. */
 export function encodeLabels(labels: NumericArray): { codes: Int32Array; values: number[] } {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { pca, pcaTransform, symmetricEigen } from './pca';
-import { Random } from './random';
+import { Random } from '../util/random';
 import { loadFloat64, loadReference } from './testing/fixtures';
 
 interface PcaCase {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Random } from './random';
+import { Random } from '../util/random';
 import { pcaProjection, UMAP_MAX_ITEMS } from './projection';
 import { umapProjection } from './umap';
 

@@ -11,7 +11,7 @@ import {
   firedChecks,
   worstSeverity,
 } from './self-checks';
-import { createRandom } from './random';
+import { createRandom } from '../util/random';
 
 describe('checkLossFell', () => {
   it('fires on the flat loss of the stalled run in issue 15', () => {

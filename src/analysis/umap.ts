@@ -4,7 +4,7 @@
  * between them. Kept apart from projection.ts so the page never loads umap-js.
  */
 import { UMAP } from 'umap-js';
-import { Random, type Seed } from './random';
+import { Random, type Seed } from '../util/random';
 import { UMAP_MAX_ITEMS, type Projection } from './projection';
 
 export interface UmapOptions {

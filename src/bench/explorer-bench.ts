@@ -5,7 +5,7 @@
  * buffer, on this page's main thread, where the app runs them; and the frame
  * time of panning the WebGL scatter over 1,000,000 points.
  */
-import { Random } from '../analysis/random';
+import { Random } from '../util/random';
 import { addSelection, applyShape, emptySelectionSet, selectionColours } from '../analysis/selections';
 import { pointsInPolygon } from '../tiling/polygon';
 import { fitTransform, panBy, pointSizeFor, rasterise, zoomAbout, type DensityScratch } from '../ui/scatter/scatter-math';

@@ -17,7 +17,7 @@ import { encodePng } from './map-exports';
 import { parseCsv } from './csv';
 import { fileSystemLoadHandler, fileSystemSaveHandler } from './model-io';
 import { trainedClassifierFromModel } from '../models/classifier/pipeline';
-import { Random } from '../analysis/random';
+import { Random } from '../util/random';
 
 function capture() {
   const out = { stdout: '', stderr: '' };

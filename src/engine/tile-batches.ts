@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { PixelBlock, SlideSource } from '../slide/types';
 import { tileRegion, type TileGrid } from '../tiling/tile-grid';
-import { Random, type Seed } from '../analysis/random';
+import { Random, type Seed } from '../util/random';
 import type { Batch, BatchProvider } from './train';
 
 /** Turns one tile's pixels into a model input of `inputSize`² × `inputChannels` values. */

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
-import { Random } from '../analysis/random';
+import { Random } from '../util/random';
 import {
   type AugmentOptions,
   type ChannelImage,

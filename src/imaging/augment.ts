@@ -6,7 +6,7 @@
  * Images are channel-interleaved float images (H×W×C, row-major, pixel
  * (x, y) channel c at data[(y·width + x)·channels + c]), on any scale; every
  * function returns a new image and leaves its input alone. Randomness comes
- * only from the `Random` passed in (src/analysis/random.ts), so a seed gives
+ * only from the `Random` passed in (src/util/random.ts), so a seed gives
  * the same augmented batch in a worker, in Node and in tests.
  *
  * Geometry follows scikit-image: pixel (i, j) is centred on the integer
@@ -43,7 +43,7 @@
  * screen), Sh = [[1, tan φx], [tan φy, 1]] and S = diag(sx, sy): scaling
  * first, then shear, rotation, and translation by t last.
  */
-import type { Random } from '../analysis/random';
+import type { Random } from '../util/random';
 import { gaussianBlur } from './gaussian';
 import { resizeLanczos } from './resize';
 

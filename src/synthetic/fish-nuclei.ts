@@ -49,7 +49,7 @@
  * seed with different counts gives the same nucleus with different signals —
  * the seed's experiment of §4.3 (one background, signal counts varied).
  */
-import { Random, type Seed } from '../analysis/random';
+import { Random, type Seed } from '../util/random';
 import { elasticDisplacement, warp } from '../imaging/augment';
 import { gaussianBlur } from '../imaging/gaussian';
 import { type LabelledImageSet, smoothNoise } from './textures';

@@ -30,10 +30,10 @@
  * 3. optics: Gaussian blur of the stain maps (of the amounts rather than the
  *    light, so the model above stays exact; the difference is negligible at
  *    σ < 1 px), then per-channel camera noise and 8-bit rounding.
- * Everything is drawn from seeded generators (src/analysis/random.ts), each
+ * Everything is drawn from seeded generators (src/util/random.ts), each
  * layer from its own stream, so changing e.g. the density keeps the stroma.
  */
-import { Random, type Seed } from '../analysis/random';
+import { Random, type Seed } from '../util/random';
 import { gaussianBlur } from '../imaging/gaussian';
 import { HED_LOG_SCALE, RGB_FROM_HED } from '../imaging/stain';
 import { harmonicFactor, randomHarmonics } from './outline';

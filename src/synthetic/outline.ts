@@ -3,7 +3,7 @@
  * ellipse whose radius is scaled by 1 + Σ amp_k cos(kφ + phase_k) over three
  * consecutive harmonics k (2–4 for FISH crops, 3–5 for H&E nuclei).
  */
-import type { Random } from '../analysis/random';
+import type { Random } from '../util/random';
 
 /**
  * Three harmonics' coefficients [amp·cos(phase), amp·sin(phase)] × 3, each

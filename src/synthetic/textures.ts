@@ -24,9 +24,9 @@
  * mean/contrast/colour distributions, and a classifier must use texture.
  *
  * Everything is a pure function of the options and seed
- * (src/analysis/random.ts).
+ * (src/util/random.ts).
  */
-import { Random, type Seed } from '../analysis/random';
+import { Random, type Seed } from '../util/random';
 import { gaussianBlur } from '../imaging/gaussian';
 
 /** Images with class labels, the shape shared by the synthetic datasets. */

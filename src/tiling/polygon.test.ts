@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Random } from '../analysis/random';
+import { Random } from '../util/random';
 import { pointInPolygon, pointsInPolygon } from './polygon';
 
 /** The textbook even–odd ray cast over every edge: the reference the banded version must equal. */

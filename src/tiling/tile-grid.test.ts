@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { LevelInfo } from '../slide/types';
-import { Random } from '../analysis/random';
+import { Random } from '../util/random';
 import { loadReference, loadUint8 } from '../analysis/testing/fixtures';
 import { pointInPolygon } from './polygon';
 import { computeTileGrid, sampleTiles, tileRegion, tilesInPolygon, type TissueMask } from './tile-grid';

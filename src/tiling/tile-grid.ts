@@ -20,7 +20,7 @@
  * Tile order is row-major: index = row · columns + column.
  */
 import type { LevelInfo, Region, SlideMetadata } from '../slide/types';
-import { Random, type Seed } from '../analysis/random';
+import { Random, type Seed } from '../util/random';
 import { pointsInPolygon, type PolygonRing } from './polygon';
 
 export interface TileGridSettings {

@@ -3,7 +3,7 @@ import { existsSync, openAsBlob, readFileSync } from 'node:fs';
 import { createSlideEndpoint } from './slide-endpoint';
 import { openSlide } from '../slide/open';
 import { defaultDisplaySettings, renderRgba } from '../slide/display';
-import { planLevels, tileRequestFor } from '../slide/osd-tile-source';
+import { planLevels, tileRequestFor } from '../ui/viewer/osd-tile-source';
 import type { TileRequest } from './protocol';
 
 const CMU = new URL('../../../shared/data/CMU-1-Small-Region.svs', import.meta.url);

@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { disposeOptimizer, trainModel, type BatchProvider, type TrainProgress, type TrainResult } from '../../engine/train';
 import { augment, MOBINCEP_AUGMENTATION, ORGANET_AUGMENTATION, type AugmentOptions } from '../../imaging/augment';
-import { Random } from '../../analysis/random';
+import { Random } from '../../util/random';
 import { classificationReport, crossValidationSplits, multiclassRoc, stratifiedSubset, type ClassificationReport, type MulticlassRoc } from '../../analysis/classification-metrics';
 import { buildMobincep, createMobincepOptimizer, mobincepJointModel, mobincepTrainingLoss, oneHotLabels, softmaxCrossEntropy, MOBINCEP_DEFAULTS, type MobincepTrainingLossOptions } from '../mobincep';
 import { buildOrganet, createOrganetOptimizer, organetEncoder, organetTrainingLoss, fitDec, assignClusters, ORGANET_DEFAULTS, type DecModel } from '../organet';

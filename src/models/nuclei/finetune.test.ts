@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { initNodeBackend } from '../../engine/wasm-node';
 import { syntheticHeSlide } from './test-support';
-import { Random } from '../../analysis/random';
+import { Random } from '../../util/random';
 import { buildCspCae, disposeCspCae } from './model';
 import { computeDetectionMaps, computeNucleusPatches, cspCaeDetector, detectNuclei } from './pipeline';
 import {

@@ -14,7 +14,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { disposeOptimizer, trainModel, type Batch, type BatchProvider, type EpochSummary, type TrainProgress, type TrainResult, TrainingControl } from '../../engine/train';
 import { readTileInputs } from '../../engine/tile-batches';
-import { Random } from '../../analysis/random';
+import { Random } from '../../util/random';
 import type { PointAnnotations } from '../../analysis/point-annotations';
 import type { SlideSource } from '../../slide/types';
 import type { TileGrid } from '../../tiling/tile-grid';

@@ -7,7 +7,7 @@ import { DETECTION_DEFAULTS, computeNucleusPatches, detectNuclei, nucleusInputSp
 import { readTileInputs } from '../../engine/tile-batches';
 import { buildCspCae, disposeCspCae, type CspCaePreset } from './model';
 import { buildDetectionCnn, disposeDetectionCnn, fineTunedDetector, trainDetectionCnn, type AnnotatedPatches } from './finetune';
-import { Random } from '../../analysis/random';
+import { Random } from '../../util/random';
 
 /**
  * The nucleus CAE end to end on the project's synthetic H&E (known nucleus

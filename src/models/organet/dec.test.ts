@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Random } from '../../analysis/random';
+import { Random } from '../../util/random';
 import { fitDec, mapClustersToLabels, predictDec } from './dec';
 
 /** Best agreement over every one-to-one map between clusters 0…k−1 and labels 0…L−1 (brute force). */

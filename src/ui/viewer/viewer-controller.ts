@@ -9,7 +9,7 @@
 import OpenSeadragon from 'openseadragon';
 import type { AppStore, OpenSlide } from '../../store';
 import { selectActiveSlide } from '../../store';
-import { createSlideTileSource, type SlideTileSource, type TileLoader } from '../../slide/osd-tile-source';
+import { createSlideTileSource, type SlideTileSource, type TileLoader } from './osd-tile-source';
 import { affineFromPoints, drawOverlays, IDENTITY, makeView, type Affine } from './overlays';
 
 export interface ViewerControllerOptions {

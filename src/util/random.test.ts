@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Random, sampleWithoutReplacement, shuffle } from './random';
-import { loadReference } from './testing/fixtures';
+import { loadReference } from '../analysis/testing/fixtures';
 
 describe('Random (xoshiro128**)', () => {
   it('matches the reference generator outputs for given states', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { ceilLog2, planLevels, tileRequestFor } from './osd-tile-source';
-import type { LevelInfo } from './types';
+import type { LevelInfo } from '../../slide/types';
 
 interface GridRow {
   level: number;
@@ -21,7 +21,7 @@ interface SlideFixture {
 }
 
 const fixtures: SlideFixture[] = JSON.parse(
-  readFileSync(new URL('../../tests/fixtures/viewer/level-plans.json', import.meta.url), 'utf8'),
+  readFileSync(new URL('../../../tests/fixtures/viewer/level-plans.json', import.meta.url), 'utf8'),
 );
 
 describe('planLevels', () => {

@@ -14,9 +14,9 @@
  * under Node.
  */
 import type OpenSeadragon from 'openseadragon';
-import type { SlideMetadata } from './types';
-import type { DisplaySettings } from './display';
-import type { TileRequest } from '../workers/protocol';
+import type { SlideMetadata } from '../../slide/types';
+import type { DisplaySettings } from '../../slide/display';
+import type { TileRequest } from '../../workers/protocol';
 
 export interface OsdLevelPlan {
   osdLevel: number;
