@@ -28,7 +28,7 @@ import { encodeAll, trainModel, type BatchProvider } from '../../src/engine/trai
 import { readTileInputs } from '../../src/engine/tile-batches';
 import { tileRegion } from '../../src/tiling/tile-grid';
 import { fcm, randomPartition } from '../../src/analysis/fcm';
-import { Random } from '../../src/analysis/random';
+import { Random } from '../../src/util/random';
 
 const { values: args } = parseArgs({
   options: {

@@ -33,12 +33,12 @@
  * Spot intensity, size, background, DAPI brightness, blur, crosstalk and
  * noise vary per image, the same for both classes.
  *
- * Everything is a pure function of the options (src/analysis/random.ts).
+ * Everything is a pure function of the options (src/util/random.ts).
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { encode } from 'fast-png';
-import { Random } from '../../src/analysis/random';
+import { Random } from '../../src/util/random';
 
 export interface ImageRGB {
   width: number;

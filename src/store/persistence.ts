@@ -114,10 +114,6 @@ export async function loadResults(fingerprint: string): Promise<StoredResults | 
   return run<StoredResults | undefined>(RESULTS, 'readonly', (store) => store.get(fingerprint));
 }
 
-export async function deleteResults(fingerprint: string): Promise<void> {
-  await run(RESULTS, 'readwrite', (store) => store.delete(fingerprint));
-}
-
 export async function saveCheckpoint(record: CheckpointRecord): Promise<void> {
   await run(CHECKPOINTS, 'readwrite', (store) => store.put(record));
 }

@@ -690,10 +690,6 @@ export function createCishEndpoint(deps: CishEndpointDeps): CishWorkerApi {
         model.dispose();
       }
     },
-
-    async currentModel(slideId) {
-      return slides.get(slideId)?.model?.meta ?? null;
-    },
   };
   return api;
 }

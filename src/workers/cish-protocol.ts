@@ -453,8 +453,6 @@ export interface CishWorkerApi {
   exportModel(url: string): Promise<ModelFiles>;
   /** Imports model.json + weights file(s) of any kind into IndexedDB (the kind comes from its metadata); returns where it went. */
   importModel(files: Blob[], names: string[]): Promise<StoredModelInfo>;
-  /** The model currently attached to a slide, if any. */
-  currentModel(slideId: string): Promise<CishModelMeta | null>;
 }
 
 export const modelUrl = (fingerprint: string, id: string): string => storedModelUrl('cish', fingerprint, id);
