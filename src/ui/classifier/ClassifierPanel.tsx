@@ -57,7 +57,8 @@ export function ClassifierPanel() {
   if (!slide) return null;
   // "auto" (or empty) leaves a value to the plan.
   const isAuto = (k: (typeof PLANNED)[number]) => ['', AUTO].includes(texts[k].trim().toLowerCase());
-  const parsed = parseAll({ ...texts, ...Object.fromEntries(PLANNED.filter(isAuto).map((k) => [k, '1'])) }, RULES);
+  const parsed = parseAll(texts, RULES);
+  for (const k of PLANNED) if (isAuto(k)) delete parsed.errors[k];
   const given = (k: (typeof PLANNED)[number]) => (isAuto(k) ? undefined : parsed.values[k]);
   const mpp = effectiveMpp(slide);
   // Drawn shapes are cut into patches of this side (µm when the slide has a scale, else px).
