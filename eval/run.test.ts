@@ -167,7 +167,7 @@ describe('runSuite', () => {
     const md = readFileSync(merged.files.markdown, 'utf8');
     expect(md).toContain('Fake CISH');
     expect(md).toContain('Fake nuclei');
-    expect(md).toContain('2 runs made at the same time as separate processes');
+    expect(md).toContain('2 runs made as separate processes (each trains on one core), some at the same time, then merged');
     expect(md).not.toContain('Partial report');
     expect(() => mergeReports([dirs[0], dirs[0]], path.join(tmp, 'merged-twice'))).toThrow('cish appear in more than one run');
     const partial = path.join(tmp, 'partial');

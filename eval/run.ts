@@ -299,16 +299,20 @@ export function mergeReports(dirs: readonly string[], outDir: string): SuiteResu
   const twice = names.filter((n, i) => names.indexOf(n) !== i);
   if (twice.length) throw new Error(`EVAL_MERGE: ${[...new Set(twice)].join(', ')} appear in more than one run`);
   const first = parts.reduce((a, b) => (a.header.date <= b.header.date ? a : b)).header;
+  const endOf = (h: ReportHeader) => h.date.getTime() + h.totalSeconds! * 1000;
+  const span = (Math.max(...parts.map((p) => endOf(p.header))) - first.date.getTime()) / 1000;
   const commits = [...new Set(parts.map((p) => p.header.commit ?? 'unknown'))];
+  const clock = (d: Date) => d.toISOString().slice(11, 16);
   const header: ReportHeader = {
     date: first.date,
     machine: first.machine,
     node: first.node,
-    command: `${parts.map((p) => p.header.command.replace(/ npm run eval$/, ` EVAL_OUT=${path.relative(REPO_ROOT, p.dir)} npm run eval`)).join(' & ')}; then EVAL_MERGE=${dirs.map((d) => path.relative(REPO_ROOT, d)).join(',')} npm run eval`,
+    command: `${parts.map((p) => p.header.command.replace(/ npm run eval$/, ` EVAL_OUT=${path.relative(REPO_ROOT, p.dir)} npm run eval`)).join('; ')}; then EVAL_MERGE=${dirs.map((d) => path.relative(REPO_ROOT, d)).join(',')} npm run eval`,
     commit: commits.join(', '),
-    totalSeconds: Math.max(...parts.map((p) => p.header.totalSeconds!)),
+    totalSeconds: span,
     remarks: [
-      `${parts.length} runs made at the same time as separate processes (each trains on one core), merged; the wall time is the longest run's (${parts.map((p) => `${p.runs.map((r) => r.name).join(', ')} ${formatDuration(p.header.totalSeconds!)}`).join('; ')})`,
+      `${parts.length} runs made as separate processes (each trains on one core), some at the same time, then merged; ` +
+        `the wall time runs from the first start to the last end (${parts.map((p) => `${p.runs.map((r) => r.name).join(', ')} ${clock(p.header.date)}–${clock(new Date(endOf(p.header)))} UTC, ${formatDuration(p.header.totalSeconds!)}`).join('; ')})`,
       ...parts.flatMap((p) => p.header.remarks ?? []),
     ],
   };
