@@ -3,7 +3,8 @@
  * (slide reading, imaging, tiling, analysis, models, engine, and the base
  * utilities) is plain TypeScript that runs in Node and in workers, so it
  * imports nothing from the UI, the store, the workers or the command line,
- * and no DOM or UI library; the base utilities import nothing of the project.
+ * and no DOM or UI library; the base utilities import nothing of the project;
+ * the store imports nothing from the UI.
  */
 import { describe, expect, it } from 'vitest';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -44,13 +45,18 @@ describe('import directions', () => {
     expect(importsOf(text)).toEqual(['./a', '../b', './c', './d', './e', './f.worker.ts']);
   });
 
-  for (const folder of CORE) {
-    it(`src/${folder} imports nothing from ${ABOVE_CORE.join(', ')} or UI packages`, () => {
+  const rules: Array<{ folder: string; forbidden: string[]; packages: string[] }> = [
+    ...CORE.map((folder) => ({ folder, forbidden: ABOVE_CORE, packages: UI_PACKAGES })),
+    // The store holds state for the UI; it is not made of UI.
+    { folder: 'store', forbidden: ['ui', 'cli', 'bench'], packages: ['react-dom', 'openseadragon'] },
+  ];
+  for (const { folder, forbidden, packages } of rules) {
+    it(`src/${folder} imports nothing from ${forbidden.join(', ')} or ${packages.join(', ')}`, () => {
       const wrong: string[] = [];
       for (const file of sources(path.join(SRC, folder))) {
         for (const spec of importsOf(readFileSync(file, 'utf8'))) {
           const to = destination(file, spec);
-          const bad = (to.folder && (ABOVE_CORE.includes(to.folder) || (folder === 'util' && to.folder !== 'util'))) || (to.pkg && UI_PACKAGES.includes(to.pkg));
+          const bad = (to.folder && (forbidden.includes(to.folder) || (folder === 'util' && to.folder !== 'util'))) || (to.pkg && packages.includes(to.pkg));
           if (bad) wrong.push(`${path.relative(SRC, file)} → ${spec}`);
         }
       }

@@ -4,7 +4,7 @@
  * only holds references, so adding a layer copies nothing.
  */
 import type { StateCreator } from 'zustand';
-import type { OverlayLayer } from '../ui/viewer/overlays';
+import type { OverlayLayer } from './overlay-types';
 import type { AppState } from './index';
 
 export interface OverlaysSlice {
