@@ -486,7 +486,7 @@ export function createCishEndpoint(deps: CishEndpointDeps): CishWorkerApi {
     },
 
     async trainClassifier(slideId, request, onStep, jobId, onPlan) {
-      await ready();
+      const { backend: backendName } = await ready();
       const state = slideState(slideId);
       const job = startJob(jobId);
       try {
@@ -500,7 +500,6 @@ export function createCishEndpoint(deps: CishEndpointDeps): CishWorkerApi {
         if (balance.counts.some((n) => n < MIN_EXAMPLES_TO_SPLIT)) {
           throw new Error(`each class needs at least ${MIN_EXAMPLES_TO_SPLIT} examples (for the train, validation and test splits): ${dataset.classes.map((c, k) => `${c} ${balance.counts[k]}`).join(', ')}`);
         }
-        const { backend: backendName } = await ready();
         const plan = await planForDataset(dataset, {
           arch: request.arch,
           channels: CLASSIFIER_DEFAULTS[request.arch].channels,

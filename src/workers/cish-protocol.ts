@@ -8,6 +8,7 @@ import type { CishLossName, CishIntensityMode } from '../models/cish/defaults';
 import type { Projection } from '../analysis/projection';
 import type { CspCaePreset } from '../models/nuclei/model';
 import type { PatchInspectionImages } from '../models/nuclei/inspect';
+import type { PlannedChoices, TrainingPlan } from '../models/classifier/plan';
 import { CHECKPOINT_ID, storedModelUrl, type ModelFiles, type ModelKind, type StoredModelInfo } from '../engine/model-store';
 
 export type { PatchInspectionImages };
@@ -226,16 +227,7 @@ export interface ClassifierTrainRequest {
 }
 
 /** The plan a classifier trains by, shown before training starts. */
-export interface ClassifierPlanInfo {
-  inputSize: number;
-  width: number;
-  epochs: number;
-  batchSize: number;
-  estimatedSeconds: number;
-  timeCapSeconds: number;
-  summary: string;
-  warnings: string[];
-}
+export type ClassifierPlanInfo = PlannedChoices & Pick<TrainingPlan, 'estimatedSeconds' | 'timeCapSeconds' | 'summary' | 'warnings'>;
 
 export interface ClassifierTrainStep {
   epoch: number;

@@ -353,9 +353,14 @@ export interface HeldOutTraining {
  * trains on the first split of a stratified 5-fold partition (60 % train,
  * 20 % validation for early stopping) and scores the remaining 20 %.
  */
+/** The train / validation / test split trainAndTest uses: the first of 5 stratified folds with `seed`. */
+export function heldOutSplit(dataset: ClassifierDataset, seed: number) {
+  return crossValidationSplits(Int32Array.from(dataset.examples, (e) => e.label), 5, seed)[0];
+}
+
 export async function trainAndTest(dataset: ClassifierDataset, spec: ClassifierSpec, options: ClassifierTrainOptions): Promise<HeldOutTraining> {
   const labels = Int32Array.from(dataset.examples, (e) => e.label);
-  const [split] = crossValidationSplits(labels, 5, options.seed ?? 0);
+  const split = heldOutSplit(dataset, options.seed ?? 0);
   const trained = await trainClassifier(dataset, split.train, split.validation, spec, options);
   try {
     const outputs = await classifierOutputs(trained, dataset, split.test, 16, options.signal);

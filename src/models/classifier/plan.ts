@@ -17,9 +17,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { disposeOptimizer } from '../../engine/train';
 import { mobincepForwardFlops, createMobincepOptimizer, mobincepTrainingLoss, MOBINCEP_DEFAULTS } from '../mobincep';
 import { organetForwardFlops, createOrganetOptimizer, organetTrainingLoss, ORGANET_DEFAULTS } from '../organet';
-import { buildClassifier, classifierSpec, type ClassifierArch, type ClassifierSpec } from './pipeline';
+import { buildClassifier, classifierSpec, heldOutSplit, type ClassifierArch, type ClassifierSpec } from './pipeline';
 import type { ClassifierDataset, Normalisation } from './dataset';
-import { crossValidationSplits } from '../../analysis/classification-metrics';
 
 /** What the default run may take, all in: 10 minutes (issue 15). */
 export const DEFAULT_TIME_BUDGET_SECONDS = 600;
@@ -104,13 +103,18 @@ export interface PlanCandidate {
   epochsInBudget: number;
 }
 
-export interface TrainingPlan {
+/** What a training run is given: the user's values where set, the plan's for the rest. */
+export interface PlannedChoices {
   inputSize: number;
   width: number;
   epochs: number;
   batchSize: number;
   patience: number;
   learningRate: number;
+}
+
+/** The plan's choices (PlannedChoices) and what they rest on. */
+export interface TrainingPlan extends PlannedChoices {
   secondsPerStep: number;
   secondsPerEpoch: number;
   /** Planned training time (epochs × seconds per epoch). */
@@ -272,15 +276,6 @@ export async function planClassifierTraining(request: PlanRequest): Promise<Trai
   };
 }
 
-/** What a training run is given: the user's values where set, the plan's for the rest. */
-export interface PlannedChoices {
-  inputSize: number;
-  width: number;
-  epochs: number;
-  batchSize: number;
-  patience: number;
-  learningRate: number;
-}
 
 export function plannedChoices(given: Partial<PlannedChoices>, plan: TrainingPlan): PlannedChoices {
   return {
@@ -300,8 +295,8 @@ export function medianImageSide(dataset: ClassifierDataset): number {
 }
 
 /**
- * Plans the training of `dataset` as trainAndTest will split it (the first
- * of 5 stratified folds with `seed`): the command line and the app's worker
+ * Plans the training of `dataset` as trainAndTest will split it
+ * (heldOutSplit with `seed`): the command line and the app's worker
  * both plan through this.
  */
 export function planForDataset(
@@ -309,7 +304,7 @@ export function planForDataset(
   request: Omit<PlanRequest, 'classes' | 'trainExamples' | 'validationExamples' | 'imageSide'> & { seed: number },
 ): Promise<TrainingPlan> {
   const { seed, ...rest } = request;
-  const [split] = crossValidationSplits(Int32Array.from(dataset.examples, (e) => e.label), 5, seed);
+  const split = heldOutSplit(dataset, seed);
   return planClassifierTraining({
     ...rest,
     classes: dataset.classes,
