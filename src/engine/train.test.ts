@@ -148,6 +148,36 @@ describe('trainModel', () => {
     expect(snapshots[2]).not.toEqual(snapshots[0]);
   });
 
+  it('with waitBelow, counts patience only once the loss has gone below it', async () => {
+    // Per-epoch losses: flat at chance (5.x) for five epochs, then learning (3), then worse again.
+    const losses = [5, 5.1, 5.2, 5.3, 5.4, 3, 3.1, 3.2, 3.3, 3.4];
+    const run = async (waitBelow?: number) => {
+      const model = linearModel();
+      const kernel = model.trainableWeights[0].read() as tf.Variable;
+      let epochSeen = 0;
+      const result = await trainModel({
+        model,
+        optimizer: tf.train.sgd(0.1),
+        computeLoss: () => tf.add(tf.scalar(losses[epochSeen]), tf.mul(0, tf.sum(kernel))) as tf.Scalar,
+        batches: provider(32, 16),
+        epochs: losses.length,
+        earlyStopping: { patience: 2, waitBelow },
+        onEpochEnd: (s) => {
+          epochSeen = s.epoch + 1;
+        },
+      });
+      model.dispose();
+      return result;
+    };
+    const plain = await run();
+    expect(plain.status).toBe('early-stopped');
+    expect(plain.epochsRun).toBe(3);
+    const waiting = await run(4);
+    expect(waiting.status).toBe('early-stopped');
+    expect(waiting.bestEpoch).toBe(5);
+    expect(waiting.epochsRun).toBe(8);
+  });
+
   it('pauses between steps and resumes', async () => {
     const model = linearModel();
     const control = new TrainingControl();

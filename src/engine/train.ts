@@ -67,6 +67,14 @@ export interface EarlyStopping {
   patience: number;
   /** Smallest decrease of the monitored loss that counts as improvement. */
   minDelta?: number;
+  /**
+   * Patience starts counting only once the monitored loss has gone below
+   * this value (e.g. a classifier's loss when it predicts just the class
+   * priors): a network trained from scratch can sit at chance for many
+   * epochs before it starts to learn, and stopping it there keeps a model
+   * that learned nothing. Unset: counting starts at the first epoch.
+   */
+  waitBelow?: number;
   /** Put back the weights of the best epoch when stopping early. */
   restoreBestWeights?: boolean;
   /**
@@ -309,6 +317,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   let bestEpoch: number | null = null;
   let bestWeights: tf.Tensor[] | null = null;
   let epochsWithoutImprovement = 0;
+  let patienceStarted = stopping?.waitBelow === undefined;
   let stepsPerEpoch: number | null = isProvider(options.batches) ? options.batches.stepsPerEpoch : null;
   let lastValLoss: number | null = null;
   let status: StopReason = 'completed';
@@ -395,6 +404,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
       };
       history.push(summary);
       const monitored = lastValLoss ?? trainLoss;
+      patienceStarted ||= stopping?.waitBelow !== undefined && monitored < stopping.waitBelow;
       if (bestLoss === null || monitored < bestLoss - minDelta) {
         bestLoss = monitored;
         bestEpoch = epoch;
@@ -404,7 +414,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
           // Every weight, batch norm's moving statistics included: they belong to the best epoch too.
           bestWeights = model.weights.map((w) => tf.clone(w.read()));
         }
-      } else {
+      } else if (patienceStarted) {
         epochsWithoutImprovement++;
       }
       await options.onEpochEnd?.(summary, model);
