@@ -169,7 +169,15 @@ describe('runSuite', () => {
     expect(md).toContain('Fake nuclei');
     expect(md).toContain('2 runs made as separate processes (each trains on one core), some at the same time, then merged');
     expect(md).not.toContain('Partial report');
-    expect(() => mergeReports([dirs[0], dirs[0]], path.join(tmp, 'merged-twice'))).toThrow('cish appear in more than one run');
+    expect(() => mergeReports([dirs[0], dirs[0]], path.join(tmp, 'merged-twice'))).toThrow('cish/g1, cish/g2 appear in more than one run');
+    // One workflow split between two runs by EVAL_VARIANTS comes back whole, in id order.
+    const split = fakeWorkflow({ g1: 0.95, g2: 0.9, g3: 0.4 }, TARGETS);
+    const s1 = await runSuite(options('split-1', { workflows: ['cish'], variants: ['g3'] }), [split], () => {});
+    const s2 = await runSuite(options('split-2', { workflows: ['cish'], variants: ['g1', 'g2'] }), [split], () => {});
+    const whole = mergeReports([path.dirname(s1.files.json), path.dirname(s2.files.json)], path.join(tmp, 'merged-split'));
+    expect(whole.runs.map((r) => [r.name, r.outcomes.map((o) => o.variant.id)])).toEqual([['cish', ['g1', 'g2', 'g3']]]);
+    expect(whole.problems.get('cish')).toContain('missed: worst ari ≥ 0.650: 0.400 (g3), over 3 generated variants');
+    expect(readFileSync(whole.files.markdown, 'utf8')).toContain('cish (1 variant)');
     const partial = path.join(tmp, 'partial');
     mkdirSync(partial, { recursive: true });
     const json = JSON.parse(readFileSync(ra.files.json, 'utf8'));

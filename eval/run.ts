@@ -286,18 +286,27 @@ export function readReport(jsonFile: string): { header: ReportHeader; runs: Work
 }
 
 /**
- * One report from runs made by separate processes at the same time (one
- * workflow each, e.g. one per core: a Node process trains on one core), as
- * if one run had made them. Refuses a partial run, or a workflow twice.
+ * One report from runs made by separate processes at the same time (e.g.
+ * one per core: a Node process trains on one core), as if one run had made
+ * them. A workflow may be split between runs by EVAL_VARIANTS: its variants
+ * are put back together in id order. Refuses a partial run, or a variant
+ * twice.
  */
 export function mergeReports(dirs: readonly string[], outDir: string): SuiteResult {
   const parts = dirs.map((dir) => ({ dir, ...readReport(path.join(dir, 'results.json')) }));
   const unfinished = parts.filter((p) => p.header.progress || p.header.totalSeconds === undefined).map((p) => p.dir);
   if (unfinished.length) throw new Error(`EVAL_MERGE: ${unfinished.join(', ')} did not finish`);
-  const runs = parts.flatMap((p) => p.runs);
-  const names = runs.map((r) => r.name);
-  const twice = names.filter((n, i) => names.indexOf(n) !== i);
+  const byName = new Map<string, WorkflowRun>();
+  for (const run of parts.flatMap((p) => p.runs)) {
+    const seen = byName.get(run.name);
+    if (seen === undefined) byName.set(run.name, { ...run, outcomes: [...run.outcomes] });
+    else seen.outcomes.push(...run.outcomes);
+  }
+  const runs = [...byName.values()];
+  const ids = runs.flatMap((r) => r.outcomes.map((o) => `${r.name}/${o.variant.id}`));
+  const twice = ids.filter((n, i) => ids.indexOf(n) !== i);
   if (twice.length) throw new Error(`EVAL_MERGE: ${[...new Set(twice)].join(', ')} appear in more than one run`);
+  for (const run of runs) run.outcomes.sort((a, b) => a.variant.id.localeCompare(b.variant.id));
   const first = parts.reduce((a, b) => (a.header.date <= b.header.date ? a : b)).header;
   const endOf = (h: ReportHeader) => h.date.getTime() + h.totalSeconds! * 1000;
   const span = (Math.max(...parts.map((p) => endOf(p.header))) - first.date.getTime()) / 1000;
@@ -312,7 +321,7 @@ export function mergeReports(dirs: readonly string[], outDir: string): SuiteResu
     totalSeconds: span,
     remarks: [
       `${parts.length} runs made as separate processes (each trains on one core), some at the same time, then merged; ` +
-        `the wall time runs from the first start to the last end (${parts.map((p) => `${p.runs.map((r) => r.name).join(', ')} ${clock(p.header.date)}–${clock(new Date(endOf(p.header)))} UTC, ${formatDuration(p.header.totalSeconds!)}`).join('; ')})`,
+        `the wall time runs from the first start to the last end (${parts.map((p) => `${p.runs.map((r) => `${r.name} (${r.outcomes.length} variant${r.outcomes.length === 1 ? '' : 's'})`).join(', ')} ${clock(p.header.date)}–${clock(new Date(endOf(p.header)))} UTC, ${formatDuration(p.header.totalSeconds!)}`).join('; ')})`,
       ...parts.flatMap((p) => p.header.remarks ?? []),
     ],
   };
