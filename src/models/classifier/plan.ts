@@ -31,23 +31,13 @@ export const TRAINING_SHARE = 0.75;
 /**
  * Network sizes tried on a CPU, costliest first: input side and width
  * multiplier. The paper's (224 px or OrgaNet's 382, width 1) comes first;
- * sizes above UPSAMPLE_LIMIT × the images' own side are skipped. Nothing
- * below 48 px: Mobincep's five stride-2 stages leave
+ * sizes above the images' own side are skipped (upsampling adds cost, not
+ * information). Nothing below 48 px: Mobincep's five stride-2 stages leave
  * a 1 × 1 map at 32 px, where batch norm standardises each feature over
  * the batch alone; there the default run on 400 texture images of 4 classes
  * ended with a training loss of 1.436 (ln 4 = 1.386, nothing learned) and
  * test accuracy 0.263 after 435 steps (eval/classifier, cls-04).
  */
-/**
- * How far the plan may upsample the images. Upsampling adds no
- * information, but Mobincep halves its input five times: a 64 px crop
- * leaves a 2 × 2 map for the last layers, 96 px a 3 × 3 one. On a FISH set
- * of our own seed (2 × 150 crops at 64 px, label-safe augmentation, same
- * budget) 96 px reached 0.82 against 0.73 at 64 px (README, "What the
- * defaults reach").
- */
-export const UPSAMPLE_LIMIT = 1.5;
-
 export const CPU_LADDER: ReadonlyArray<{ inputSize: number; width: number }> = [
   { inputSize: 224, width: 1 },
   { inputSize: 160, width: 0.5 },
@@ -210,7 +200,7 @@ export async function planClassifierTraining(request: PlanRequest): Promise<Trai
   if (request.device === 'gpu') ladder = [{ inputSize: paperSize, width: 1 }];
   else {
     const smallest = CPU_LADDER[CPU_LADDER.length - 1];
-    ladder = CPU_LADDER.map((c) => (c.inputSize === 224 && c.width === 1 ? { inputSize: paperSize, width: 1 } : c)).filter((c) => c.inputSize <= Math.max(smallest.inputSize, UPSAMPLE_LIMIT * request.imageSide));
+    ladder = CPU_LADDER.map((c) => (c.inputSize === 224 && c.width === 1 ? { inputSize: paperSize, width: 1 } : c)).filter((c) => c.inputSize <= Math.max(smallest.inputSize, request.imageSide));
   }
   if (fixed.inputSize !== undefined || fixed.width !== undefined) {
     const inputSize = fixed.inputSize ?? ladder.find((c) => fixed.width === undefined || c.width <= fixed.width)?.inputSize ?? ladder[ladder.length - 1].inputSize;
