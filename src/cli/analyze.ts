@@ -32,7 +32,9 @@ import { clusterRegionsGeoJson, downsampleForMaxSide, encodePng, renderTileMap, 
 import { CliError, OptionReader, UsageError, messageOf, parseCommandArgs, atPath, writeOutput } from './args';
 import { ProgressReporter, formatDuration } from './progress';
 import { fileSystemSaveHandler } from './model-io';
-import { openSlideFile } from './slide-file';
+import { openSlideFile, slideFileFingerprint } from './slide-file';
+import { cishMetaJson, type CishModelMeta } from '../models/cish/metadata';
+import { newModelId } from '../engine/model-store';
 import { printChecks, type CliIO } from './io';
 
 export const ANALYZE_USAGE = `Usage: tilescope analyze --slide FILE --model cish --out DIR [options]
@@ -401,8 +403,18 @@ export async function analyzeSlide(
 
     const modelDir = path.join(s.out, 'model');
     const { autoencoder } = models;
-    // The preprocessing travels with the weights: encoding other tiles needs it.
-    autoencoder.setUserDefinedMetadata({ tilescope: 'cish-cli', preprocess: JSON.parse(JSON.stringify(preprocess)) });
+    // The app's format (models/cish/metadata.ts): the model imports into the app with its preprocessing.
+    const modelMeta: CishModelMeta = {
+      tilescope: 'cish',
+      modelId: newModelId(),
+      fingerprint: await slideFileFingerprint(s.slide),
+      latentDim: s.latent,
+      inputSize: CISH_DEFAULTS.inputSize,
+      preprocess: { mode: s.intensity, median: 0, contrast: false, ...(glassAbove === undefined ? {} : { glassAbove }) },
+      epochs: history.length,
+      history: history.map((h) => h.loss),
+    };
+    autoencoder.setUserDefinedMetadata(cishMetaJson(modelMeta));
     await atPath(modelDir, () => autoencoder.save(fileSystemSaveHandler(modelDir)));
 
     progress.begin('encode', `${grid.kept.length} tiles`);

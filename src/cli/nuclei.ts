@@ -40,7 +40,9 @@ import { sampleTiles } from '../tiling/tile-grid';
 import { CliError, OptionReader, UsageError, describeFsError, messageOf, parseCommandArgs, atPath, writeOutput } from './args';
 import { ProgressReporter } from './progress';
 import { fileSystemLoadHandler, fileSystemSaveHandler } from './model-io';
-import { openSlideFile } from './slide-file';
+import { openSlideFile, slideFileFingerprint } from './slide-file';
+import { cspCaeFromSaved, type NucleiModelMeta } from '../models/nuclei/metadata';
+import { newModelId } from '../engine/model-store';
 import { readOverview } from '../slide/overview';
 import { printChecks, type CliIO } from './io';
 import type { SlideSource } from '../slide/types';
@@ -193,13 +195,12 @@ async function loadCspCae(dir: string): Promise<CspCaeModels> {
   // The layer class must be registered before loading (importing threshold-layer does it).
   void SparsityThreshold;
   const autoencoder = await tfl.loadLayersModel(fileSystemLoadHandler(path.join(dir, 'model.json')));
-  const threshold = autoencoder.getLayer('part5_threshold') as SparsityThreshold;
-  const outputs = ['part5_threshold', 'part3_2_act', 'part7_9_deconv', 'part8_12_deconv', 'reconstruction'].map((name) => autoencoder.getLayer(name).output as tfl.SymbolicTensor);
-  const inspector = tfl.model({ inputs: autoencoder.inputs, outputs });
-  const inputSize = autoencoder.inputs[0].shape[1] ?? NUCLEI_DEFAULTS.patchSize;
-  const width = (autoencoder.getLayer('part1_1_conv').getConfig() as { filters: number }).filters / 100;
-  const preset = (Object.entries(CSP_CAE_PRESETS).find(([, p]) => Math.abs(p.width - width) < 1e-6)?.[0] ?? 'paper') as CspCaePreset;
-  return { autoencoder, inspector, threshold, preset, inputSize };
+  try {
+    return cspCaeFromSaved(autoencoder, { modelId: newModelId(), fingerprint: 'imported' }).models;
+  } catch (error) {
+    autoencoder.dispose();
+    throw error;
+  }
 }
 
 export interface RunNucleiOptions {
@@ -321,6 +322,16 @@ export async function runNuclei(argv: string[], io: CliIO, options: RunNucleiOpt
       );
       const modelDir = path.join(s.out, 'model');
       const { autoencoder } = trained.models;
+      // The app's format (models/nuclei/metadata.ts): the model imports into the app.
+      const modelMeta: NucleiModelMeta = {
+        tilescope: 'cspcae',
+        fingerprint: await slideFileFingerprint(s.slide),
+        modelId: newModelId(),
+        preset: trained.models.preset,
+        history: trained.result.history.map((h) => h.loss),
+        patches: train.length,
+      };
+      autoencoder.setUserDefinedMetadata(JSON.parse(JSON.stringify(modelMeta)) as object);
       await atPath(modelDir, () => autoencoder.save(fileSystemSaveHandler(modelDir)));
     }
 

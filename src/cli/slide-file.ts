@@ -2,6 +2,7 @@
 import { openAsBlob } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { openSlide } from '../slide/open';
+import { slideFingerprint } from '../slide/fingerprint';
 import { SlideError, type SlideSource } from '../slide/types';
 import { CliError, describeFsError, messageOf } from './args';
 
@@ -20,4 +21,9 @@ export async function openSlideFile(file: string): Promise<SlideSource> {
     if (err instanceof SlideError) throw new CliError(file, err.reason);
     throw new CliError(file, messageOf(err));
   }
+}
+
+/** The slide's fingerprint (slide/fingerprint.ts), as the app computes it: saved models carry it. */
+export async function slideFileFingerprint(file: string): Promise<string> {
+  return slideFingerprint(await openAsBlob(file));
 }

@@ -136,6 +136,7 @@ export async function modelFromFiles(files: Blob[], names: string[]): Promise<{ 
 
 /** The kind a model's metadata names, or null. */
 export function modelKindOf(metadata: Record<string, unknown> | undefined): ModelKind | null {
-  const kind = metadata?.tilescope;
+  // 'cish-cli': what `analyze` wrote before the app and the command line shared one format.
+  const kind = metadata?.tilescope === 'cish-cli' ? 'cish' : metadata?.tilescope;
   return typeof kind === 'string' && (MODEL_KINDS as readonly string[]).includes(kind) ? (kind as ModelKind) : null;
 }

@@ -40,7 +40,9 @@ import {
   type TrainParams,
 } from './cish-protocol';
 import { modelFromFiles, modelKindOf, modelToFiles, newModelId, parseStoredModelUrl, listStoredModels, storedModelUrl, type ModelKind } from '../engine/model-store';
-import { CSP_CAE_PRESETS, disposeCspCae, splitCspCae, type CspCaeModels, type CspCaePreset } from '../models/nuclei/model';
+import { disposeCspCae, type CspCaeModels } from '../models/nuclei/model';
+import { cspCaeFromSaved, isCspCae, type NucleiModelMeta } from '../models/nuclei/metadata';
+import { cishMetaJson, defaultCishMeta, readCishMeta } from '../models/cish/metadata';
 import { inspectPatchAt } from '../models/nuclei/inspect';
 import { FINETUNE_DEFAULTS, annotatedTiles, buildDetectionCnn, disposeDetectionCnn, fineTunedDetector, trainDetectionCnn, type DetectionCnn } from '../models/nuclei/finetune';
 import { computeDetectionMaps, computeNucleusPatches, estimateStainLevel, guessNuclearStain, nucleiFromMaps, trainCspCae, type DetectionMaps } from '../models/nuclei/pipeline';
@@ -98,25 +100,10 @@ function abortError(): DOMException {
 }
 
 
-function readMeta(model: LayersModel): CishModelMeta | null {
-  const meta = model.getUserDefinedMetadata() as Partial<CishModelMeta> | undefined;
-  return meta && meta.tilescope === 'cish' ? (meta as CishModelMeta) : null;
-}
-
-function fallbackMeta(models: CishModels, url: string): CishModelMeta {
+/** The ids of a stored model from its URL, or new ones. */
+function idsOf(url: string): { modelId: string; fingerprint: string } {
   const parsed = parseStoredModelUrl(url);
-  const inputSize = models.autoencoder.inputs[0].shape[1] ?? CISH_DEFAULTS.inputSize;
-  const latentDim = models.encoder.outputs[0].shape[1] ?? CISH_DEFAULTS.latentDim;
-  return {
-    tilescope: 'cish',
-    modelId: parsed?.modelId ?? newModelId(),
-    fingerprint: parsed?.fingerprint ?? 'imported',
-    latentDim,
-    inputSize,
-    preprocess: { mode: 'intensity', median: 0, contrast: false },
-    epochs: 0,
-    history: [],
-  };
+  return { modelId: parsed?.modelId ?? newModelId(), fingerprint: parsed?.fingerprint ?? 'imported' };
 }
 
 export function createCishEndpoint(deps: CishEndpointDeps): CishWorkerApi {
@@ -294,7 +281,7 @@ export function createCishEndpoint(deps: CishEndpointDeps): CishWorkerApi {
             const url = checkpointUrl(fingerprint);
             let saved = '';
             try {
-              m.autoencoder.setUserDefinedMetadata(metaFor(history.length) as unknown as object);
+              m.autoencoder.setUserDefinedMetadata(cishMetaJson(metaFor(history.length)));
               await m.autoencoder.save(url);
               saved = url;
             } catch (error) {
@@ -310,7 +297,7 @@ export function createCishEndpoint(deps: CishEndpointDeps): CishWorkerApi {
         }
         const meta = metaFor(history.length);
         const url = modelUrl(fingerprint, modelId);
-        trained.autoencoder.setUserDefinedMetadata(meta as unknown as object);
+        trained.autoencoder.setUserDefinedMetadata(cishMetaJson(meta));
         await trained.autoencoder.save(url);
         setModel(state, trained, meta);
         return { modelId, modelUrl: url, status: result.status, history: Float32Array.from(history), restarts, stoppedByTimeLimit };
@@ -597,15 +584,17 @@ export function createCishEndpoint(deps: CishEndpointDeps): CishWorkerApi {
       await ready();
       const state = slideState(slideId);
       const autoencoder = await tfl.loadLayersModel(url);
-      const meta = autoencoder.getUserDefinedMetadata() as Partial<NucleiModelMeta> | undefined;
-      if (meta?.tilescope !== 'cspcae' || !meta.preset || !(meta.preset in CSP_CAE_PRESETS)) {
+      let saved: ReturnType<typeof cspCaeFromSaved>;
+      try {
+        saved = cspCaeFromSaved(autoencoder, idsOf(url));
+      } catch (error) {
         autoencoder.dispose();
-        throw new Error(`${url} is not a nucleus CAE`);
+        throw new Error(`${url}: ${errorText(error)}`);
       }
-      const models = splitCspCae(autoencoder, meta.preset);
+      const { models, meta } = saved;
       if (state.nuclei) disposeNuclei(state.nuclei);
       state.nuclei = { models, maps: null, tuned: null };
-      return { ...nucleiInfo(models, meta as NucleiModelMeta), url };
+      return { ...nucleiInfo(models, meta), url };
     },
 
     async redetectNuclei(slideId, params) {
@@ -641,7 +630,7 @@ export function createCishEndpoint(deps: CishEndpointDeps): CishWorkerApi {
       await ready();
       const state = slideState(slideId);
       const models = await loadCishAutoencoder(url);
-      const meta = readMeta(models.autoencoder) ?? fallbackMeta(models, url);
+      const meta = readCishMeta(models.autoencoder.getUserDefinedMetadata(), models, idsOf(url)) ?? defaultCishMeta(models, idsOf(url));
       setModel(state, models, meta);
       return meta;
     },
@@ -667,14 +656,12 @@ export function createCishEndpoint(deps: CishEndpointDeps): CishWorkerApi {
       const { handler, metadata } = await modelFromFiles(files, names);
       const model = await tfl.loadLayersModel(handler);
       try {
-        // Exports from before kinds were recorded are CISH autoencoders.
-        const kind: ModelKind = modelKindOf(metadata) ?? 'cish';
-        const meta = kind === 'cish' ? ((readMeta(model) ?? fallbackMeta(splitCishAutoencoder(model), 'imported')) as unknown as Record<string, unknown>) : metadata;
-        const safe = (value: unknown) => (typeof value === 'string' && /^[0-9a-z]+$/.test(value) ? value : null);
-        const fingerprint = safe(meta.fingerprint) ?? 'imported';
-        const modelId = safe(meta.modelId) ?? newModelId();
+        // Models without a kind are CISH autoencoders (app exports from before kinds were recorded) or CAEs the command line saved before it wrote metadata.
+        const kind: ModelKind = modelKindOf(metadata) ?? (isCspCae(model) ? 'cspcae' : 'cish');
+        const meta = importedMeta(kind, model);
+        const { fingerprint, modelId } = meta;
         const url = storedModelUrl(kind, fingerprint, modelId);
-        model.setUserDefinedMetadata({ ...meta, tilescope: kind, fingerprint, modelId });
+        model.setUserDefinedMetadata(JSON.parse(JSON.stringify(meta)) as object);
         const info = await model.save(url);
         return {
           url,
@@ -693,21 +680,28 @@ export function createCishEndpoint(deps: CishEndpointDeps): CishWorkerApi {
   return api;
 }
 
+/**
+ * A model's metadata as the app keeps it, whoever saved it (the app or the
+ * command line, of any version); throws, with the reason, when the model is
+ * not the kind it says.
+ */
+function importedMeta(kind: ModelKind, model: LayersModel): { fingerprint: string; modelId: string } {
+  const ids = { modelId: newModelId(), fingerprint: 'imported' };
+  if (kind === 'cish') {
+    const models = splitCishAutoencoder(model);
+    return readCishMeta(model.getUserDefinedMetadata(), models, ids) ?? defaultCishMeta(models, ids);
+  }
+  if (kind === 'cspcae') return cspCaeFromSaved(model, ids).meta;
+  const raw = (model.getUserDefinedMetadata() ?? {}) as Record<string, unknown>;
+  trainedClassifierFromModel(model); // checks the spec against the layers
+  const text = (v: unknown, otherwise: string) => (typeof v === 'string' && /^[0-9a-z]+$/.test(v) ? v : otherwise);
+  return { ...raw, fingerprint: text(raw.fingerprint, ids.fingerprint), modelId: text(raw.modelId, ids.modelId) };
+}
+
 function detectionsOf(maps: DetectionMaps, params: NucleiPointParams): NucleiDetections {
   const found = nucleiFromMaps(maps, params);
   const checks = nucleiSelfChecks({ losses: [], count: found.x.length, stainEstimate: found.stainEstimate, stoppedByTimeCap: false, timeCapSeconds: 0, stain: maps.stain?.stain });
   return { x: found.x, y: found.y, score: found.score, features: found.features, featureDim: found.featureDim, patchRects: maps.rects, perPatch: found.perPatch, checks };
-}
-
-/** What a saved nucleus CAE carries in its userDefinedMetadata. */
-interface NucleiModelMeta {
-  tilescope: 'cspcae';
-  fingerprint: string;
-  modelId: string;
-  preset: CspCaePreset;
-  /** RMSE per epoch. */
-  history: number[];
-  patches: number;
 }
 
 function nucleiInfo(models: CspCaeModels, meta: NucleiModelMeta): Omit<NucleiModelInfo, 'url'> {

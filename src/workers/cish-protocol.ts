@@ -3,8 +3,9 @@
  * here is plain data or typed arrays (transferred where the sender gives
  * them up); tensors never cross.
  */
+import type { CishModelMeta, PreprocessParams } from '../models/cish/metadata';
 import type { BackendName } from '../engine/backend';
-import type { CishLossName, CishIntensityMode } from '../models/cish/defaults';
+import type { CishLossName } from '../models/cish/defaults';
 import type { Projection } from '../analysis/projection';
 import type { CspCaePreset } from '../models/nuclei/model';
 import type { PatchInspectionImages } from '../models/nuclei/inspect';
@@ -70,14 +71,7 @@ export interface TileColumns {
   mpp: number;
 }
 
-export interface PreprocessParams {
-  mode: CishIntensityMode;
-  /** Median filter radius in px; 0 = off. */
-  median: number;
-  contrast: boolean;
-  /** Glass inside a tile (grey above this, 0–1) takes the tile's tissue mean; absent = tiles as scanned. */
-  glassAbove?: number;
-}
+export type { CishModelMeta, PreprocessParams };
 
 export interface TrainParams {
   latentDim: number;
@@ -371,17 +365,6 @@ export interface FpcCurve {
 export type { ModelFiles, ModelKind, StoredModelInfo } from '../engine/model-store';
 
 /** Metadata saved inside model.json (userDefinedMetadata) so a model carries its preprocessing. */
-export interface CishModelMeta {
-  tilescope: 'cish';
-  modelId: string;
-  fingerprint: string;
-  latentDim: number;
-  inputSize: number;
-  preprocess: PreprocessParams;
-  epochs: number;
-  history: number[];
-}
-
 export interface CishWorkerApi {
   init(): Promise<BackendReport>;
   open(slideId: string, file: Blob, name: string): Promise<void>;

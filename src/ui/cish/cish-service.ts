@@ -4,6 +4,7 @@
  * `analysis` slice, overlays kept in step, and persistence by fingerprint.
  * Tensors stay in the worker; only typed arrays arrive here.
  */
+import { slideFingerprint } from '../../slide/fingerprint';
 import { downloadBlob } from '../download';
 import * as Comlink from 'comlink';
 import { appStore, isAbortError, type AnalysisMask, type CishAnalysis } from '../../store';
@@ -14,7 +15,6 @@ import {
   loadResults,
   saveCheckpoint,
   saveResults,
-  slideFingerprint,
   type CheckpointRecord,
 } from '../../store/persistence';
 import { clusterColours, tileColours } from '../../analysis/exports';
