@@ -20,6 +20,7 @@
  * algebraically the same as step 2 but free of overflow when m is close to 1
  * or a point is very close to a centre.
  */
+import { runSteps, type Steps } from '../util/steps';
 import { checkPoints, type PointArray } from './points';
 import { Random, type Seed } from '../util/random';
 
@@ -210,11 +211,17 @@ export function partitionCoefficient(u: Float64Array | Float32Array, k: number):
  * partition from the seed `${seed}/${i}`, so start 0 is the plain seeded run.
  */
 export function fcm(points: PointArray, dims: number, options: FcmOptions): FcmResult {
+  return runSteps(fcmSteps(points, dims, options));
+}
+
+/** fcm() as steps (util/steps.ts): one step per start. */
+export function* fcmSteps(points: PointArray, dims: number, options: FcmOptions): Steps<FcmResult> {
   const nInit = options.initialU ? 1 : (options.nInit ?? FCM_DEFAULTS.nInit);
   if (!Number.isInteger(nInit) || nInit < 1) throw new RangeError(`fcm: nInit must be an integer ≥ 1, got ${nInit}`);
   const seed = options.seed ?? FCM_DEFAULTS.seed;
   let best = fcmOnce(points, dims, options);
   for (let start = 1; start < nInit; start++) {
+    yield;
     const candidate = fcmOnce(points, dims, { ...options, seed: `${seed}/${start}` });
     if (finalObjective(candidate) < finalObjective(best)) best = candidate;
   }
@@ -433,6 +440,11 @@ export interface FpcSweepResult {
  * same seed and K gives the same FPC.
  */
 export function fpcSweep(points: PointArray, dims: number, options: FpcSweepOptions = {}): FpcSweepResult {
+  return runSteps(fpcSweepSteps(points, dims, options));
+}
+
+/** fpcSweep() as steps (util/steps.ts): one step per start of each K. */
+export function* fpcSweepSteps(points: PointArray, dims: number, options: FpcSweepOptions = {}): Steps<FpcSweepResult> {
   const n = checkPoints(points, dims);
   const requested = options.kRange ?? [2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12];
   const ks = requested.filter((k) => k <= n);
@@ -445,7 +457,8 @@ export function fpcSweep(points: PointArray, dims: number, options: FpcSweepOpti
   };
   let done = ks.length;
   for (let index = 0; index < ks.length; index++) {
-    const result = fcm(points, dims, {
+    if (index > 0) yield;
+    const result = yield* fcmSteps(points, dims, {
       k: ks[index],
       m: options.m,
       tol: options.tol,

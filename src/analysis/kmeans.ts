@@ -12,6 +12,7 @@
  *   - a cluster that empties is moved onto the points farthest from their
  *     centres.
  */
+import { runSteps, type Steps } from '../util/steps';
 import { checkPoints, type PointArray } from './points';
 import { Random, type Seed } from '../util/random';
 
@@ -272,6 +273,11 @@ function relocateEmptyClusters(
 
 /** k-means clustering of n points of dimension `dims`. */
 export function kmeans(points: PointArray, dims: number, options: KMeansOptions): KMeansResult {
+  return runSteps(kmeansSteps(points, dims, options));
+}
+
+/** kmeans() as steps (util/steps.ts): one step per start. */
+export function* kmeansSteps(points: PointArray, dims: number, options: KMeansOptions): Steps<KMeansResult> {
   const n = checkPoints(points, dims);
   const k = options.k;
   if (!Number.isInteger(k) || k < 1) throw new RangeError(`kmeans: K must be an integer ≥ 1, got ${k}`);
@@ -291,6 +297,7 @@ export function kmeans(points: PointArray, dims: number, options: KMeansOptions)
 
   let best: KMeansResult | null = null;
   for (let run = 0; run < nInit; run++) {
+    if (run > 0) yield;
     let start: Float64Array;
     if (explicit) {
       if (init.length !== k * dims) {

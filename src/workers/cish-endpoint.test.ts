@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { SyntheticCishSlide } from '../synthetic/cish-slide';
 import { createCishEndpoint } from './cish-endpoint';
+import { Random } from '../util/random';
 import type { TileParams } from './cish-protocol';
 
 // 3000 × 2000 px at 0.5 µm/px: 150 µm tiles of 300 px every 150 px, all kept without a mask.
@@ -37,5 +38,32 @@ describe('CISH endpoint: training tiles', () => {
   it('refuses a region that holds no kept tile, with a message that says what to do', async () => {
     const endpoint = await openEndpoint();
     await expect(endpoint.tiles('s', { ...base, trainRegion: [0, 0, 40, 0, 40, 40, 0, 40] }, null)).rejects.toThrow(/holds no kept tile/);
+  });
+});
+
+describe('CISH endpoint: clustering is cancellable', () => {
+  // 20 000 2-D codes (a large slide's tiles): a sweep over K = 2…40 with 20 starts each, or 200
+  // starts of K = 12, run for many seconds. Cancel takes effect between starts, and one start
+  // at this size takes well under a second.
+  const rng = new Random(8);
+  const latents = Float32Array.from({ length: 2 * 20_000 }, () => rng.normal());
+  const params = { m: 2, tol: 1e-5, seed: 1, nInit: 20, method: 'fcm' as const };
+
+  it.each(['fpc sweep', 'fcm', 'kmeans'] as const)('%s stops within a second of cancel', async (what) => {
+    const endpoint = await openEndpoint();
+    const jobId = `job-${what}`;
+    const running =
+      what === 'fpc sweep'
+        ? endpoint.fpcSweep(latents, 2, params, 2, 40, jobId)
+        : endpoint.cluster(latents, 2, { ...params, k: 12, nInit: 200, method: what }, jobId);
+    const outcome = running.then(
+      () => 'finished',
+      (error: Error) => error.name,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const cancelledAt = performance.now();
+    endpoint.cancel(jobId);
+    expect(await outcome).toBe('AbortError');
+    expect(performance.now() - cancelledAt).toBeLessThan(1000);
   });
 });

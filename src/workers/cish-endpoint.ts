@@ -12,8 +12,9 @@ import type { ReplicaPeer } from '../engine/data-parallel';
 import { TrainingControl, yieldToEventLoop } from '../engine/train';
 import type { SlideSource } from '../slide/types';
 import type { TileGrid } from '../tiling/tile-grid';
-import { fcm, fpcSweep } from '../analysis/fcm';
-import { kmeans } from '../analysis/kmeans';
+import { fcmSteps, fpcSweepSteps } from '../analysis/fcm';
+import { runStepsAsync } from '../util/steps';
+import { kmeansSteps } from '../analysis/kmeans';
 import { umapProjection } from '../analysis/umap';
 import {
   chooseTrainingTiles,
@@ -99,6 +100,22 @@ function abortError(): DOMException {
   return new DOMException('The job was cancelled', 'AbortError');
 }
 
+
+/**
+ * What a computation written as steps (util/steps.ts) awaits between them
+ * in the worker: a turn of the event loop at most every 50 ms, so a cancel
+ * message gets in, and an AbortError once the job is cancelled.
+ */
+function between(job: RunningJob): () => Promise<void> {
+  let last = performance.now();
+  return async () => {
+    if (performance.now() - last >= 50) {
+      await yieldToEventLoop();
+      last = performance.now();
+    }
+    if (job.controller.signal.aborted) throw abortError();
+  };
+}
 
 /** The ids of a stored model from its URL, or new ones. */
 function idsOf(url: string): { modelId: string; fingerprint: string } {
@@ -351,30 +368,40 @@ export function createCishEndpoint(deps: CishEndpointDeps): CishWorkerApi {
       }
     },
 
-    async cluster(latents, dim, params) {
-      if (params.method === 'kmeans') {
-        const result = kmeans(latents, dim, { k: params.k, seed: params.seed, nInit: params.nInit });
-        const memberships = new Float32Array(result.labels.length * params.k);
-        result.labels.forEach((label, i) => (memberships[i * params.k + label] = 1));
-        // One-hot memberships: the partition coefficient of a hard partition is 1.
-        return { memberships, labels: result.labels, centres: result.centres, fpc: 1, iterations: result.iterations, converged: result.converged };
+    async cluster(latents, dim, params, jobId) {
+      const job = startJob(jobId);
+      try {
+        if (params.method === 'kmeans') {
+          const result = await runStepsAsync(kmeansSteps(latents, dim, { k: params.k, seed: params.seed, nInit: params.nInit }), between(job));
+          const memberships = new Float32Array(result.labels.length * params.k);
+          result.labels.forEach((label, i) => (memberships[i * params.k + label] = 1));
+          // One-hot memberships: the partition coefficient of a hard partition is 1.
+          return { memberships, labels: result.labels, centres: result.centres, fpc: 1, iterations: result.iterations, converged: result.converged };
+        }
+        const result = await runStepsAsync(fcmSteps(latents, dim, { k: params.k, m: params.m, tol: params.tol, seed: params.seed, nInit: params.nInit }), between(job));
+        return {
+          memberships: Float32Array.from(result.u),
+          labels: result.labels,
+          centres: result.centres,
+          fpc: result.fpc,
+          iterations: result.iterations,
+          converged: result.converged,
+        };
+      } finally {
+        jobs.delete(jobId);
       }
-      const result = fcm(latents, dim, { k: params.k, m: params.m, tol: params.tol, seed: params.seed, nInit: params.nInit });
-      return {
-        memberships: Float32Array.from(result.u),
-        labels: result.labels,
-        centres: result.centres,
-        fpc: result.fpc,
-        iterations: result.iterations,
-        converged: result.converged,
-      };
     },
 
-    async fpcSweep(latents, dim, params, kMin, kMax) {
+    async fpcSweep(latents, dim, params, kMin, kMax, jobId) {
       const range: number[] = [];
       for (let k = kMin; k <= kMax; k++) range.push(k);
-      const result = fpcSweep(latents, dim, { kRange: range, m: params.m, tol: params.tol, seed: params.seed, nInit: params.nInit });
-      return { k: result.k, fpc: result.fpc };
+      const job = startJob(jobId);
+      try {
+        const result = await runStepsAsync(fpcSweepSteps(latents, dim, { kRange: range, m: params.m, tol: params.tol, seed: params.seed, nInit: params.nInit }), between(job));
+        return { k: result.k, fpc: result.fpc };
+      } finally {
+        jobs.delete(jobId);
+      }
     },
 
     async trainNuclei(slideId, params, onStep, jobId) {

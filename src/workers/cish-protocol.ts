@@ -385,8 +385,9 @@ export interface CishWorkerApi {
   /** Encodes every kept tile with the slide's current model; n×d latents. */
   /** `glassAbove`: the slide's glass level (its mask's), left out of the tile densities. */
   encode(slideId: string, onProgress: (done: number, total: number) => void, jobId: string, glassAbove?: number): Promise<EncodeOutcome>;
-  cluster(latents: Float32Array, dim: number, params: ClusterParams): Promise<ClusterOutcome>;
-  fpcSweep(latents: Float32Array, dim: number, params: Omit<ClusterParams, 'k'>, kMin: number, kMax: number): Promise<FpcCurve>;
+  /** Cancellable: cancel(jobId) stops it between clustering starts. */
+  cluster(latents: Float32Array, dim: number, params: ClusterParams, jobId: string): Promise<ClusterOutcome>;
+  fpcSweep(latents: Float32Array, dim: number, params: Omit<ClusterParams, 'k'>, kMin: number, kMax: number, jobId: string): Promise<FpcCurve>;
   /** Trains the nucleus CAE (seed 001) on patches of the slide's tissue; it becomes the slide's nucleus model. */
   trainNuclei(slideId: string, params: NucleiTrainParams, onStep: (p: NucleiTrainStep) => void, jobId: string): Promise<NucleiModelInfo>;
   /** Detects nuclei in a level-0 rectangle (or the whole slide) with the slide's nucleus model; keeps the maps. */

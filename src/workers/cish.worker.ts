@@ -42,8 +42,8 @@ const api: CishWorkerApi = {
     const result = await endpoint.encode(...args);
     return Comlink.transfer(result, [result.latents.buffer, result.densities.buffer]);
   },
-  async cluster(latents, dim, params) {
-    const r = await endpoint.cluster(latents, dim, params);
+  async cluster(...args) {
+    const r = await endpoint.cluster(...args);
     return Comlink.transfer(r, [r.memberships.buffer, r.labels.buffer, r.centres.buffer]);
   },
   async detectNuclei(...args) {

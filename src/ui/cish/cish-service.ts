@@ -356,7 +356,7 @@ export async function runCluster(slideId: string, params: ClusterParams): Promis
   if (!analysis?.latents) return false;
   const { latents, latentDim } = analysis;
   const label = params.method === 'kmeans' ? 'k-means' : 'Fuzzy c-means';
-  const value = await workerJob(`${label} (K = ${params.k})`, async () => cishWorker().cluster(latents, latentDim, params));
+  const value = await workerJob(`${label} (K = ${params.k})`, async (jobId) => cishWorker().cluster(latents, latentDim, params, jobId));
   if (!value) return false;
   const ranks = rankClusters({ latents, latentDim, densities: analysis.densities, labels: value.labels, k: params.k, centres: value.centres });
   const colours = clusterColours(ranks);
@@ -399,7 +399,7 @@ export async function runFpcSweep(slideId: string, params: Omit<ClusterParams, '
   if (!analysis?.latents) return false;
   const { latents, latentDim } = analysis;
   const n = latents.length / latentDim;
-  const value = await workerJob(`FPC sweep K = ${kMin}…${kMax}`, async () => cishWorker().fpcSweep(latents, latentDim, params, kMin, Math.min(kMax, n)));
+  const value = await workerJob(`FPC sweep K = ${kMin}…${kMax}`, async (jobId) => cishWorker().fpcSweep(latents, latentDim, params, kMin, Math.min(kMax, n), jobId));
   if (!value) return false;
   appStore.getState().patchAnalysis(slideId, { fpcCurve: value });
   persist(slideId, { fpcCurve: value });
