@@ -214,15 +214,14 @@ export function fcm(points: PointArray, dims: number, options: FcmOptions): FcmR
   return runSteps(fcmSteps(points, dims, options));
 }
 
-/** fcm() as steps (util/steps.ts): one step per start. */
+/** fcm() as steps (util/steps.ts): one step per iteration of each start. */
 export function* fcmSteps(points: PointArray, dims: number, options: FcmOptions): Steps<FcmResult> {
   const nInit = options.initialU ? 1 : (options.nInit ?? FCM_DEFAULTS.nInit);
   if (!Number.isInteger(nInit) || nInit < 1) throw new RangeError(`fcm: nInit must be an integer ≥ 1, got ${nInit}`);
   const seed = options.seed ?? FCM_DEFAULTS.seed;
-  let best = fcmOnce(points, dims, options);
+  let best = yield* fcmOnce(points, dims, options);
   for (let start = 1; start < nInit; start++) {
-    yield;
-    const candidate = fcmOnce(points, dims, { ...options, seed: `${seed}/${start}` });
+    const candidate = yield* fcmOnce(points, dims, { ...options, seed: `${seed}/${start}` });
     if (finalObjective(candidate) < finalObjective(best)) best = candidate;
   }
   return best;
@@ -232,7 +231,8 @@ function finalObjective(result: FcmResult): number {
   return result.objective.length > 0 ? result.objective[result.objective.length - 1] : Infinity;
 }
 
-function fcmOnce(points: PointArray, dims: number, options: FcmOptions): FcmResult {
+// A generator: one iteration of the loop below per step (a large set takes seconds per start).
+function* fcmOnce(points: PointArray, dims: number, options: FcmOptions): Steps<FcmResult> {
   const n = checkPoints(points, dims);
   const k = options.k;
   const m = options.m ?? FCM_DEFAULTS.m;
@@ -395,6 +395,7 @@ function fcmOnce(points: PointArray, dims: number, options: FcmOptions): FcmResu
       stopped = true;
       break;
     }
+    yield;
   }
 
   return {
@@ -443,7 +444,7 @@ export function fpcSweep(points: PointArray, dims: number, options: FpcSweepOpti
   return runSteps(fpcSweepSteps(points, dims, options));
 }
 
-/** fpcSweep() as steps (util/steps.ts): one step per start of each K. */
+/** fpcSweep() as steps (util/steps.ts): one step per FCM iteration. */
 export function* fpcSweepSteps(points: PointArray, dims: number, options: FpcSweepOptions = {}): Steps<FpcSweepResult> {
   const n = checkPoints(points, dims);
   const requested = options.kRange ?? [2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12];
@@ -457,7 +458,6 @@ export function* fpcSweepSteps(points: PointArray, dims: number, options: FpcSwe
   };
   let done = ks.length;
   for (let index = 0; index < ks.length; index++) {
-    if (index > 0) yield;
     const result = yield* fcmSteps(points, dims, {
       k: ks[index],
       m: options.m,

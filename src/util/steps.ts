@@ -1,6 +1,6 @@
 /**
  * Long computations written once as generators that `yield` between
- * independent pieces of work (a clustering start, one K of a sweep), then
+ * pieces of work (an FCM iteration, a k-means start), then
  * run either straight through (`runSteps`, for the command line and tests)
  * or with a pause between pieces (`runStepsAsync`) where a worker must stay
  * responsive: there the pause lets a cancel message in, and throwing from

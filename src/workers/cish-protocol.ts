@@ -385,7 +385,7 @@ export interface CishWorkerApi {
   /** Encodes every kept tile with the slide's current model; n×d latents. */
   /** `glassAbove`: the slide's glass level (its mask's), left out of the tile densities. */
   encode(slideId: string, onProgress: (done: number, total: number) => void, jobId: string, glassAbove?: number): Promise<EncodeOutcome>;
-  /** Cancellable: cancel(jobId) stops it between clustering starts. */
+  /** Cancellable: cancel(jobId) stops it between FCM iterations or k-means starts. */
   cluster(latents: Float32Array, dim: number, params: ClusterParams, jobId: string): Promise<ClusterOutcome>;
   fpcSweep(latents: Float32Array, dim: number, params: Omit<ClusterParams, 'k'>, kMin: number, kMax: number, jobId: string): Promise<FpcCurve>;
   /** Trains the nucleus CAE (seed 001) on patches of the slide's tissue; it becomes the slide's nucleus model. */
