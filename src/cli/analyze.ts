@@ -272,7 +272,7 @@ export async function runAnalyze(argv: string[], io: CliIO): Promise<number> {
   const meta = source.metadata;
   progress.end(`${meta.format} ${meta.width} × ${meta.height} px, ${meta.levels.length} levels, ${meta.mppX ?? '?'} µm/px`);
   try {
-    const outcome = await analyzeSlide(source, s, { progress, backend, io });
+    const outcome = await analyzeSlide(source, s, { progress, backend, io, fingerprint: await slideFileFingerprint(s.slide) });
     io.stdout(
       `${outcome.grid.kept.length} tiles, K=${s.k}, FPC ${outcome.clusters.fpc.toFixed(4)}; wrote ${s.out} in ${formatDuration((performance.now() - startedAt) / 1000)}\n`,
     );
@@ -308,7 +308,8 @@ export interface AnalyzeOutcome {
 export async function analyzeSlide(
   source: SlideSource,
   s: AnalyzeSettings,
-  context: { progress: ProgressReporter; backend: string; io: CliIO },
+  /** fingerprint: the slide file's (slide/fingerprint.ts), saved with the model; 'generated' for a slide made in memory. */
+  context: { progress: ProgressReporter; backend: string; io: CliIO; fingerprint?: string },
 ): Promise<AnalyzeOutcome> {
   const { progress, backend, io } = context;
   const meta = source.metadata;
@@ -407,7 +408,7 @@ export async function analyzeSlide(
     const modelMeta: CishModelMeta = {
       tilescope: 'cish',
       modelId: newModelId(),
-      fingerprint: await slideFileFingerprint(s.slide),
+      fingerprint: context.fingerprint ?? 'generated',
       latentDim: s.latent,
       inputSize: CISH_DEFAULTS.inputSize,
       preprocess: { mode: s.intensity, median: 0, contrast: false, ...(glassAbove === undefined ? {} : { glassAbove }) },

@@ -237,6 +237,8 @@ export async function runNuclei(argv: string[], io: CliIO, options: RunNucleiOpt
   const backend = await initNodeBackend(s.backend);
   progress.begin('open');
   const source = options.source ?? (await openSlideFile(s.slide));
+  // A slide passed in open (the evaluation's generated fields) has no file to fingerprint.
+  const fingerprint = options.source ? 'generated' : await slideFileFingerprint(s.slide);
   const meta = source.metadata;
   progress.end(`${meta.format} ${meta.width} × ${meta.height} px, ${meta.mppX ?? '?'} µm/px`);
   const fail = (err: unknown): never => {
@@ -325,7 +327,7 @@ export async function runNuclei(argv: string[], io: CliIO, options: RunNucleiOpt
       // The app's format (models/nuclei/metadata.ts): the model imports into the app.
       const modelMeta: NucleiModelMeta = {
         tilescope: 'cspcae',
-        fingerprint: await slideFileFingerprint(s.slide),
+        fingerprint,
         modelId: newModelId(),
         preset: trained.models.preset,
         history: trained.result.history.map((h) => h.loss),
