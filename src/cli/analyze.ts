@@ -33,8 +33,8 @@ import { CliError, OptionReader, UsageError, messageOf, parseCommandArgs, atPath
 import { ProgressReporter, formatDuration } from './progress';
 import { fileSystemSaveHandler } from './model-io';
 import { openSlideFile, slideFileFingerprint } from './slide-file';
-import { cishMetaJson, type CishModelMeta } from '../models/cish/metadata';
-import { newModelId } from '../engine/model-store';
+import type { CishModelMeta } from '../models/cish/metadata';
+import { metadataJson, newModelId } from '../engine/model-store';
 import { printChecks, type CliIO } from './io';
 
 export const ANALYZE_USAGE = `Usage: tilescope analyze --slide FILE --model cish --out DIR [options]
@@ -415,7 +415,7 @@ export async function analyzeSlide(
       epochs: history.length,
       history: history.map((h) => h.loss),
     };
-    autoencoder.setUserDefinedMetadata(cishMetaJson(modelMeta));
+    autoencoder.setUserDefinedMetadata(metadataJson(modelMeta));
     await atPath(modelDir, () => autoencoder.save(fileSystemSaveHandler(modelDir)));
 
     progress.begin('encode', `${grid.kept.length} tiles`);

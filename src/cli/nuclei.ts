@@ -42,7 +42,7 @@ import { ProgressReporter } from './progress';
 import { fileSystemLoadHandler, fileSystemSaveHandler } from './model-io';
 import { openSlideFile, slideFileFingerprint } from './slide-file';
 import { cspCaeFromSaved, type NucleiModelMeta } from '../models/nuclei/metadata';
-import { newModelId } from '../engine/model-store';
+import { metadataJson, newModelId } from '../engine/model-store';
 import { readOverview } from '../slide/overview';
 import { printChecks, type CliIO } from './io';
 import type { SlideSource } from '../slide/types';
@@ -333,7 +333,7 @@ export async function runNuclei(argv: string[], io: CliIO, options: RunNucleiOpt
         history: trained.result.history.map((h) => h.loss),
         patches: train.length,
       };
-      autoencoder.setUserDefinedMetadata(JSON.parse(JSON.stringify(modelMeta)) as object);
+      autoencoder.setUserDefinedMetadata(metadataJson(modelMeta));
       await atPath(modelDir, () => autoencoder.save(fileSystemSaveHandler(modelDir)));
     }
 

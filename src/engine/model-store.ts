@@ -50,6 +50,21 @@ export function parseStoredModelUrl(url: string): { kind: ModelKind; fingerprint
   return { kind, fingerprint: body.slice(0, dash), modelId: body.slice(dash + 1) };
 }
 
+/** `value` when it can stand in a stored model's URL as a fingerprint or id (lowercase letters and digits), else `otherwise`. */
+export function savedId(value: unknown, otherwise: string): string {
+  return typeof value === 'string' && /^[0-9a-z]+$/.test(value) ? value : otherwise;
+}
+
+/** A saved model's loss history from its metadata: the numbers in it, or none. */
+export function savedHistory(value: unknown): number[] {
+  return Array.isArray(value) ? value.filter((h): h is number => typeof h === 'number') : [];
+}
+
+/** Metadata as plain JSON for setUserDefinedMetadata, which rejects keys whose value is undefined. */
+export function metadataJson(meta: object): object {
+  return JSON.parse(JSON.stringify(meta)) as object;
+}
+
 export function newModelId(): string {
   return `m${Date.now().toString(36)}${Math.floor(Math.random() * 1296).toString(36)}`;
 }

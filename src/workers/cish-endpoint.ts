@@ -40,10 +40,10 @@ import {
   type ClassifierInfo,
   type TrainParams,
 } from './cish-protocol';
-import { modelFromFiles, modelKindOf, modelToFiles, newModelId, parseStoredModelUrl, listStoredModels, storedModelUrl, type ModelKind } from '../engine/model-store';
+import { metadataJson, modelFromFiles, modelKindOf, modelToFiles, newModelId, parseStoredModelUrl, listStoredModels, savedId, storedModelUrl, type ModelKind } from '../engine/model-store';
 import { disposeCspCae, type CspCaeModels } from '../models/nuclei/model';
 import { cspCaeFromSaved, isCspCae, type NucleiModelMeta } from '../models/nuclei/metadata';
-import { cishMetaJson, defaultCishMeta, readCishMeta } from '../models/cish/metadata';
+import { cishMetaOf } from '../models/cish/metadata';
 import { inspectPatchAt } from '../models/nuclei/inspect';
 import { FINETUNE_DEFAULTS, annotatedTiles, buildDetectionCnn, disposeDetectionCnn, fineTunedDetector, trainDetectionCnn, type DetectionCnn } from '../models/nuclei/finetune';
 import { computeDetectionMaps, computeNucleusPatches, estimateStainLevel, guessNuclearStain, nucleiFromMaps, trainCspCae, type DetectionMaps } from '../models/nuclei/pipeline';
@@ -298,7 +298,7 @@ export function createCishEndpoint(deps: CishEndpointDeps): CishWorkerApi {
             const url = checkpointUrl(fingerprint);
             let saved = '';
             try {
-              m.autoencoder.setUserDefinedMetadata(cishMetaJson(metaFor(history.length)));
+              m.autoencoder.setUserDefinedMetadata(metadataJson(metaFor(history.length)));
               await m.autoencoder.save(url);
               saved = url;
             } catch (error) {
@@ -314,7 +314,7 @@ export function createCishEndpoint(deps: CishEndpointDeps): CishWorkerApi {
         }
         const meta = metaFor(history.length);
         const url = modelUrl(fingerprint, modelId);
-        trained.autoencoder.setUserDefinedMetadata(cishMetaJson(meta));
+        trained.autoencoder.setUserDefinedMetadata(metadataJson(meta));
         await trained.autoencoder.save(url);
         setModel(state, trained, meta);
         return { modelId, modelUrl: url, status: result.status, history: Float32Array.from(history), restarts, stoppedByTimeLimit };
@@ -657,7 +657,7 @@ export function createCishEndpoint(deps: CishEndpointDeps): CishWorkerApi {
       await ready();
       const state = slideState(slideId);
       const models = await loadCishAutoencoder(url);
-      const meta = readCishMeta(models.autoencoder.getUserDefinedMetadata(), models, idsOf(url)) ?? defaultCishMeta(models, idsOf(url));
+      const meta = cishMetaOf(models.autoencoder.getUserDefinedMetadata(), models, idsOf(url));
       setModel(state, models, meta);
       return meta;
     },
@@ -688,7 +688,7 @@ export function createCishEndpoint(deps: CishEndpointDeps): CishWorkerApi {
         const meta = importedMeta(kind, model);
         const { fingerprint, modelId } = meta;
         const url = storedModelUrl(kind, fingerprint, modelId);
-        model.setUserDefinedMetadata(JSON.parse(JSON.stringify(meta)) as object);
+        model.setUserDefinedMetadata(metadataJson(meta));
         const info = await model.save(url);
         return {
           url,
@@ -715,14 +715,12 @@ export function createCishEndpoint(deps: CishEndpointDeps): CishWorkerApi {
 function importedMeta(kind: ModelKind, model: LayersModel): { fingerprint: string; modelId: string } {
   const ids = { modelId: newModelId(), fingerprint: 'imported' };
   if (kind === 'cish') {
-    const models = splitCishAutoencoder(model);
-    return readCishMeta(model.getUserDefinedMetadata(), models, ids) ?? defaultCishMeta(models, ids);
+    return cishMetaOf(model.getUserDefinedMetadata(), splitCishAutoencoder(model), ids);
   }
   if (kind === 'cspcae') return cspCaeFromSaved(model, ids).meta;
   const raw = (model.getUserDefinedMetadata() ?? {}) as Record<string, unknown>;
   trainedClassifierFromModel(model); // checks the spec against the layers
-  const text = (v: unknown, otherwise: string) => (typeof v === 'string' && /^[0-9a-z]+$/.test(v) ? v : otherwise);
-  return { ...raw, fingerprint: text(raw.fingerprint, ids.fingerprint), modelId: text(raw.modelId, ids.modelId) };
+  return { ...raw, fingerprint: savedId(raw.fingerprint, ids.fingerprint), modelId: savedId(raw.modelId, ids.modelId) };
 }
 
 function detectionsOf(maps: DetectionMaps, params: NucleiPointParams): NucleiDetections {

@@ -7,6 +7,7 @@
  */
 import type { CishModels } from './model';
 import { CISH_DEFAULTS, type CishIntensityMode } from './defaults';
+import { savedHistory, savedId } from '../../engine/model-store';
 
 /** The preprocessing a model was trained with (the serialisable part of PreprocessOptions). */
 export interface PreprocessParams {
@@ -47,30 +48,30 @@ function preprocessOf(raw: unknown): PreprocessParams | null {
 }
 
 /**
- * The model's metadata, or null when it carries none of ours. Reads the
- * command line's older format too ({tilescope: 'cish-cli', preprocess}),
- * filling what it lacks from the model's layers and `ids`.
+ * The model's metadata (`raw`, its userDefinedMetadata). Reads the command
+ * line's older format too ({tilescope: 'cish-cli', preprocess}), filling
+ * what it lacks from the model's layers and `ids`. A model that carries
+ * none of ours gets what its layers say, and intensity input (what the
+ * first models used).
  */
-export function readCishMeta(raw: unknown, models: CishModels, ids: { modelId: string; fingerprint: string }): CishModelMeta | null {
-  if (typeof raw !== 'object' || raw === null) return null;
+export function cishMetaOf(raw: unknown, models: CishModels, ids: { modelId: string; fingerprint: string }): CishModelMeta {
+  const fallback = layerCishMeta(models, ids);
+  if (typeof raw !== 'object' || raw === null) return fallback;
   const meta = raw as Record<string, unknown>;
-  if (meta.tilescope !== 'cish' && meta.tilescope !== 'cish-cli') return null;
+  if (meta.tilescope !== 'cish' && meta.tilescope !== 'cish-cli') return fallback;
   const preprocess = preprocessOf(meta.preprocess);
-  if (preprocess === null) return null;
-  const fallback = defaultCishMeta(models, ids);
-  const text = (v: unknown, otherwise: string) => (typeof v === 'string' && /^[0-9a-z]+$/.test(v) ? v : otherwise);
+  if (preprocess === null) return fallback;
   return {
     ...fallback,
-    modelId: text(meta.modelId, fallback.modelId),
-    fingerprint: text(meta.fingerprint, fallback.fingerprint),
+    modelId: savedId(meta.modelId, fallback.modelId),
+    fingerprint: savedId(meta.fingerprint, fallback.fingerprint),
     preprocess,
     epochs: typeof meta.epochs === 'number' ? meta.epochs : 0,
-    history: Array.isArray(meta.history) ? meta.history.filter((h): h is number => typeof h === 'number') : [],
+    history: savedHistory(meta.history),
   };
 }
 
-/** What is known of a model without metadata: its sizes, and intensity input (what the first models used). */
-export function defaultCishMeta(models: CishModels, ids: { modelId: string; fingerprint: string }): CishModelMeta {
+function layerCishMeta(models: CishModels, ids: { modelId: string; fingerprint: string }): CishModelMeta {
   return {
     tilescope: 'cish',
     modelId: ids.modelId,
@@ -81,9 +82,4 @@ export function defaultCishMeta(models: CishModels, ids: { modelId: string; fing
     epochs: 0,
     history: [],
   };
-}
-
-/** Plain JSON for setUserDefinedMetadata (which rejects undefined values). */
-export function cishMetaJson(meta: CishModelMeta): object {
-  return JSON.parse(JSON.stringify(meta)) as object;
 }

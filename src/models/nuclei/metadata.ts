@@ -8,6 +8,7 @@
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { CSP_CAE_PRESETS, splitCspCae, type CspCaeModels, type CspCaePreset } from './model';
 import { CSP_CAE_TABLES, presetChannels } from './architecture';
+import { savedHistory, savedId } from '../../engine/model-store';
 
 export interface NucleiModelMeta {
   tilescope: 'cspcae';
@@ -43,14 +44,13 @@ function presetOfLayers(model: tfl.LayersModel): CspCaePreset {
 export function cspCaeFromSaved(autoencoder: tfl.LayersModel, ids: { modelId: string; fingerprint: string }): { models: CspCaeModels; meta: NucleiModelMeta } {
   if (!isCspCae(autoencoder)) throw new Error('not a nucleus CAE (a crosswise-sparse autoencoder has parts 5 and 6 and a reconstruction)');
   const raw = (autoencoder.getUserDefinedMetadata() ?? {}) as Record<string, unknown>;
-  const text = (v: unknown, otherwise: string) => (typeof v === 'string' && /^[0-9a-z]+$/.test(v) ? v : otherwise);
   const preset = typeof raw.preset === 'string' && raw.preset in CSP_CAE_PRESETS ? (raw.preset as CspCaePreset) : presetOfLayers(autoencoder);
   const meta: NucleiModelMeta = {
     tilescope: 'cspcae',
-    fingerprint: text(raw.fingerprint, ids.fingerprint),
-    modelId: text(raw.modelId, ids.modelId),
+    fingerprint: savedId(raw.fingerprint, ids.fingerprint),
+    modelId: savedId(raw.modelId, ids.modelId),
     preset,
-    history: Array.isArray(raw.history) ? raw.history.filter((h): h is number => typeof h === 'number') : [],
+    history: savedHistory(raw.history),
     patches: typeof raw.patches === 'number' ? raw.patches : 0,
   };
   return { models: splitCspCae(autoencoder, preset), meta };
